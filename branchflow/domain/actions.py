@@ -1,0 +1,495 @@
+"""The steps an organizer or supervisor can take on a case, as validated commands.
+
+One model per action name of api.md. The API, the workflows and the ledger import all send these, so
+every door into the system checks the same fields and runs the same aggregate method.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+from branchflow.domain import development
+from branchflow.domain.organization import Organization
+from branchflow.domain.people import DevelopmentStage, MemberStatus
+from branchflow.domain.rules import (
+    PartyOrgType,
+    Thresholds,
+    can_affiliate,
+    can_establish_temporary_branch,
+    can_request_formal_branch,
+    formed,
+)
+from branchflow.domain.stamp import Stamp
+from branchflow.domain.values import BirthDate, BusinessDate, Education, Gender, PersonName
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PersonId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+FIVE_GOODS = ("leadership_team", "member_team", "working_mechanism", "development_results", "mass_reputation")
+TEN_HAVES = ("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules",
+             "archives", "party_flag", "leader_portraits", "notice_board", "official_seal")
+
+
+class Step(BaseModel):
+    """Fields every action shares: why, on which business date, and the client's idempotency key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Actions only a supervisor (组织部门) may take.
+    SUPERVISOR_ONLY: ClassVar[bool] = False
+
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    occurred_on: BusinessDate | None = None
+    command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        """Whether this action could be taken now by someone; the forms offer only these."""
+        return org.closed_on is None
+
+
+def _candidates_at(org: Organization, stage: DevelopmentStage) -> list[str]:
+    return [c.id for c in org.candidates.values() if c.in_development and c.stage is stage]
+
+
+def _probationary(org: Organization) -> list[str]:
+    return [m.id for m in org.members.values() if m.present and m.status is MemberStatus.PROBATIONARY]
+
+
+class ReportHeadcount(Step):
+    action: Literal["report_headcount"]
+    employees: Annotated[int, Field(ge=0, le=10_000_000)]
+    above_scale: bool
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.report_headcount(self.employees, self.above_scale, stamp)
+
+
+class AddMember(Step):
+    action: Literal["add_member"]
+    name: PersonName
+    gender: Gender
+    birth_date: BirthDate
+    education: Education
+    status: MemberStatus
+    relation_transferred: bool
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.add_member(self.name, self.gender, self.birth_date, self.education.value, self.status,
+                       self.relation_transferred, stamp)
+
+
+class TransferIn(Step):
+    action: Literal["transfer_in"]
+    member_id: PersonId
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.transfer_in(self.member_id, stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and any(m.present and not m.relation_transferred for m in org.members.values())
+
+
+class TransferOut(Step):
+    action: Literal["transfer_out"]
+    member_id: PersonId
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.transfer_out(self.member_id, stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and any(m.present for m in org.members.values())
+
+
+class RecordApplicant(Step):
+    action: Literal["record_applicant"]
+    name: PersonName
+    gender: Gender
+    birth_date: BirthDate
+    education: Education
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.record_applicant(self.name, self.gender, self.birth_date, self.education.value, stamp)
+
+
+class _PersonStep(Step):
+    person_id: PersonId
+    STAGE: ClassVar[DevelopmentStage | None] = None
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
+        return org.closed_on is None and cls.STAGE is not None and bool(_candidates_at(org, cls.STAGE))
+
+
+class TalkToApplicant(_PersonStep):
+    action: Literal["talk_to_applicant"]
+    STAGE = DevelopmentStage.APPLICANT
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.talk_to_applicant(self.person_id, stamp)
+
+
+class DesignateActivist(_PersonStep):
+    action: Literal["designate_activist"]
+    STAGE = DevelopmentStage.APPLICANT
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.designate_activist(self.person_id, stamp)
+
+
+class ReviewActivist(_PersonStep):
+    action: Literal["review_activist"]
+    STAGE = DevelopmentStage.ACTIVIST
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.review_activist(self.person_id, stamp)
+
+
+class ConfirmDevelopmentTarget(_PersonStep):
+    action: Literal["confirm_development_target"]
+    STAGE = DevelopmentStage.ACTIVIST
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.confirm_development_target(self.person_id, stamp)
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
+        return org.closed_on is None and any(
+            development.can_confirm_target(org.candidates[p], today) is None
+            for p in _candidates_at(org, DevelopmentStage.ACTIVIST)
+        )
+
+
+class AdmitProbationary(_PersonStep):
+    action: Literal["admit_probationary"]
+    introducer_ids: Annotated[list[PersonId], Field(min_length=2, max_length=2)]
+    STAGE = DevelopmentStage.DEVELOPMENT_TARGET
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.admit_probationary(self.person_id, self.introducer_ids, stamp)
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
+        return super().available(org, today, t) and formed(org)
+
+
+class ApproveProbationary(_PersonStep):
+    action: Literal["approve_probationary"]
+    SUPERVISOR_ONLY = True
+    STAGE = DevelopmentStage.AWAITING_APPROVAL
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.approve_probationary(self.person_id, stamp)
+
+
+class WithdrawCandidate(_PersonStep):
+    action: Literal["withdraw_candidate"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.withdraw_candidate(self.person_id, stamp)
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
+        return org.closed_on is None and any(c.in_development for c in org.candidates.values())
+
+
+class ConvertToFormal(_PersonStep):
+    action: Literal["convert_to_formal"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.convert_to_formal(self.person_id, stamp)
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
+        return org.closed_on is None and any(
+            development.can_convert(org.members[p], today) is None for p in _probationary(org)
+        )
+
+
+class ExtendProbation(_PersonStep):
+    action: Literal["extend_probation"]
+    months: Annotated[int, Field(ge=development.EXTENSION_MONTHS[0], le=development.EXTENSION_MONTHS[1])]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.extend_probation(self.person_id, self.months, stamp)
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
+        return org.closed_on is None and any(
+            development.can_extend(org.members[p], development.EXTENSION_MONTHS[0]) is None
+            for p in _probationary(org)
+        )
+
+
+class CancelProbation(_PersonStep):
+    action: Literal["cancel_probation"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.cancel_probation(self.person_id, stamp)
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
+        return org.closed_on is None and bool(_probationary(org))
+
+
+class AssignInstructor(Step):
+    action: Literal["assign_instructor"]
+    name: PersonName
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.assign_instructor(self.name, stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and org.instructor is None
+
+
+class WithdrawInstructor(Step):
+    action: Literal["withdraw_instructor"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.withdraw_instructor(stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and org.instructor is not None
+
+
+class Affiliate(Step):
+    action: Literal["affiliate"]
+    party_org_name: Title
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.affiliate(self.party_org_name, stamp, t)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return can_affiliate(org, t) is None
+
+
+class EndAffiliation(Step):
+    action: Literal["end_affiliation"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.end_affiliation(stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and org.affiliation is not None
+
+
+class EstablishTemporaryBranch(Step):
+    action: Literal["establish_temporary_branch"]
+    name: Title
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.establish_temporary_branch(self.name, stamp, t)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return can_establish_temporary_branch(org, t) is None
+
+
+class RequestFormalBranch(Step):
+    action: Literal["request_formal_branch"]
+    name: Title
+    party_org_type: PartyOrgType | None = None
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.request_formal_branch(self.name, self.party_org_type, stamp, t)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return can_request_formal_branch(org, t) is None
+
+
+class ApproveFormalBranch(Step):
+    action: Literal["approve_formal_branch"]
+    party_org_type: PartyOrgType | None = None
+    SUPERVISOR_ONLY = True
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.approve_formal_branch(self.party_org_type, stamp, t)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and org.formal_request is not None
+
+
+class RejectFormalBranch(Step):
+    action: Literal["reject_formal_branch"]
+    SUPERVISOR_ONLY = True
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.reject_formal_branch(stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and org.formal_request is not None
+
+
+class LeaveJointBranch(Step):
+    action: Literal["leave_joint_branch"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.leave_joint_branch(stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and org.joint_branch is not None
+
+
+class DissolveBranch(Step):
+    action: Literal["dissolve_branch"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.dissolve_branch(stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and (org.formal_branch is not None or org.temporary_branch is not None)
+
+
+class ElectBranchCommittee(Step):
+    action: Literal["elect_branch_committee"]
+    secretary: PersonName
+    deputy_secretary: PersonName | None = None
+    committee: Annotated[list[PersonName], Field(max_length=7)] = []
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.elect_branch_committee(self.secretary, self.deputy_secretary, self.committee, stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and org.formal_branch is not None
+
+
+class FormYouthLeague(Step):
+    action: Literal["form_youth_league"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.form_youth_league(stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return formed(org) and org.youth_league_formed_on is None
+
+
+class RateFiveGoods(Step):
+    """五个好: good leadership team, member team, working mechanism, development results, reputation."""
+
+    action: Literal["rate_five_goods"]
+    leadership_team: bool
+    member_team: bool
+    working_mechanism: bool
+    development_results: bool
+    mass_reputation: bool
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.rate_five_goods({k: getattr(self, k) for k in FIVE_GOODS}, stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return formed(org)
+
+
+class CheckTenHaves(Step):
+    """十个有 for an established party organization."""
+
+    action: Literal["check_ten_haves"]
+    plaque: bool
+    office_facilities: bool
+    activity_room: bool
+    e_education_equipment: bool
+    working_rules: bool
+    archives: bool
+    party_flag: bool
+    leader_portraits: bool
+    notice_board: bool
+    official_seal: bool
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.check_ten_haves({k: getattr(self, k) for k in TEN_HAVES}, stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return formed(org) or (org.closed_on is None and org.temporary_branch is not None)
+
+
+class CorrectFacts(Step):
+    """A correction names the event (by version) it corrects and gives the right values."""
+
+    action: Literal["correct_facts"]
+    corrects: Annotated[int, Field(ge=1)]
+    changes: dict[str, Any]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        from branchflow.domain.registration import validated_fact_changes
+
+        org.correct_facts(self.corrects, validated_fact_changes(self.changes), stamp)
+
+
+class CorrectMember(Step):
+    action: Literal["correct_member"]
+    member_id: PersonId
+    corrects: Annotated[int, Field(ge=1)]
+    changes: dict[str, Any]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        from branchflow.domain.registration import validated_member_changes
+
+        org.correct_member(self.member_id, self.corrects, validated_member_changes(self.changes), stamp)
+
+
+class CloseCase(Step):
+    action: Literal["close_case"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.close_case(stamp)
+
+
+ACTION_TYPES: tuple[type[Step], ...] = (
+    ReportHeadcount, AddMember, TransferIn, TransferOut, RecordApplicant, TalkToApplicant, DesignateActivist,
+    ReviewActivist, ConfirmDevelopmentTarget, AdmitProbationary, ApproveProbationary, ConvertToFormal,
+    ExtendProbation, CancelProbation, WithdrawCandidate, AssignInstructor, WithdrawInstructor, Affiliate,
+    EndAffiliation, EstablishTemporaryBranch, RequestFormalBranch, ApproveFormalBranch, RejectFormalBranch,
+    LeaveJointBranch, DissolveBranch, ElectBranchCommittee, FormYouthLeague, RateFiveGoods, CheckTenHaves,
+    CorrectFacts, CorrectMember, CloseCase,
+)
+
+
+def action_name(action_type: type[Step]) -> str:
+    return str(action_type.model_fields["action"].annotation.__args__[0])  # type: ignore[union-attr]
+
+
+ACTIONS: dict[str, type[Step]] = {action_name(a): a for a in ACTION_TYPES}
+SUPERVISOR_ACTIONS = frozenset(name for name, a in ACTIONS.items() if a.SUPERVISOR_ONLY)
+
+Action = Annotated[
+    ReportHeadcount | AddMember | TransferIn | TransferOut | RecordApplicant | TalkToApplicant
+    | DesignateActivist | ReviewActivist | ConfirmDevelopmentTarget | AdmitProbationary | ApproveProbationary
+    | ConvertToFormal | ExtendProbation | CancelProbation | WithdrawCandidate | AssignInstructor
+    | WithdrawInstructor | Affiliate | EndAffiliation | EstablishTemporaryBranch | RequestFormalBranch
+    | ApproveFormalBranch | RejectFormalBranch | LeaveJointBranch | DissolveBranch | ElectBranchCommittee
+    | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | CloseCase,
+    Field(discriminator="action"),
+]
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+
+
+def parse_action(data: dict[str, Any], today: date | None = None) -> Step:
+    """Validates one step's body; with `today`, business dates after today are refused."""
+    context = {"today": today} if today else None
+    return ACTION_ADAPTER.validate_python(data, context=context)
+
+
+def next_actions(org: Organization, today: date, t: Thresholds) -> list[str]:
+    return [name for name, a in ACTIONS.items() if a.available(org, today, t)]
+

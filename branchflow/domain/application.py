@@ -1,0 +1,165 @@
+"""The event-sourced application: its methods are the commands; PostgreSQL (by configuration) stores the events.
+
+Every command is one transaction: the case's new events, and a receipt when the client sent a
+`command_id`, so a repeat writes nothing and gets the first answer back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from pydantic import BaseModel
+
+from branchflow.domain.actions import Step
+from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, ConcurrentChange
+from branchflow.domain.obligations import Obligation
+from branchflow.domain.organization import Organization, organization_id
+from branchflow.domain.receipt import Receipt, receipt_id
+from branchflow.domain.records import JointBranchMembership
+from branchflow.domain.registration import Registration
+from branchflow.domain.rules import SEED_THRESHOLDS, PartyOrgType, Thresholds, joint_branch_violation, require
+from branchflow.domain.stamp import Stamp
+from branchflow.domain.transcodings import register_domain_transcodings
+
+SYSTEM_ACTOR = "system"  # deadlines escalated by the workflows
+
+
+class HistoryEntry(BaseModel):
+    sequence: int
+    type: str
+    occurred_on: date
+    recorded_at: datetime
+    actor: str
+    reason: str
+    data: dict[str, Any]
+
+
+def thresholds_from_env(env: Mapping[str, str]) -> Thresholds:
+    """`BRANCHFLOW_THRESHOLD_<NAME>` overrides a seed threshold (e.g. BRANCHFLOW_THRESHOLD_BRANCH_MEMBERS=3)."""
+    overrides = {
+        f.name: int(env[key]) for f in fields(Thresholds)
+        if (key := f"BRANCHFLOW_THRESHOLD_{f.name.upper()}") in env
+    }
+    return Thresholds(**overrides)
+
+
+class FormationApplication(Application[UUID]):
+    name = "branchflow"
+    snapshotting_intervals = {Organization: 100}  # noqa: RUF012 (the library's own declaration style)
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.thresholds = thresholds_from_env(env or {}) if env else SEED_THRESHOLDS
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def register_organization(self, registration: Registration, actor: str, today: date) -> Organization:
+        stamp = Stamp(actor, registration.occurred_on or today, registration.reason)
+        org_id = organization_id(registration.credit_code, registration.region_code, registration.name)
+        if (answer := self._answered(str(org_id), registration.command_id)) is not None:
+            return answer[0]
+        if self._exists(org_id):
+            raise AlreadyRegistered(org_id)
+        org = Organization(stamp=stamp, **registration.facts())
+        return self._save_with_receipt([org], str(org_id), registration.command_id)[0]
+
+    def perform(self, org_id: UUID, step: Step, actor: str, today: date) -> Organization:
+        """One organizer or supervisor step on one case; raises RuleViolation when a rule forbids it."""
+        if (answer := self._answered(str(org_id), step.command_id)) is not None:
+            return answer[0]
+        org = self.case(org_id)
+        step.apply(org, Stamp(actor, step.occurred_on or today, step.reason), self.thresholds)
+        return self._save_with_receipt([org], str(org_id), step.command_id)[0]
+
+    def form_joint_branch(
+        self, name: str, org_ids: list[UUID], party_org_type: PartyOrgType, stamp: Stamp, command_id: str | None
+    ) -> list[Organization]:
+        """All or nothing: every member organization's event is saved in one transaction."""
+        if (answer := self._answered("joint-branch", command_id)) is not None:
+            return answer
+        orgs = [self.case(i) for i in dict.fromkeys(org_ids)]
+        require(joint_branch_violation(orgs, self.thresholds))
+        joint = JointBranchMembership(str(uuid4()), name, party_org_type, stamp.occurred_on,
+                                      [str(o.id) for o in orgs])
+        for org in orgs:
+            org.join_joint_branch(joint, stamp, self.thresholds)
+        return self._save_with_receipt(orgs, "joint-branch", command_id)
+
+    def escalate(self, org_id: UUID, obligation: Obligation, since: date, command_id: str) -> Organization:
+        """Records that a deadline passed unmet; idempotent per deadline, so a retried timer records it once."""
+        org = self.case(org_id)
+        if obligation.key in org.escalations or obligation.due_on is None:
+            return org
+        org.escalate(obligation.rule, obligation.subject, obligation.due_on, Stamp(SYSTEM_ACTOR, since))
+        return self._save_with_receipt([org], str(org_id), command_id)[0]
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def case(self, org_id: UUID, version: int | None = None) -> Organization:
+        try:
+            org = self.repository.get(org_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFound(org_id) from None
+        if not isinstance(org, Organization):
+            raise CaseNotFound(org_id)
+        return org
+
+    def history(self, org_id: UUID) -> list[HistoryEntry]:
+        entries = [history_entry(e) for e in self.events.get(org_id)]
+        if not entries:
+            raise CaseNotFound(org_id)
+        return entries
+
+    # --- persistence --------------------------------------------------------------------------
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return any(True for _ in self.recorder.select_events(aggregate_id, limit=1))
+
+    def _answered(self, scope: str, command_id: str | None) -> list[Organization] | None:
+        """The answer given the first time this command was applied, or None if it never was."""
+        if command_id is None:
+            return None
+        try:
+            receipt = self.repository.get(receipt_id(scope, command_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, Receipt)
+        return [self.case(UUID(i), version=v) for i, v in receipt.versions.items()]
+
+    def _save_with_receipt(
+        self, orgs: list[Organization], scope: str, command_id: str | None
+    ) -> list[Organization]:
+        receipts: list[Receipt] = []
+        if command_id is not None:
+            receipts.append(Receipt(scope=scope, command_id=command_id,
+                                    versions={str(o.id): o.version for o in orgs}))
+        try:
+            self.save(*orgs, *receipts)
+        except IntegrityError:
+            # Either the same command won a race (its receipt now exists) or another writer moved a case on.
+            if (answer := self._answered(scope, command_id)) is not None:
+                return answer
+            if len(orgs) == 1 and orgs[0].version == 1:
+                raise AlreadyRegistered(orgs[0].id) from None
+            raise ConcurrentChange(orgs[0].id if len(orgs) == 1 else [o.id for o in orgs]) from None
+        return orgs
+
+
+def history_entry(event: Any) -> HistoryEntry:
+    data = {k: v for k, v in event.__dict__.items()
+            if k not in {"originator_id", "originator_version", "timestamp", "stamp"}}
+    stamp: Stamp = event.stamp
+    return HistoryEntry(
+        sequence=event.originator_version, type=type(event).__name__, occurred_on=stamp.occurred_on,
+        recorded_at=event.timestamp, actor=stamp.actor, reason=stamp.reason, data=data,
+    )

@@ -1,0 +1,135 @@
+"""The case as people and programs see it (api.md `GET /organizations/{id}`), derived from the aggregate."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from branchflow.domain import development
+from branchflow.domain.calendar import add_months
+from branchflow.domain.actions import next_actions
+from branchflow.domain.obligations import obligations, overdue
+from branchflow.domain.organization import Organization
+from branchflow.domain.people import Candidate, DevelopmentStage, MemberStatus
+from branchflow.domain.rules import (
+    Method,
+    PartyOrgType,
+    Stage,
+    Thresholds,
+    formed,
+    method,
+    organization_covered,
+    party_org_type,
+    stage,
+    work_covered,
+)
+
+
+class MemberView(BaseModel):
+    id: str
+    name: str
+    gender: str
+    birth_date: date
+    education: str
+    status: MemberStatus
+    relation_transferred: bool
+    probation_ends_on: date | None = None
+
+
+class CandidateView(BaseModel):
+    id: str
+    name: str
+    stage: DevelopmentStage
+    next_due_on: date | None
+
+
+class ObligationView(BaseModel):
+    rule: str
+    due_on: date | None
+    subject: str = ""
+    overdue: bool = False
+
+
+class CaseView(BaseModel):
+    id: UUID
+    name: str
+    credit_code: str | None
+    kind: str
+    registered: bool
+    region_code: str
+    industry: str
+    employees: int
+    above_scale: bool
+    founded_on: date
+    superior_party_org: str | None
+    owner_is_member: bool
+    stage: Stage
+    method: Method | None
+    formed: bool
+    organization_covered: bool
+    work_covered: bool
+    party_org_type: PartyOrgType | None
+    party_org_name: str | None
+    pending_formal_branch: str | None
+    formal_members: int
+    probationary_members: int
+    members: list[MemberView]
+    candidates: list[CandidateView]
+    instructor: str | None
+    affiliation: str | None
+    obligations: list[ObligationView]
+    next_actions: list[str]
+    version: int
+
+
+def candidate_next_due_on(c: Candidate) -> date | None:
+    """The next date the person's development waits for: a deadline or the earliest next step."""
+    if c.stage is DevelopmentStage.APPLICANT:
+        return None if c.talked_on else add_months(c.applied_on, development.TALK_WITHIN_MONTHS)
+    if c.stage is DevelopmentStage.ACTIVIST:
+        return development.target_eligible_on(c)
+    if c.stage is DevelopmentStage.AWAITING_APPROVAL:
+        return development.approval_due_on(c)
+    return None
+
+
+def party_org_name(org: Organization) -> str | None:
+    if org.formal_branch is not None:
+        return org.formal_branch.name
+    if org.joint_branch is not None:
+        return org.joint_branch.name
+    return org.temporary_branch or org.affiliation
+
+
+def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
+    present = [m for m in org.members.values() if m.present]
+    late = {o.key for o in overdue(org, t)}
+    return CaseView(
+        id=org.id, name=org.name, credit_code=org.credit_code, kind=org.kind, registered=org.registered,
+        region_code=org.region_code, industry=org.industry, employees=org.employees, above_scale=org.above_scale,
+        founded_on=org.founded_on, superior_party_org=org.superior_party_org, owner_is_member=org.owner_is_member,
+        stage=stage(org), method=method(org), formed=formed(org), organization_covered=organization_covered(org),
+        work_covered=work_covered(org), party_org_type=party_org_type(org), party_org_name=party_org_name(org),
+        pending_formal_branch=org.formal_request.name if org.formal_request else None,
+        formal_members=sum(1 for m in present if m.status is MemberStatus.FORMAL),
+        probationary_members=sum(1 for m in present if m.status is MemberStatus.PROBATIONARY),
+        members=[
+            MemberView(id=m.id, name=m.name, gender=m.gender, birth_date=m.birth_date, education=m.education,
+                       status=m.status, relation_transferred=m.relation_transferred,
+                       probation_ends_on=m.probation_ends_on)
+            for m in present
+        ],
+        candidates=[
+            CandidateView(id=c.id, name=c.name, stage=c.stage, next_due_on=candidate_next_due_on(c))
+            for c in org.candidates.values() if c.in_development
+        ],
+        instructor=org.instructor, affiliation=org.affiliation,
+        obligations=[
+            ObligationView(rule=o.rule, due_on=o.due_on, subject=o.subject, overdue=o.key in late)
+            for o in obligations(org, t)
+        ],
+        next_actions=next_actions(org, today, t),
+        version=org.version,
+    )

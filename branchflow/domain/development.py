@@ -1,0 +1,136 @@
+"""Member development (发展党员): the steps' rules and intervals, from the Party's regulations."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from branchflow.domain.calendar import add_months
+from branchflow.domain.errors import RuleViolation
+from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
+from branchflow.domain.values import age_on
+
+if TYPE_CHECKING:
+    from branchflow.domain.organization import Organization
+
+MINIMUM_AGE = 18  # an applicant is 18 or older
+TALK_WITHIN_MONTHS = 1  # the branch talks to an applicant within one month
+ACTIVIST_REVIEW_MONTHS = 6  # an activist is reviewed every half year
+ACTIVIST_CULTIVATION_MONTHS = 12  # at least one year as activist before becoming a development target
+APPROVAL_WITHIN_MONTHS = 3  # the superior committee approves an admission within 3 months
+PROBATION_MONTHS = 12  # probation lasts one year from the branch meeting
+EXTENSION_MONTHS = (6, 12)  # probation may be extended once, by 6 to 12 months
+INTRODUCERS = 2  # two formal members introduce a development target
+COMMITTEE_FROM_MEMBERS = 7  # a branch committee is elected from 7 formal members; fewer elect a secretary
+COMMITTEE_SIZE = (3, 7)  # a branch committee has 3–5 members, at most 7
+
+
+def _stage(candidate: Candidate, expected: DevelopmentStage, step: str) -> RuleViolation | None:
+    if candidate.stage is not expected:
+        return RuleViolation(
+            "wrong_development_stage", f"{step} needs a person at stage {expected.value}; {candidate.name} is "
+            f"at stage {candidate.stage.value}",
+        )
+    return None
+
+
+def can_apply(birth_date: date, day: date) -> RuleViolation | None:
+    if (age := age_on(birth_date, day)) < MINIMUM_AGE:
+        return RuleViolation("applicant_under_18", f"an applicant must be {MINIMUM_AGE} or older; this one is {age}")
+    return None
+
+
+def can_talk(candidate: Candidate) -> RuleViolation | None:
+    if (v := _stage(candidate, DevelopmentStage.APPLICANT, "talking to an applicant")) is not None:
+        return v
+    if candidate.talked_on is not None:
+        return RuleViolation("already_talked", f"the talk with {candidate.name} is already recorded")
+    return None
+
+
+def can_designate_activist(candidate: Candidate) -> RuleViolation | None:
+    return _stage(candidate, DevelopmentStage.APPLICANT, "designating an activist")
+
+
+def can_review_activist(candidate: Candidate) -> RuleViolation | None:
+    return _stage(candidate, DevelopmentStage.ACTIVIST, "the half-yearly review")
+
+
+def target_eligible_on(candidate: Candidate) -> date | None:
+    return add_months(candidate.activist_on, ACTIVIST_CULTIVATION_MONTHS) if candidate.activist_on else None
+
+
+def can_confirm_target(candidate: Candidate, day: date) -> RuleViolation | None:
+    if (v := _stage(candidate, DevelopmentStage.ACTIVIST, "confirming a development target")) is not None:
+        return v
+    eligible = target_eligible_on(candidate)
+    if eligible is not None and day < eligible:
+        return RuleViolation(
+            "cultivation_year_not_over",
+            f"an activist is cultivated for at least one year before becoming a development target; "
+            f"{candidate.name} is eligible from {eligible.isoformat()}",
+        )
+    return None
+
+
+def can_admit(org: Organization, candidate: Candidate, introducer_ids: list[str]) -> RuleViolation | None:
+    if (v := _stage(candidate, DevelopmentStage.DEVELOPMENT_TARGET, "admission")) is not None:
+        return v
+    if org.formal_branch is None and org.joint_branch is None:
+        return RuleViolation(
+            "admission_needs_formal_branch",
+            "members are admitted by the general meeting of a formal branch; a temporary branch trains "
+            "activists but does not admit members",
+        )
+    introducers = set(introducer_ids)
+    if len(introducers) != INTRODUCERS:
+        return RuleViolation("two_introducers", f"admission needs exactly {INTRODUCERS} different introducers")
+    for person_id in sorted(introducers):
+        m = org.members.get(person_id)
+        if m is None or not m.present or m.status is not MemberStatus.FORMAL:
+            return RuleViolation("introducer_not_formal_member",
+                                 f"introducer {person_id} is not a formal member of this organization")
+    return None
+
+
+def approval_due_on(candidate: Candidate) -> date | None:
+    return add_months(candidate.voted_on, APPROVAL_WITHIN_MONTHS) if candidate.voted_on else None
+
+
+def can_approve(candidate: Candidate, day: date) -> RuleViolation | None:
+    return _stage(candidate, DevelopmentStage.AWAITING_APPROVAL, "approving a probationary member")
+
+
+def can_convert(member: Member, day: date) -> RuleViolation | None:
+    if member.status is not MemberStatus.PROBATIONARY:
+        return RuleViolation("not_probationary", f"{member.name} is not a probationary member")
+    if member.probation_ends_on is not None and day < member.probation_ends_on:
+        return RuleViolation(
+            "probation_not_over",
+            f"probation lasts one year from the branch meeting; {member.name}'s ends on "
+            f"{member.probation_ends_on.isoformat()}",
+        )
+    return None
+
+
+def can_extend(member: Member, months: int) -> RuleViolation | None:
+    if member.status is not MemberStatus.PROBATIONARY or member.probation_ends_on is None:
+        return RuleViolation("not_probationary", f"{member.name} has no probation admitted here to extend")
+    if member.probation_extended:
+        return RuleViolation("extended_once", "probation may be extended only once")
+    low, high = EXTENSION_MONTHS
+    if not low <= months <= high:
+        return RuleViolation("extension_length", f"probation is extended by {low} to {high} months, not {months}")
+    return None
+
+
+def committee_violation(formal_members: int, committee: list[str]) -> RuleViolation | None:
+    """7 or more formal members elect a committee of 3–7; fewer elect a secretary (and a deputy) only."""
+    low, high = COMMITTEE_SIZE
+    if formal_members >= COMMITTEE_FROM_MEMBERS and not low <= len(committee) <= high:
+        return RuleViolation("committee_size", f"with {formal_members} formal members the branch elects a "
+                             f"committee of {low} to {high} members; {len(committee)} given")
+    if formal_members < COMMITTEE_FROM_MEMBERS and committee:
+        return RuleViolation("no_committee_below_7", f"with {formal_members} formal members (fewer than "
+                             f"{COMMITTEE_FROM_MEMBERS}) the branch elects a secretary, not a committee")
+    return None

@@ -1,0 +1,42 @@
+"""Domain errors. Each names the rule it enforces, so the API can answer 409 with it."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class RuleViolation(DomainError):
+    """A rule of domain.md forbids the step; `rule` is its stable name, `message` the rule in words."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+        self.message = message
+
+
+class UnknownPerson(DomainError):
+    def __init__(self, person_id: str) -> None:
+        super().__init__(f"no person with id {person_id!r} in this case")
+        self.person_id = person_id
+
+
+class CaseNotFound(DomainError):
+    def __init__(self, organization_id: object) -> None:
+        super().__init__(f"no organization with id {organization_id}")
+        self.organization_id = organization_id
+
+
+class AlreadyRegistered(DomainError):
+    def __init__(self, organization_id: object) -> None:
+        super().__init__(f"organization {organization_id} is already registered")
+        self.organization_id = organization_id
+
+
+class ConcurrentChange(DomainError):
+    """Another writer changed the case since it was read; nothing was written, retry."""
+
+    def __init__(self, organization_id: object) -> None:
+        super().__init__(f"organization {organization_id} was changed by another writer; nothing was written")
+        self.organization_id = organization_id

@@ -1,0 +1,498 @@
+"""The Organization aggregate: one "two new" organization's case on the formation path.
+
+Public methods are the domain's verbs: each checks the rules first and only then triggers its
+past-tense event; the private `@event` methods apply events, also when the case is replayed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from branchflow.domain import development
+from branchflow.domain.calendar import add_months
+from branchflow.domain.errors import RuleViolation, UnknownPerson
+from branchflow.domain.obligations import Obligation
+from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
+from branchflow.domain.records import Escalation, FormalRequest, JointBranchMembership, PartyOrganization
+from branchflow.domain.rules import (
+    SEED_THRESHOLDS,
+    PartyOrgType,
+    Thresholds,
+    branch_members,
+    can_affiliate,
+    can_establish_temporary_branch,
+    can_join_joint_branch,
+    can_request_formal_branch,
+    default_party_org_type,
+    formed,
+    open_case,
+    require,
+    term_years,
+)
+from branchflow.domain.stamp import Stamp
+
+ORGANIZATION_NAMESPACE = UUID("6f1c1d8e-2b55-4f0e-9a51-5d0d8f3e2a10")
+
+# Facts a correction may change, and the members' fields likewise.
+CORRECTABLE_FACTS = frozenset(
+    {"name", "credit_code", "kind", "registered", "region_code", "industry", "employees", "above_scale",
+     "founded_on", "superior_party_org", "owner_is_member"}
+)
+CORRECTABLE_MEMBER_FIELDS = frozenset({"name", "gender", "birth_date", "education"})
+
+
+def organization_id(credit_code: str | None, region_code: str, name: str) -> UUID:
+    """Deterministic: registering the same organization twice names the same case."""
+    return uuid5(ORGANIZATION_NAMESPACE, credit_code or f"{region_code}/{name}")
+
+
+class Organization(Aggregate):
+    @staticmethod
+    def create_id(credit_code: str | None, region_code: str, name: str, **_: Any) -> UUID:
+        return organization_id(credit_code, region_code, name)
+
+    @event("Registered")
+    def __init__(
+        self, *, name: str, credit_code: str | None, kind: str, registered: bool, region_code: str,
+        industry: str, employees: int, above_scale: bool, founded_on: date, superior_party_org: str | None,
+        owner_is_member: bool, stamp: Stamp,
+    ) -> None:
+        self.name, self.credit_code, self.kind, self.registered = name, credit_code, kind, registered
+        self.region_code, self.industry, self.founded_on = region_code, industry, founded_on
+        self.employees, self.above_scale = employees, above_scale
+        self.superior_party_org, self.owner_is_member = superior_party_org, owner_is_member
+        self.registered_on = stamp.occurred_on
+        self.members: dict[str, Member] = {}
+        self.candidates: dict[str, Candidate] = {}
+        self.people_count = 0
+        self.instructor: str | None = None
+        self.affiliation: str | None = None
+        self.joint_branch: JointBranchMembership | None = None
+        self.temporary_branch: str | None = None
+        self.formal_branch: PartyOrganization | None = None
+        self.formal_request: FormalRequest | None = None
+        self.youth_league_formed_on: date | None = None
+        self.five_goods: dict[str, bool] | None = None
+        self.ten_haves: dict[str, bool] | None = None
+        self.escalations: dict[str, Escalation] = {}
+        self.closed_on: date | None = None
+
+    # --- facts -------------------------------------------------------------------------------
+
+    def report_headcount(self, employees: int, above_scale: bool, stamp: Stamp) -> None:
+        require(open_case(self))
+        self._headcount_reported(employees, above_scale, stamp)
+
+    @event("HeadcountReported")
+    def _headcount_reported(self, employees: int, above_scale: bool, stamp: Stamp) -> None:
+        self.employees, self.above_scale = employees, above_scale
+
+    def correct_facts(self, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
+        """A correction names the version of the event it corrects; nothing is overwritten in the store."""
+        if not 1 <= corrects < self.version + 1:
+            raise RuleViolation("unknown_event", f"this case has no event with version {corrects}")
+        if unknown := set(changes) - CORRECTABLE_FACTS:
+            raise RuleViolation("not_correctable", f"these facts cannot be corrected: {sorted(unknown)}")
+        self._facts_corrected(corrects, changes, stamp)
+
+    @event("FactsCorrected")
+    def _facts_corrected(self, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def correct_member(self, member_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
+        self.member(member_id)
+        if not 1 <= corrects < self.version + 1:
+            raise RuleViolation("unknown_event", f"this case has no event with version {corrects}")
+        if unknown := set(changes) - CORRECTABLE_MEMBER_FIELDS:
+            raise RuleViolation("not_correctable", f"these member fields cannot be corrected: {sorted(unknown)}")
+        self._member_corrected(member_id, corrects, changes, stamp)
+
+    @event("MemberCorrected")
+    def _member_corrected(self, member_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
+        for name, value in changes.items():
+            setattr(self.members[member_id], name, value)
+
+    # --- party members -----------------------------------------------------------------------
+
+    def member(self, member_id: str) -> Member:
+        found = self.members.get(member_id)
+        if found is None or not found.present:
+            raise UnknownPerson(member_id)
+        return found
+
+    def next_person_id(self) -> str:
+        return f"P{self.people_count + 1}"
+
+    def add_member(
+        self, name: str, gender: str, birth_date: date, education: str, status: MemberStatus,
+        relation_transferred: bool, stamp: Stamp,
+    ) -> str:
+        require(open_case(self))
+        person_id = self.next_person_id()
+        self._member_added(person_id, name, gender, birth_date, education, status, relation_transferred, stamp)
+        return person_id
+
+    @event("MemberAdded")
+    def _member_added(
+        self, person_id: str, name: str, gender: str, birth_date: date, education: str, status: str,
+        relation_transferred: bool, stamp: Stamp,
+    ) -> None:
+        self.people_count += 1
+        self.members[person_id] = Member(
+            person_id, name, gender, birth_date, education, MemberStatus(status), relation_transferred,
+            joined_on=stamp.occurred_on,
+        )
+
+    def transfer_in(self, member_id: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        if self.member(member_id).relation_transferred:
+            raise RuleViolation("already_transferred", "the member's organizational relation is already here")
+        self._transferred_in(member_id, stamp)
+
+    @event("MemberTransferredIn")
+    def _transferred_in(self, member_id: str, stamp: Stamp) -> None:
+        self.members[member_id].relation_transferred = True
+
+    def transfer_out(self, member_id: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        self.member(member_id)
+        self._transferred_out(member_id, stamp)
+
+    @event("MemberTransferredOut")
+    def _transferred_out(self, member_id: str, stamp: Stamp) -> None:
+        self.members[member_id].left_on = stamp.occurred_on
+
+    # --- member development (发展党员) ---------------------------------------------------------
+
+    def candidate(self, person_id: str) -> Candidate:
+        found = self.candidates.get(person_id)
+        if found is None or not found.in_development:
+            raise UnknownPerson(person_id)
+        return found
+
+    def record_applicant(self, name: str, gender: str, birth_date: date, education: str, stamp: Stamp) -> str:
+        require(open_case(self))
+        require(development.can_apply(birth_date, stamp.occurred_on))
+        person_id = self.next_person_id()
+        self._applicant_recorded(person_id, name, gender, birth_date, education, stamp)
+        return person_id
+
+    @event("ApplicantRecorded")
+    def _applicant_recorded(
+        self, person_id: str, name: str, gender: str, birth_date: date, education: str, stamp: Stamp
+    ) -> None:
+        self.people_count += 1
+        self.candidates[person_id] = Candidate(
+            person_id, name, gender, birth_date, education, DevelopmentStage.APPLICANT, applied_on=stamp.occurred_on
+        )
+
+    def talk_to_applicant(self, person_id: str, stamp: Stamp) -> None:
+        require(development.can_talk(self.candidate(person_id)))
+        self._applicant_talked_to(person_id, stamp)
+
+    @event("ApplicantTalkedTo")
+    def _applicant_talked_to(self, person_id: str, stamp: Stamp) -> None:
+        self.candidates[person_id].talked_on = stamp.occurred_on
+
+    def designate_activist(self, person_id: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        require(development.can_designate_activist(self.candidate(person_id)))
+        self._activist_designated(person_id, stamp)
+
+    @event("ActivistDesignated")
+    def _activist_designated(self, person_id: str, stamp: Stamp) -> None:
+        c = self.candidates[person_id]
+        c.stage, c.activist_on = DevelopmentStage.ACTIVIST, stamp.occurred_on
+        c.talked_on = c.talked_on or stamp.occurred_on
+
+    def review_activist(self, person_id: str, stamp: Stamp) -> None:
+        require(development.can_review_activist(self.candidate(person_id)))
+        self._activist_reviewed(person_id, stamp)
+
+    @event("ActivistReviewed")
+    def _activist_reviewed(self, person_id: str, stamp: Stamp) -> None:
+        self.candidates[person_id].last_reviewed_on = stamp.occurred_on
+
+    def confirm_development_target(self, person_id: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        require(development.can_confirm_target(self.candidate(person_id), stamp.occurred_on))
+        self._development_target_confirmed(person_id, stamp)
+
+    @event("DevelopmentTargetConfirmed")
+    def _development_target_confirmed(self, person_id: str, stamp: Stamp) -> None:
+        c = self.candidates[person_id]
+        c.stage, c.target_on = DevelopmentStage.DEVELOPMENT_TARGET, stamp.occurred_on
+
+    def admit_probationary(self, person_id: str, introducer_ids: list[str], stamp: Stamp) -> None:
+        """The branch general meeting votes; the superior committee approves afterwards."""
+        require(open_case(self))
+        candidate = self.candidate(person_id)
+        require(development.can_admit(self, candidate, introducer_ids))
+        self._probationary_admitted(person_id, sorted(introducer_ids), stamp)
+
+    @event("ProbationaryAdmitted")
+    def _probationary_admitted(self, person_id: str, introducer_ids: list[str], stamp: Stamp) -> None:
+        c = self.candidates[person_id]
+        c.stage, c.voted_on, c.introducer_ids = DevelopmentStage.AWAITING_APPROVAL, stamp.occurred_on, introducer_ids
+
+    def approve_probationary(self, person_id: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        require(development.can_approve(self.candidate(person_id), stamp.occurred_on))
+        self._probationary_approved(person_id, stamp)
+
+    @event("ProbationaryApproved")
+    def _probationary_approved(self, person_id: str, stamp: Stamp) -> None:
+        c = self.candidates[person_id]
+        c.left_on = stamp.occurred_on
+        assert c.voted_on is not None
+        # Probation lasts one year from the branch meeting's vote, not from the approval.
+        self.members[person_id] = Member(
+            person_id, c.name, c.gender, c.birth_date, c.education, MemberStatus.PROBATIONARY,
+            relation_transferred=True, joined_on=c.voted_on, probation_ends_on=add_months(c.voted_on, 12),
+        )
+
+    def convert_to_formal(self, person_id: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        require(development.can_convert(self.member(person_id), stamp.occurred_on))
+        self._converted_to_formal(person_id, stamp)
+
+    @event("ConvertedToFormal")
+    def _converted_to_formal(self, person_id: str, stamp: Stamp) -> None:
+        self.members[person_id].status = MemberStatus.FORMAL
+
+    def extend_probation(self, person_id: str, months: int, stamp: Stamp) -> None:
+        require(open_case(self))
+        require(development.can_extend(self.member(person_id), months))
+        self._probation_extended(person_id, months, stamp)
+
+    @event("ProbationExtended")
+    def _probation_extended(self, person_id: str, months: int, stamp: Stamp) -> None:
+        m = self.members[person_id]
+        assert m.probation_ends_on is not None
+        m.probation_ends_on, m.probation_extended = add_months(m.probation_ends_on, months), True
+
+    def cancel_probation(self, person_id: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        if self.member(person_id).status is not MemberStatus.PROBATIONARY:
+            raise RuleViolation("not_probationary", "only a probationary member's probation can be cancelled")
+        self._probation_cancelled(person_id, stamp)
+
+    @event("ProbationCancelled")
+    def _probation_cancelled(self, person_id: str, stamp: Stamp) -> None:
+        self.members[person_id].left_on = stamp.occurred_on
+
+    def withdraw_candidate(self, person_id: str, stamp: Stamp) -> None:
+        self.candidate(person_id)
+        self._candidate_withdrawn(person_id, stamp)
+
+    @event("CandidateWithdrawn")
+    def _candidate_withdrawn(self, person_id: str, stamp: Stamp) -> None:
+        self.candidates[person_id].left_on = stamp.occurred_on
+
+    # --- coverage and formation --------------------------------------------------------------
+
+    def assign_instructor(self, name: str, stamp: Stamp) -> None:
+        require(open_case(self))
+        if self.instructor is not None:
+            raise RuleViolation("instructor_assigned", f"{self.instructor} is already assigned; withdraw first")
+        self._instructor_assigned(name, stamp)
+
+    @event("InstructorAssigned")
+    def _instructor_assigned(self, name: str, stamp: Stamp) -> None:
+        self.instructor = name
+
+    def withdraw_instructor(self, stamp: Stamp) -> None:
+        require(open_case(self))
+        if self.instructor is None:
+            raise RuleViolation("no_instructor", "no instructor is assigned")
+        self._instructor_withdrawn(stamp)
+
+    @event("InstructorWithdrawn")
+    def _instructor_withdrawn(self, stamp: Stamp) -> None:
+        self.instructor = None
+
+    def affiliate(self, party_org_name: str, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS) -> None:
+        require(can_affiliate(self, t))
+        self._affiliated(party_org_name, stamp)
+
+    @event("Affiliated")
+    def _affiliated(self, party_org_name: str, stamp: Stamp) -> None:
+        self.affiliation = party_org_name
+
+    def end_affiliation(self, stamp: Stamp) -> None:
+        require(open_case(self))
+        if self.affiliation is None:
+            raise RuleViolation("not_affiliated", "the organization's members are not affiliated elsewhere")
+        self._affiliation_ended(stamp)
+
+    @event("AffiliationEnded")
+    def _affiliation_ended(self, stamp: Stamp) -> None:
+        self.affiliation = None
+
+    def establish_temporary_branch(self, name: str, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS) -> None:
+        require(can_establish_temporary_branch(self, t))
+        self._temporary_branch_established(name, stamp)
+
+    @event("TemporaryBranchEstablished")
+    def _temporary_branch_established(self, name: str, stamp: Stamp) -> None:
+        self.temporary_branch, self.affiliation = name, None
+
+    def request_formal_branch(
+        self, name: str, party_org_type: PartyOrgType | None, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS
+    ) -> None:
+        require(can_request_formal_branch(self, t))
+        self._formal_branch_requested(name, party_org_type, stamp)
+
+    @event("FormalBranchRequested")
+    def _formal_branch_requested(self, name: str, party_org_type: str | None, stamp: Stamp) -> None:
+        self.formal_request = FormalRequest(name, PartyOrgType(party_org_type) if party_org_type else None,
+                                            stamp.occurred_on)
+
+    def approve_formal_branch(
+        self, party_org_type: PartyOrgType | None, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS
+    ) -> None:
+        """The type is chosen at approval; another than the default for the member count needs a reason."""
+        require(open_case(self))
+        if self.formal_request is None:
+            raise RuleViolation("no_request", "there is no formal branch request to approve")
+        if (n := branch_members(self)) < t.branch_members:
+            raise RuleViolation(
+                "standalone_needs_members",
+                f"a party organization of its own needs {t.branch_members} or more transferred-in formal members; "
+                f"it has {n} now",
+            )
+        default = default_party_org_type(n)
+        chosen = party_org_type or self.formal_request.type or default
+        if chosen is not default and not stamp.reason.strip():
+            raise RuleViolation(
+                "type_exception_needs_reason",
+                f"with {n} formal members the default type is {default.value}; approving {chosen.value} "
+                "instead is an exception that needs the supervisor's reason",
+            )
+        self._formal_branch_approved(chosen, stamp)
+
+    @event("FormalBranchApproved")
+    def _formal_branch_approved(self, party_org_type: str, stamp: Stamp) -> None:
+        assert self.formal_request is not None
+        org_type = PartyOrgType(party_org_type)
+        self.formal_branch = PartyOrganization(self.formal_request.name, org_type, stamp.occurred_on)
+        self.formal_request, self.temporary_branch, self.affiliation = None, None, None
+        self.joint_branch = None  # a branch of its own replaces the joint branch
+
+    def reject_formal_branch(self, stamp: Stamp) -> None:
+        require(open_case(self))
+        if self.formal_request is None:
+            raise RuleViolation("no_request", "there is no formal branch request to reject")
+        self._formal_branch_rejected(stamp)
+
+    @event("FormalBranchRejected")
+    def _formal_branch_rejected(self, stamp: Stamp) -> None:
+        self.formal_request = None
+
+    def join_joint_branch(self, joint: JointBranchMembership, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS) -> None:
+        require(can_join_joint_branch(self, t))
+        self._joint_branch_joined(joint.joint_branch_id, joint.name, joint.type.value, joint.organization_ids, stamp)
+
+    @event("JointBranchJoined")
+    def _joint_branch_joined(
+        self, joint_branch_id: str, name: str, party_org_type: str, organization_ids: list[str], stamp: Stamp
+    ) -> None:
+        self.joint_branch = JointBranchMembership(
+            joint_branch_id, name, PartyOrgType(party_org_type), stamp.occurred_on, organization_ids
+        )
+        self.temporary_branch, self.affiliation = None, None
+
+    def leave_joint_branch(self, stamp: Stamp) -> None:
+        require(open_case(self))
+        if self.joint_branch is None:
+            raise RuleViolation("not_in_joint_branch", "the organization is not in a joint branch")
+        self._joint_branch_left(stamp)
+
+    @event("JointBranchLeft")
+    def _joint_branch_left(self, stamp: Stamp) -> None:
+        self.joint_branch = None
+
+    def dissolve_branch(self, stamp: Stamp) -> None:
+        """Falling back: the organization's own formal or temporary branch is dissolved."""
+        require(open_case(self))
+        if self.formal_branch is None and self.temporary_branch is None:
+            raise RuleViolation("no_branch", "the organization has no branch of its own to dissolve")
+        self._branch_dissolved(stamp)
+
+    @event("BranchDissolved")
+    def _branch_dissolved(self, stamp: Stamp) -> None:
+        self.formal_branch, self.temporary_branch = None, None
+
+    # --- the established organization (standardization) -----------------------------------------
+
+    def elect_branch_committee(
+        self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp
+    ) -> None:
+        require(open_case(self))
+        if self.formal_branch is None:
+            raise RuleViolation("no_formal_branch", "elections are held by a formal party organization of its own; "
+                                "a temporary branch has appointed officers and holds no term elections")
+        require(development.committee_violation(branch_members(self), committee))
+        self._branch_committee_elected(secretary, deputy_secretary, committee, stamp)
+
+    @event("BranchCommitteeElected")
+    def _branch_committee_elected(
+        self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp
+    ) -> None:
+        assert self.formal_branch is not None
+        self.formal_branch.secretary, self.formal_branch.committee = secretary, committee
+        self.formal_branch.term_ends_on = add_months(stamp.occurred_on, 12 * term_years(self.formal_branch.type))
+
+    def form_youth_league(self, stamp: Stamp) -> None:
+        """党建带团建: the Youth League is set up alongside a party organization."""
+        require(open_case(self))
+        if not formed(self):
+            raise RuleViolation("not_formed", "the Youth League is set up alongside a formal party organization")
+        self._youth_league_formed(stamp)
+
+    @event("YouthLeagueFormed")
+    def _youth_league_formed(self, stamp: Stamp) -> None:
+        self.youth_league_formed_on = stamp.occurred_on
+
+    def rate_five_goods(self, ratings: dict[str, bool], stamp: Stamp) -> None:
+        require(open_case(self))
+        if not formed(self):
+            raise RuleViolation("not_formed", "the five-goods rating is for a formal party organization")
+        self._five_goods_rated(ratings, stamp)
+
+    @event("FiveGoodsRated")
+    def _five_goods_rated(self, ratings: dict[str, bool], stamp: Stamp) -> None:
+        self.five_goods = ratings
+
+    def check_ten_haves(self, checks: dict[str, bool], stamp: Stamp) -> None:
+        require(open_case(self))
+        if not (formed(self) or self.temporary_branch is not None):
+            raise RuleViolation("no_party_organization", "the ten-haves check is for an established party organization")
+        self._ten_haves_checked(checks, stamp)
+
+    @event("TenHavesChecked")
+    def _ten_haves_checked(self, checks: dict[str, bool], stamp: Stamp) -> None:
+        self.ten_haves = checks
+
+    # --- deadlines and closing ----------------------------------------------------------------
+
+    def escalate(self, rule: str, subject: str, due_on: date, stamp: Stamp) -> None:
+        """Recorded by the workflow when a deadline passes unmet; the record stays in the history."""
+        self._deadline_escalated(rule, subject, due_on, stamp)
+
+    @event("DeadlineEscalated")
+    def _deadline_escalated(self, rule: str, subject: str, due_on: date, stamp: Stamp) -> None:
+        self.escalations[Obligation(rule, due_on, subject).key] = Escalation(rule, subject, due_on, stamp.occurred_on)
+
+    def close_case(self, stamp: Stamp) -> None:
+        require(open_case(self))
+        self._case_closed(stamp)
+
+    @event("CaseClosed")
+    def _case_closed(self, stamp: Stamp) -> None:
+        self.closed_on = stamp.occurred_on

@@ -1,0 +1,55 @@
+"""Small records the Organization aggregate keeps about its party organization and its deadlines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from branchflow.domain.rules import PartyOrgType
+
+
+@dataclass
+class PartyOrganization:
+    """A formal party organization of the organization's own (单独组建), approved by a supervisor."""
+
+    name: str
+    type: PartyOrgType
+    approved_on: date
+    secretary: str | None = None
+    committee: list[str] = field(default_factory=list)
+    term_ends_on: date | None = None
+
+    def __post_init__(self) -> None:
+        self.type = PartyOrgType(self.type)  # stored as text in snapshots
+
+
+@dataclass
+class JointBranchMembership:
+    joint_branch_id: str
+    name: str
+    type: PartyOrgType
+    joined_on: date
+    organization_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.type = PartyOrgType(self.type)  # stored as text in snapshots
+
+
+@dataclass
+class FormalRequest:
+    name: str
+    type: PartyOrgType | None
+    requested_on: date
+
+    def __post_init__(self) -> None:
+        self.type = PartyOrgType(self.type) if self.type else None
+
+
+@dataclass
+class Escalation:
+    """A deadline that passed unmet, as the workflow recorded it."""
+
+    rule: str
+    subject: str
+    due_on: date
+    since: date
