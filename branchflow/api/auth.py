@@ -1,0 +1,47 @@
+"""Who is calling, and may they act here: bearer tokens, roles and region scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from branchflow.api.users import Role, User, authenticate
+
+bearer = HTTPBearer(auto_error=False, description="The API token printed by `branchflow user add` or `branchflow up`")
+
+
+def current_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    if credentials is None:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    with request.app.state.services.pool.connection() as conn:
+        user = authenticate(conn, credentials.credentials)
+    if user is None:
+        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_region(user: User, region_code: str) -> None:
+    if not user.covers(region_code):
+        raise HTTPException(403, f"region {region_code} is outside your scope {user.region or '(all)'}")
+
+
+def scoped_region(user: User, region: str | None) -> str:
+    """The region a list or board shows: the user's own scope by default, never wider."""
+    if region is None:
+        return user.region
+    if not region.startswith(user.region):
+        raise HTTPException(403, f"region {region} is outside your scope {user.region or '(all)'}")
+    return region
+
+
+def require_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        names = " or ".join(r.value for r in roles)
+        raise HTTPException(403, f"this needs the role {names}; you are {user.role.value}")

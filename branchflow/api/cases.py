@@ -1,0 +1,82 @@
+"""Cases: register, read, and move one step at a time (api.md "Cases"). Steps go through the case's workflow."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Request
+
+from branchflow.api.auth import CurrentUser, require_region, require_role
+from branchflow.api.users import Role
+from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, parse_action
+from branchflow.domain.application import HistoryEntry
+from branchflow.domain.case import CaseView, case_view
+from branchflow.domain.registration import Registration
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+STEP_ROLES = (Role.ORGANIZER, Role.SUPERVISOR)
+
+REGISTRATION_EXAMPLE = {
+    "name": "珠海市斗门区某电子科技有限公司", "credit_code": "91440403MA4W12345X", "kind": "economic",
+    "registered": True, "region_code": "440403101001", "industry": "C", "employees": 120, "above_scale": True,
+    "founded_on": "2026-03-01",
+}
+STEP_EXAMPLES = {
+    "add_member": {"value": {"action": "add_member", "name": "王芳", "gender": "female", "birth_date": "1988-05-02",
+                             "education": "bachelor", "status": "formal", "relation_transferred": True,
+                             "command_id": "7b1e0c1e-add-member-1"}},
+    "request_formal_branch": {"value": {"action": "request_formal_branch", "name": "某电子科技有限公司党支部"}},
+    "approve_formal_branch": {"value": {"action": "approve_formal_branch", "reason": "条件成熟，同意成立"}},
+}
+
+
+def today() -> date:
+    return date.today()
+
+
+def _case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
+    services = request.app.state.services
+    org = services.application.case(org_id)
+    require_region(user, org.region_code)
+    return case_view(org, today(), services.application.thresholds)
+
+
+@router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization")
+async def register(
+    request: Request, user: CurrentUser,
+    registration: Annotated[Registration, Body(openapi_examples={"enterprise": {"value": REGISTRATION_EXAMPLE}})],
+) -> CaseView:
+    require_role(user, *STEP_ROLES)
+    require_region(user, registration.region_code)
+    # Re-validated with today's date so that business dates in the future are refused.
+    checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
+    return await request.app.state.services.formation.register(checked, user.name, today())
+
+
+@router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions")
+def get_case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
+    return _case(request, user, org_id)
+
+
+@router.post("/organizations/{org_id}/actions", response_model=CaseView, summary="Take one step on a case")
+async def act(
+    request: Request, user: CurrentUser, org_id: UUID,
+    step: Annotated[Action, Body(openapi_examples=STEP_EXAMPLES)],
+) -> CaseView:
+    require_role(user, *STEP_ROLES)
+    if step.action in SUPERVISOR_ACTIONS:
+        require_role(user, Role.SUPERVISOR)
+    org = request.app.state.services.application.case(org_id)
+    require_region(user, org.region_code)
+    checked = parse_action(step.model_dump(), today())
+    return await request.app.state.services.formation.step(org_id, checked, user.name, today())
+
+
+@router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail")
+def history(request: Request, user: CurrentUser, org_id: UUID) -> list[HistoryEntry]:
+    services = request.app.state.services
+    require_region(user, services.application.case(org_id).region_code)
+    return services.application.history(org_id)

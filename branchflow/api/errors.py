@@ -1,0 +1,75 @@
+"""How failures answer over HTTP (api.md): 404 unknown id, 409 a rule forbids the step, 422 malformed input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from branchflow.domain.actions import ACTIONS
+from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, ConcurrentChange, RuleViolation, UnknownPerson
+
+
+def _field(error: Any) -> str:
+    if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        return "action"
+    # A step's fields sit under its action's tag in the location: ("body", "add_member", "birth_date").
+    parts = [str(p) for p in error["loc"] if p != "body" and p not in ACTIONS]
+    return ".".join(parts) or "body"
+
+
+def _fields(errors: list[Any]) -> list[dict[str, Any]]:
+    return [{"field": _field(e), "message": e["msg"]} for e in errors]
+
+
+class FieldError(Exception):
+    """Malformed input found after parsing; answers 422 naming the field, like any validation error."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FieldError)
+    async def field_error(_: Request, exc: FieldError) -> JSONResponse:
+        return JSONResponse({"detail": f"invalid input: {exc.field}",
+                             "errors": [{"field": exc.field, "message": exc.message}]}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = _fields(list(exc.errors()))
+        names = ", ".join(f["field"] for f in fields)
+        return JSONResponse({"detail": f"invalid input: {names}", "errors": fields}, status_code=422)
+
+    @app.exception_handler(ValidationError)
+    async def invalid(_: Request, exc: ValidationError) -> JSONResponse:
+        fields = _fields(list(exc.errors()))
+        names = ", ".join(f["field"] for f in fields)
+        return JSONResponse({"detail": f"invalid input: {names}", "errors": fields}, status_code=422)
+
+    @app.exception_handler(RuleViolation)
+    async def forbidden_by_rule(_: Request, exc: RuleViolation) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "rule": exc.rule}, status_code=409)
+
+    @app.exception_handler(CaseNotFound)
+    async def not_found(_: Request, exc: CaseNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(UnknownPerson)
+    async def unknown_person(_: Request, exc: UnknownPerson) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "errors": [{"field": "person_id", "message": str(exc)}]},
+                            status_code=422)
+
+    @app.exception_handler(AlreadyRegistered)
+    async def duplicate(_: Request, exc: AlreadyRegistered) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "rule": "already_registered",
+                             "organization_id": str(exc.organization_id)}, status_code=409)
+
+    @app.exception_handler(ConcurrentChange)
+    async def conflict(_: Request, exc: ConcurrentChange) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "rule": "concurrent_change", "retry": True}, status_code=409,
+                            headers={"Retry-After": "0"})

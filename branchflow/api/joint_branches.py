@@ -1,0 +1,73 @@
+"""Joint branches (联合组建): one branch over several neighbouring organizations, formed all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from branchflow.api.auth import CurrentUser, require_region, require_role, scoped_region
+from branchflow.api.users import Role
+from branchflow.domain.case import CaseView
+from branchflow.domain.joint_branch import joint_branch_groupings
+from branchflow.domain.rules import PartyOrgType, Stage, branch_members
+from branchflow.domain.values import BusinessDate
+from branchflow.projections import CaseFilters, case_list
+
+router = APIRouter(prefix="/api/v1/joint-branches", tags=["joint branches"])
+
+
+class JointBranchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    organization_ids: Annotated[list[UUID], Field(min_length=2, max_length=20)]
+    party_org_type: PartyOrgType = PartyOrgType.BRANCH
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    occurred_on: BusinessDate | None = None
+    command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class Grouping(BaseModel):
+    street: str
+    industry: str
+    organization_ids: list[UUID]
+    names: list[str]
+    members: int  # transferred-in formal members together
+
+
+@router.post("", response_model=list[CaseView], summary="Form one joint branch over several organizations")
+async def form(request: Request, user: CurrentUser, body: JointBranchRequest) -> list[CaseView]:
+    # Forming a party organization is approved by the organization department.
+    require_role(user, Role.SUPERVISOR)
+    services = request.app.state.services
+    for org_id in body.organization_ids:
+        require_region(user, services.application.case(org_id).region_code)
+    return list(await services.formation.form_joint_branch(
+        body.name, body.organization_ids, body.party_org_type, user.name, body.occurred_on or date.today(),
+        reason=body.reason, command_id=body.command_id,
+    ))
+
+
+@router.get("/candidates", response_model=list[Grouping], summary="Suggested joint branches in a region")
+def candidates(request: Request, user: CurrentUser, region: Annotated[str | None, Query()] = None) -> list[Grouping]:
+    services = request.app.state.services
+    region = scoped_region(user, region)
+    t = services.application.thresholds
+    ids: list[UUID] = []
+    with services.pool.connection() as conn:
+        # Only open cases with fewer formal members than a branch of their own needs can join one.
+        for number in range(1, 10_000):
+            page = case_list(conn, CaseFilters(region=region, formed=False), page=number, page_size=500)
+            ids += [c.id for c in page.items if c.stage is not Stage.CLOSED and 0 < c.formal_members < t.branch_members]
+            if number * page.page_size >= page.total:
+                break
+    orgs = [services.application.case(i) for i in ids]
+    return [
+        Grouping(street=g[0].region_code[:9], industry=g[0].industry, organization_ids=[o.id for o in g],
+                 names=[o.name for o in g], members=sum(branch_members(o) for o in g))
+        for g in joint_branch_groupings(orgs, t)
+    ]

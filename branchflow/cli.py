@@ -1,0 +1,125 @@
+"""The `branchflow` command (api.md "Command line")."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from branchflow.api.users import Role, UserExists, add_user
+from branchflow.bootstrap import connection_pool, data_dir_from
+from branchflow.database import resolve_database_url
+from branchflow.projections import Projector
+from branchflow.workflows.worker import application_env
+
+
+@contextmanager
+def database(data: Path | None) -> Iterator[str]:
+    """DATABASE_URL, or the embedded server in the data folder (shared with a running `branchflow up`)."""
+    url, server = resolve_database_url(data_dir_from(data))
+    try:
+        yield url
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from branchflow import up
+
+    asyncio.run(up.run(data_dir_from(args.data), args.host, args.port, say=lambda line: print(line, flush=True)))
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+        try:
+            token = add_user(conn, args.name, Role(args.role), args.region)
+        except (UserExists, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print(f"token: {token}")
+    return 0
+
+
+def cmd_rebuild_projections(args: argparse.Namespace) -> int:
+    with database(args.data) as url:
+        projector = Projector(application_env(url, os.environ))
+        try:
+            consumed = projector.rebuild()
+        finally:
+            projector.close()
+    print(f"rebuilt the projections from {consumed} notifications")
+    return 0
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    with database(args.data) as url:
+        projector = Projector(application_env(url, os.environ))
+        try:
+            projector.run_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            projector.close()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from branchflow.workflows.dev_server import resolve_temporal
+    from branchflow.workflows.worker import run_worker
+
+    async def main(url: str) -> None:
+        config, server = await resolve_temporal(data_dir_from(args.data) / "temporal")
+        try:
+            await run_worker(config, url)
+        finally:
+            if server is not None:
+                server.stop()
+
+    with database(args.data) as url:
+        asyncio.run(main(url))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="branchflow", description="Party-organization formation in 'two new' "
+                                  "organizations, as durable event-sourced workflows.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--data", type=Path, default=None,
+                         help="the embedded default's data folder (default ./branchflow-data)")
+        return sub
+
+    up = command("up", "run everything on the embedded default")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000)
+    up.set_defaults(run=cmd_up)
+    command("worker", "run a Temporal worker").set_defaults(run=cmd_worker)
+    command("project", "run the projection runner").set_defaults(run=cmd_project)
+    command("rebuild-projections", "drop and rebuild every projection from the event store").set_defaults(
+        run=cmd_rebuild_projections)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="create a user and print its API token (once)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--region", required=True, help="region code prefix (2, 4, 6, 9 or 12 digits)")
+    add.add_argument("--data", type=Path, default=None)
+    add.set_defaults(run=cmd_user_add)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

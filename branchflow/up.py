@@ -1,0 +1,104 @@
+"""`branchflow up`: every part in one process on the embedded default, stopped cleanly on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import uvicorn
+
+from branchflow.api.app import create_app
+from branchflow.api.users import Role, add_user, has_users
+from branchflow.bootstrap import Services, application, connection_pool
+from branchflow.database import resolve_database_url
+from branchflow.projections import Projector
+from branchflow.workflows.client import FormationClient
+from branchflow.workflows.config import TemporalConfig
+from branchflow.workflows.dev_server import resolve_temporal
+from branchflow.workflows.worker import application_env, run_worker
+
+Say = Callable[[str], None]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the signal it caught after shutting down; `up` handles the signals itself."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_api(services: Services, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
+    server = _Server(uvicorn.Config(create_app(services), host=host, port=port, log_level="warning",
+                                    lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)
+    if server.started:
+        say(f"serving at http://{host}:{port}")
+    await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    await serving
+
+
+@contextmanager
+def projecting(database_url: str) -> Iterator[Projector]:
+    """The projection runner in a thread of its own: its work is blocking database I/O."""
+    projector = Projector(application_env(database_url, {}))
+    thread = threading.Thread(target=projector.run_forever, name="projections", daemon=True)
+    thread.start()
+    try:
+        yield projector
+    finally:
+        projector.stop()
+        thread.join(timeout=10)
+        projector.close()
+
+
+def first_start_admin(database_url: str, say: Say) -> None:
+    with connection_pool(database_url, max_size=1) as pool, pool.connection() as conn:
+        if not has_users(conn):
+            say(f"admin token: {add_user(conn, 'admin', Role.ADMIN, '')}")
+
+
+async def run(data_dir: Path, host: str, port: int, say: Say = print, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url, postgres = resolve_database_url(data_dir)
+    try:
+        first_start_admin(database_url, say)
+        config, temporal = await resolve_temporal(data_dir / "temporal")
+        try:
+            await run_parts(config, database_url, host, port, stop, say)
+            if temporal is not None:
+                say("stopping")
+        finally:
+            if temporal is not None:
+                temporal.stop()
+    finally:
+        if postgres is not None:
+            postgres.stop()
+
+
+async def run_parts(config: TemporalConfig, database_url: str, host: str, port: int, stop: asyncio.Event,
+                    say: Say) -> None:
+    """The worker, the projection runner and the web server on running PostgreSQL and Temporal, until `stop`."""
+    assert config.address is not None
+    say(f"temporal at {config.address}")
+    services = Services(application(database_url), connection_pool(database_url),
+                        await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue))
+    try:
+        with projecting(database_url):
+            worker = asyncio.create_task(run_worker(config, database_url, stop=stop))
+            await serve_api(services, host, port, stop, say)
+            stop.set()
+            await worker
+    finally:
+        services.close()

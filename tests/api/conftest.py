@@ -1,0 +1,86 @@
+"""The whole stack for HTTP tests: PostgreSQL, the Temporal dev server, and `branchflow up`'s parts
+(worker, projection runner, web server) running in a thread, as they run in production."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from branchflow import up
+from branchflow.api.users import Role, add_user
+from branchflow.workflows.config import TemporalConfig
+from branchflow.workflows.dev_server import TemporalDevServer
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_database(server_url: str) -> str:
+    name = f"api_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_conninfo(server_url, dbname=name)
+
+
+@dataclass
+class Stack:
+    base_url: str
+    database_url: str
+
+    def token(self, role: Role, region: str, name: str | None = None) -> str:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            return add_user(conn, name or f"{role.value}-{uuid.uuid4().hex[:6]}", role, region)
+
+    def client(self, token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=f"{self.base_url}/api/v1", headers=headers, timeout=30)
+
+    def projected(self, token: str, timeout: float = 15) -> None:
+        """Waits until the boards and reports have caught up with every event."""
+        deadline = time.monotonic() + timeout
+        with self.client(token) as client:
+            while client.get("/projections").json()["lag"] > 0:
+                assert time.monotonic() < deadline, "projections did not catch up"
+                time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    db = fresh_database(database_url)
+    temporal = TemporalDevServer(Path(tmp_path_factory.mktemp("temporal")))
+    loop = asyncio.new_event_loop()
+    config = TemporalConfig(address=loop.run_until_complete(temporal.start()))
+    port = free_port()
+    stop = asyncio.Event()
+    lines: list[str] = []
+    thread = threading.Thread(
+        target=loop.run_until_complete,
+        args=(up.run_parts(config, db, "127.0.0.1", port, stop, lines.append),), daemon=True,
+    )
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not any(line.startswith("serving at") for line in lines):
+        assert thread.is_alive() and time.monotonic() < deadline, f"the stack did not start: {lines}"
+        time.sleep(0.05)
+    try:
+        yield Stack(f"http://127.0.0.1:{port}", db)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+        loop.close()
+        temporal.stop()
+

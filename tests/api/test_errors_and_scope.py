@@ -1,0 +1,94 @@
+"""Every error answer of api.md, the region scope of each role, and idempotent retries."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from branchflow.api.users import Role
+from tests.api.conftest import Stack
+from tests.api.test_case_path import STREET, member, registration
+
+
+def register(api: httpx.Client, region: str = f"{STREET}003") -> str:
+    answer = api.post("/organizations", json=registration(region))
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+def test_without_a_valid_token_every_call_is_401(stack: Stack) -> None:
+    for token in (None, "not-a-token"):
+        with stack.client(token) as api:
+            assert api.get("/boards/status").status_code == 401
+            assert api.post("/organizations", json=registration()).status_code == 401
+
+
+def test_an_unknown_case_is_404(stack: Stack) -> None:
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        missing = api.get(f"/organizations/{uuid.uuid4()}")
+        assert missing.status_code == 404
+        assert api.post(f"/organizations/{uuid.uuid4()}/actions", json=member("王")).status_code == 404
+
+
+def test_a_step_a_rule_forbids_is_409_with_the_rule_and_changes_nothing(stack: Stack) -> None:
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        org = register(api)
+        answer = api.post(f"/organizations/{org}/actions", json={"action": "request_formal_branch", "name": "支部"})
+        assert answer.status_code == 409
+        assert answer.json()["rule"] == "standalone_needs_members" and "3 or more" in answer.json()["detail"]
+        assert len(api.get(f"/organizations/{org}/history").json()) == 1
+
+
+def test_malformed_input_is_422_naming_the_field(stack: Stack) -> None:
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        bad = api.post("/organizations", json=registration(credit_code="91440403MA4W12345T"))
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "credit_code"
+        bad = api.post("/organizations", json=registration(employees=-5))
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "employees"
+        bad = api.post("/organizations", json=registration(founded_on="2999-01-01"))
+        assert bad.status_code == 422 and "founded_on" in bad.json()["detail"]
+        org = register(api)
+        bad = api.post(f"/organizations/{org}/actions", json={"action": "fly"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "action"
+        bad = api.post(f"/organizations/{org}/actions", json={**member("王"), "birth_date": "yesterday"})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "birth_date"
+        assert api.post(f"/organizations/{org}/actions", content=b"{", headers={
+            "content-type": "application/json"}).status_code == 422
+
+
+def test_an_organizer_of_one_street_gets_403_on_another_streets_case_list_and_board(stack: Stack) -> None:
+    other_street = "440403102"
+    with stack.client(stack.token(Role.ORGANIZER, other_street)) as other:
+        foreign = register(other, f"{other_street}001")
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        assert api.get(f"/organizations/{foreign}").status_code == 403
+        assert api.get(f"/organizations/{foreign}/history").status_code == 403
+        assert api.post(f"/organizations/{foreign}/actions", json=member("王")).status_code == 403
+        assert api.get("/organizations", params={"region": other_street}).status_code == 403
+        assert api.get("/boards/status", params={"region": "440403"}).status_code == 403
+        assert api.post("/organizations", json=registration(f"{other_street}001")).status_code == 403
+        assert api.get("/audit").status_code == 403
+
+
+def test_a_supervisor_sees_the_district_and_an_admin_takes_no_steps(stack: Stack) -> None:
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        org = register(api)
+    with stack.client(stack.token(Role.SUPERVISOR, "440403")) as sup:
+        assert sup.get(f"/organizations/{org}").status_code == 200
+        assert sup.get("/audit", params={"region": "440403"}).status_code == 200
+        assert sup.get("/boards/status", params={"region": "4404"}).status_code == 403
+    with stack.client(stack.token(Role.ADMIN, "44")) as admin:
+        assert admin.get(f"/organizations/{org}").status_code == 200
+        assert admin.post(f"/organizations/{org}/actions", json=member("王")).status_code == 403
+
+
+def test_a_retried_step_with_the_same_command_id_applies_once(stack: Stack) -> None:
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        org = register(api)
+        step = {**member("王芳"), "command_id": "retry-1"}
+        first = api.post(f"/organizations/{org}/actions", json=step)
+        again = api.post(f"/organizations/{org}/actions", json=step)
+        assert first.status_code == again.status_code == 200
+        assert first.json() == again.json()
+        assert [h["type"] for h in api.get(f"/organizations/{org}/history").json()] == ["Registered", "MemberAdded"]
