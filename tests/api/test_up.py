@@ -1,0 +1,70 @@
+"""`branchflow up` as a real subprocess: it prints its token and address, serves, stops, and keeps the data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.api.conftest import free_port
+from tests.api.test_case_path import registration
+
+
+def start(data: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEMPORAL_ADDRESS"}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "branchflow.cli", "up", "--data", str(data), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    printed: dict[str, str] = {}
+    deadline = time.monotonic() + 90
+    assert process.stdout is not None
+    while "serving at" not in printed:
+        assert time.monotonic() < deadline and process.poll() is None, f"up did not start: {printed}"
+        line = process.stdout.readline().strip()
+        for prefix in ("admin token:", "temporal at", "serving at"):
+            if line.startswith(prefix):
+                printed[prefix.rstrip(":")] = line.removeprefix(prefix).strip()
+    return process, printed
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+
+
+def test_up_serves_with_the_printed_token_stops_on_ctrl_c_and_keeps_the_data(tmp_path: Path) -> None:
+    data, port = tmp_path / "data", free_port()
+    process, printed = start(data, port)
+    try:
+        token = printed["admin token"]
+        assert printed["serving at"] == f"http://127.0.0.1:{port}"
+        assert printed["temporal at"].startswith("127.0.0.1:")
+        users = subprocess.run(
+            [sys.executable, "-m", "branchflow.cli", "user", "add", "li", "--role", "organizer", "--region",
+             "440403", "--data", str(data)], capture_output=True, text=True, check=True)
+        organizer = users.stdout.strip().removeprefix("token: ")
+        api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1",
+                           headers={"Authorization": f"Bearer {organizer}"}, timeout=30)
+        created = api.post("/organizations", json=registration("440403101001"))
+        assert created.status_code == 201, created.text
+        org = created.json()["id"]
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/organizations/{org}",
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        stop(process)
+
+    process, printed = start(data, port)
+    try:
+        assert "admin token" not in printed  # printed on the first start only
+        again = api.get(f"/organizations/{org}")
+        assert again.status_code == 200 and again.json()["version"] == 1
+        step = api.post(f"/organizations/{org}/actions", json={"action": "assign_instructor", "name": "陈老师"})
+        assert step.status_code == 200 and step.json()["stage"] == "DEVELOPING_MEMBERS"
+    finally:
+        stop(process)
