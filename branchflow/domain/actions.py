@@ -7,58 +7,43 @@ every door into the system checks the same fields and runs the same aggregate me
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationInfo, field_validator
 
-from branchflow.domain import development
+from branchflow.domain.development_steps import (
+    AdmitProbationary,
+    ApproveProbationary,
+    CancelProbation,
+    ConfirmDevelopmentTarget,
+    ConvertToFormal,
+    DesignateActivist,
+    ExtendProbation,
+    RecordApplicant,
+    ReviewActivist,
+    TalkToApplicant,
+    WithdrawCandidate,
+)
 from branchflow.domain.organization import Organization
-from branchflow.domain.people import DevelopmentStage, MemberStatus
+from branchflow.domain.people import MemberStatus
+from branchflow.domain.registration import validated_fact_changes, validated_member_changes
 from branchflow.domain.rules import (
     PartyOrgType,
     Thresholds,
+    branch_members,
     can_affiliate,
     can_establish_temporary_branch,
     can_request_formal_branch,
     formed,
 )
 from branchflow.domain.stamp import Stamp
-from branchflow.domain.values import BirthDate, BusinessDate, Education, Gender, PersonName
-
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PersonId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+from branchflow.domain.step import PersonId, Title
+from branchflow.domain.step import Step as Step  # re-exported: the base of every action
+from branchflow.domain.values import BirthDate, Education, Gender, PersonName
 
 FIVE_GOODS = ("leadership_team", "member_team", "working_mechanism", "development_results", "mass_reputation")
 TEN_HAVES = ("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules",
              "archives", "party_flag", "leader_portraits", "notice_board", "official_seal")
-
-
-class Step(BaseModel):
-    """Fields every action shares: why, on which business date, and the client's idempotency key."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    # Actions only a supervisor (组织部门) may take.
-    SUPERVISOR_ONLY: ClassVar[bool] = False
-
-    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
-    occurred_on: BusinessDate | None = None
-    command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        raise NotImplementedError
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        """Whether this action could be taken now by someone; the forms offer only these."""
-        return org.closed_on is None
-
-
-def _candidates_at(org: Organization, stage: DevelopmentStage) -> list[str]:
-    return [c.id for c in org.candidates.values() if c.in_development and c.stage is stage]
-
-
-def _probationary(org: Organization) -> list[str]:
-    return [m.id for m in org.members.values() if m.present and m.status is MemberStatus.PROBATIONARY]
 
 
 class ReportHeadcount(Step):
@@ -106,137 +91,6 @@ class TransferOut(Step):
     @staticmethod
     def available(org: Organization, today: date, t: Thresholds) -> bool:
         return org.closed_on is None and any(m.present for m in org.members.values())
-
-
-class RecordApplicant(Step):
-    action: Literal["record_applicant"]
-    name: PersonName
-    gender: Gender
-    birth_date: BirthDate
-    education: Education
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.record_applicant(self.name, self.gender, self.birth_date, self.education.value, stamp)
-
-
-class _PersonStep(Step):
-    person_id: PersonId
-    STAGE: ClassVar[DevelopmentStage | None] = None
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
-        return org.closed_on is None and cls.STAGE is not None and bool(_candidates_at(org, cls.STAGE))
-
-
-class TalkToApplicant(_PersonStep):
-    action: Literal["talk_to_applicant"]
-    STAGE = DevelopmentStage.APPLICANT
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.talk_to_applicant(self.person_id, stamp)
-
-
-class DesignateActivist(_PersonStep):
-    action: Literal["designate_activist"]
-    STAGE = DevelopmentStage.APPLICANT
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.designate_activist(self.person_id, stamp)
-
-
-class ReviewActivist(_PersonStep):
-    action: Literal["review_activist"]
-    STAGE = DevelopmentStage.ACTIVIST
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.review_activist(self.person_id, stamp)
-
-
-class ConfirmDevelopmentTarget(_PersonStep):
-    action: Literal["confirm_development_target"]
-    STAGE = DevelopmentStage.ACTIVIST
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.confirm_development_target(self.person_id, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
-        return org.closed_on is None and any(
-            development.can_confirm_target(org.candidates[p], today) is None
-            for p in _candidates_at(org, DevelopmentStage.ACTIVIST)
-        )
-
-
-class AdmitProbationary(_PersonStep):
-    action: Literal["admit_probationary"]
-    introducer_ids: Annotated[list[PersonId], Field(min_length=2, max_length=2)]
-    STAGE = DevelopmentStage.DEVELOPMENT_TARGET
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.admit_probationary(self.person_id, self.introducer_ids, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
-        return super().available(org, today, t) and formed(org)
-
-
-class ApproveProbationary(_PersonStep):
-    action: Literal["approve_probationary"]
-    SUPERVISOR_ONLY = True
-    STAGE = DevelopmentStage.AWAITING_APPROVAL
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.approve_probationary(self.person_id, stamp)
-
-
-class WithdrawCandidate(_PersonStep):
-    action: Literal["withdraw_candidate"]
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.withdraw_candidate(self.person_id, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
-        return org.closed_on is None and any(c.in_development for c in org.candidates.values())
-
-
-class ConvertToFormal(_PersonStep):
-    action: Literal["convert_to_formal"]
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.convert_to_formal(self.person_id, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
-        return org.closed_on is None and any(
-            development.can_convert(org.members[p], today) is None for p in _probationary(org)
-        )
-
-
-class ExtendProbation(_PersonStep):
-    action: Literal["extend_probation"]
-    months: Annotated[int, Field(ge=development.EXTENSION_MONTHS[0], le=development.EXTENSION_MONTHS[1])]
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.extend_probation(self.person_id, self.months, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
-        return org.closed_on is None and any(
-            development.can_extend(org.members[p], development.EXTENSION_MONTHS[0]) is None
-            for p in _probationary(org)
-        )
-
-
-class CancelProbation(_PersonStep):
-    action: Literal["cancel_probation"]
-
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.cancel_probation(self.person_id, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:  # type: ignore[override]
-        return org.closed_on is None and bool(_probationary(org))
 
 
 class AssignInstructor(Step):
@@ -320,7 +174,9 @@ class ApproveFormalBranch(Step):
 
     @staticmethod
     def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and org.formal_request is not None
+        # Members may have left since the request: then it can only be rejected.
+        return (org.closed_on is None and org.formal_request is not None
+                and branch_members(org) >= t.branch_members)
 
 
 class RejectFormalBranch(Step):
@@ -361,7 +217,7 @@ class ElectBranchCommittee(Step):
     action: Literal["elect_branch_committee"]
     secretary: PersonName
     deputy_secretary: PersonName | None = None
-    committee: Annotated[list[PersonName], Field(max_length=7)] = []
+    committee: Annotated[list[PersonName], Field(max_length=7, default_factory=list)]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.elect_branch_committee(self.secretary, self.deputy_secretary, self.committee, stamp)
@@ -430,10 +286,13 @@ class CorrectFacts(Step):
     corrects: Annotated[int, Field(ge=1)]
     changes: dict[str, Any]
 
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        from branchflow.domain.registration import validated_fact_changes
+    @field_validator("changes")
+    @classmethod
+    def _checked(cls, changes: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        return validated_fact_changes(changes, info.context)
 
-        org.correct_facts(self.corrects, validated_fact_changes(self.changes), stamp)
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.correct_facts(self.corrects, self.changes, stamp)
 
 
 class CorrectMember(Step):
@@ -442,10 +301,17 @@ class CorrectMember(Step):
     corrects: Annotated[int, Field(ge=1)]
     changes: dict[str, Any]
 
-    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        from branchflow.domain.registration import validated_member_changes
+    @field_validator("changes")
+    @classmethod
+    def _checked(cls, changes: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        return validated_member_changes(changes, info.context)
 
-        org.correct_member(self.member_id, self.corrects, validated_member_changes(self.changes), stamp)
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.correct_member(self.member_id, self.corrects, self.changes, stamp)
+
+    @staticmethod
+    def available(org: Organization, today: date, t: Thresholds) -> bool:
+        return org.closed_on is None and any(m.present for m in org.members.values())
 
 
 class CloseCase(Step):

@@ -23,7 +23,7 @@ from branchflow.domain.organization import Organization, organization_id
 from branchflow.domain.receipt import Receipt, receipt_id
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.registration import Registration
-from branchflow.domain.rules import SEED_THRESHOLDS, PartyOrgType, Thresholds, joint_branch_violation, require
+from branchflow.domain.rules import PartyOrgType, Thresholds, joint_branch_violation, require
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.transcodings import register_domain_transcodings
 
@@ -42,10 +42,13 @@ class HistoryEntry(BaseModel):
 
 def thresholds_from_env(env: Mapping[str, str]) -> Thresholds:
     """`BRANCHFLOW_THRESHOLD_<NAME>` overrides a seed threshold (e.g. BRANCHFLOW_THRESHOLD_BRANCH_MEMBERS=3)."""
-    overrides = {
-        f.name: int(env[key]) for f in fields(Thresholds)
-        if (key := f"BRANCHFLOW_THRESHOLD_{f.name.upper()}") in env
-    }
+    overrides: dict[str, int] = {}
+    for f in fields(Thresholds):
+        if (key := f"BRANCHFLOW_THRESHOLD_{f.name.upper()}") in env:
+            try:
+                overrides[f.name] = int(env[key])
+            except ValueError:
+                raise ValueError(f"{key} must be a whole number, got {env[key]!r}") from None
     return Thresholds(**overrides)
 
 
@@ -55,7 +58,8 @@ class FormationApplication(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
-        self.thresholds = thresholds_from_env(env or {}) if env else SEED_THRESHOLDS
+        # Only the given settings: bootstrap.application passes BRANCHFLOW_THRESHOLD_* through from its environ.
+        self.thresholds = thresholds_from_env(env or {})
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -98,8 +102,8 @@ class FormationApplication(Application[UUID]):
     def escalate(self, org_id: UUID, obligation: Obligation, since: date, command_id: str) -> Organization:
         """Records that a deadline passed unmet; idempotent per deadline, so a retried timer records it once."""
         org = self.case(org_id)
-        if obligation.key in org.escalations or obligation.due_on is None:
-            return org
+        if obligation.key in org.escalations or obligation.due_on is None or org.closed_on is not None:
+            return org  # already recorded, nothing to wait for, or the case closed meanwhile
         org.escalate(obligation.rule, obligation.subject, obligation.due_on, Stamp(SYSTEM_ACTOR, since))
         return self._save_with_receipt([org], str(org_id), command_id)[0]
 
@@ -107,7 +111,7 @@ class FormationApplication(Application[UUID]):
 
     def case(self, org_id: UUID, version: int | None = None) -> Organization:
         try:
-            org = self.repository.get(org_id, version=version)
+            org: object = self.repository.get(org_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound(org_id) from None
         if not isinstance(org, Organization):
@@ -130,7 +134,7 @@ class FormationApplication(Application[UUID]):
         if command_id is None:
             return None
         try:
-            receipt = self.repository.get(receipt_id(scope, command_id))
+            receipt: object = self.repository.get(receipt_id(scope, command_id))
         except AggregateNotFoundError:
             return None
         assert isinstance(receipt, Receipt)
@@ -157,7 +161,7 @@ class FormationApplication(Application[UUID]):
 
 def history_entry(event: Any) -> HistoryEntry:
     data = {k: v for k, v in event.__dict__.items()
-            if k not in {"originator_id", "originator_version", "timestamp", "stamp"}}
+            if k not in {"originator_id", "originator_version", "originator_topic", "timestamp", "stamp"}}
     stamp: Stamp = event.stamp
     return HistoryEntry(
         sequence=event.originator_version, type=type(event).__name__, occurred_on=stamp.occurred_on,

@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from branchflow.domain import development
-from branchflow.domain.calendar import add_months
 from branchflow.domain.actions import next_actions
+from branchflow.domain.calendar import add_months
 from branchflow.domain.obligations import obligations, overdue
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import Candidate, DevelopmentStage, MemberStatus

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING
 
 from branchflow.domain.calendar import add_months
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
 from branchflow.domain.values import age_on
 
-if TYPE_CHECKING:
-    from branchflow.domain.organization import Organization
-
-MINIMUM_AGE = 18  # an applicant is 18 or older
+MINIMUM_AGE = 18  # an applicant is 18 or older (so a member, who was an applicant first, is too)
 TALK_WITHIN_MONTHS = 1  # the branch talks to an applicant within one month
 ACTIVIST_REVIEW_MONTHS = 6  # an activist is reviewed every half year
 ACTIVIST_CULTIVATION_MONTHS = 12  # at least one year as activist before becoming a development target
@@ -34,10 +31,21 @@ def _stage(candidate: Candidate, expected: DevelopmentStage, step: str) -> RuleV
     return None
 
 
-def can_apply(birth_date: date, day: date) -> RuleViolation | None:
+def _too_young(rule: str, who: str, birth_date: date, day: date) -> RuleViolation | None:
+    if day < birth_date:
+        return RuleViolation(rule, f"{who} must be {MINIMUM_AGE} or older; {day} is before the birth date")
     if (age := age_on(birth_date, day)) < MINIMUM_AGE:
-        return RuleViolation("applicant_under_18", f"an applicant must be {MINIMUM_AGE} or older; this one is {age}")
+        return RuleViolation(rule, f"{who} must be {MINIMUM_AGE} or older; on {day} this one is {age}")
     return None
+
+
+def can_apply(birth_date: date, day: date) -> RuleViolation | None:
+    return _too_young("applicant_under_18", "an applicant", birth_date, day)
+
+
+def can_be_member(birth_date: date, joined_on: date) -> RuleViolation | None:
+    """Members applied at 18 or older, so no member is younger than that on joining."""
+    return _too_young("member_under_18", "a party member", birth_date, joined_on)
 
 
 def can_talk(candidate: Candidate) -> RuleViolation | None:
@@ -73,10 +81,13 @@ def can_confirm_target(candidate: Candidate, day: date) -> RuleViolation | None:
     return None
 
 
-def can_admit(org: Organization, candidate: Candidate, introducer_ids: list[str]) -> RuleViolation | None:
+def can_admit(
+    candidate: Candidate, members: Mapping[str, Member], has_formal_branch: bool, introducer_ids: list[str]
+) -> RuleViolation | None:
+    """`has_formal_branch`: the organization has a formal party organization, its own or a joint branch."""
     if (v := _stage(candidate, DevelopmentStage.DEVELOPMENT_TARGET, "admission")) is not None:
         return v
-    if org.formal_branch is None and org.joint_branch is None:
+    if not has_formal_branch:
         return RuleViolation(
             "admission_needs_formal_branch",
             "members are admitted by the general meeting of a formal branch; a temporary branch trains "
@@ -86,7 +97,7 @@ def can_admit(org: Organization, candidate: Candidate, introducer_ids: list[str]
     if len(introducers) != INTRODUCERS:
         return RuleViolation("two_introducers", f"admission needs exactly {INTRODUCERS} different introducers")
     for person_id in sorted(introducers):
-        m = org.members.get(person_id)
+        m = members.get(person_id)
         if m is None or not m.present or m.status is not MemberStatus.FORMAL:
             return RuleViolation("introducer_not_formal_member",
                                  f"introducer {person_id} is not a formal member of this organization")

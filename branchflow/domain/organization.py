@@ -13,11 +13,13 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from branchflow.domain import development
+from branchflow.domain import member_development as md
 from branchflow.domain.calendar import add_months
 from branchflow.domain.errors import RuleViolation, UnknownPerson
 from branchflow.domain.obligations import Obligation
-from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
+from branchflow.domain.people import Candidate, Member, MemberStatus
 from branchflow.domain.records import Escalation, FormalRequest, JointBranchMembership, PartyOrganization
+from branchflow.domain.registration import credit_code_problem
 from branchflow.domain.rules import (
     SEED_THRESHOLDS,
     PartyOrgType,
@@ -51,6 +53,8 @@ def organization_id(credit_code: str | None, region_code: str, name: str) -> UUI
 
 
 class Organization(Aggregate):
+    """The verbs of member development (发展党员) are written in `member_development` and taken in below."""
+
     @staticmethod
     def create_id(credit_code: str | None, region_code: str, name: str, **_: Any) -> UUID:
         return organization_id(credit_code, region_code, name)
@@ -91,12 +95,21 @@ class Organization(Aggregate):
     def _headcount_reported(self, employees: int, above_scale: bool, stamp: Stamp) -> None:
         self.employees, self.above_scale = employees, above_scale
 
+    def _check_correction(self, corrects: int, changes: dict[str, Any], correctable: frozenset[str]) -> None:
+        require(open_case(self))
+        if not 1 <= corrects <= self.version:
+            raise RuleViolation("unknown_event", f"this case has no event with version {corrects}")
+        if not changes:
+            raise RuleViolation("nothing_to_correct", "a correction gives at least one corrected value")
+        if unknown := set(changes) - correctable:
+            raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
+
     def correct_facts(self, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
         """A correction names the version of the event it corrects; nothing is overwritten in the store."""
-        if not 1 <= corrects < self.version + 1:
-            raise RuleViolation("unknown_event", f"this case has no event with version {corrects}")
-        if unknown := set(changes) - CORRECTABLE_FACTS:
-            raise RuleViolation("not_correctable", f"these facts cannot be corrected: {sorted(unknown)}")
+        self._check_correction(corrects, changes, CORRECTABLE_FACTS)
+        corrected = {name: changes.get(name, getattr(self, name)) for name in ("registered", "credit_code", "kind")}
+        if (problem := credit_code_problem(**corrected)) is not None:
+            raise RuleViolation("credit_code_mismatch", problem)
         self._facts_corrected(corrects, changes, stamp)
 
     @event("FactsCorrected")
@@ -105,11 +118,10 @@ class Organization(Aggregate):
             setattr(self, name, value)
 
     def correct_member(self, member_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
-        self.member(member_id)
-        if not 1 <= corrects < self.version + 1:
-            raise RuleViolation("unknown_event", f"this case has no event with version {corrects}")
-        if unknown := set(changes) - CORRECTABLE_MEMBER_FIELDS:
-            raise RuleViolation("not_correctable", f"these member fields cannot be corrected: {sorted(unknown)}")
+        self._check_correction(corrects, changes, CORRECTABLE_MEMBER_FIELDS)
+        member = self.member(member_id)
+        if "birth_date" in changes:
+            require(development.can_be_member(changes["birth_date"], member.joined_on))
         self._member_corrected(member_id, corrects, changes, stamp)
 
     @event("MemberCorrected")
@@ -120,9 +132,17 @@ class Organization(Aggregate):
     # --- party members -----------------------------------------------------------------------
 
     def member(self, member_id: str) -> Member:
+        """A present member, or UnknownPerson."""
         found = self.members.get(member_id)
         if found is None or not found.present:
             raise UnknownPerson(member_id)
+        return found
+
+    def candidate(self, person_id: str) -> Candidate:
+        """A person in development, or UnknownPerson."""
+        found = self.candidates.get(person_id)
+        if found is None or not found.in_development:
+            raise UnknownPerson(person_id)
         return found
 
     def next_person_id(self) -> str:
@@ -133,6 +153,7 @@ class Organization(Aggregate):
         relation_transferred: bool, stamp: Stamp,
     ) -> str:
         require(open_case(self))
+        require(development.can_be_member(birth_date, stamp.occurred_on))
         person_id = self.next_person_id()
         self._member_added(person_id, name, gender, birth_date, education, status, relation_transferred, stamp)
         return person_id
@@ -167,132 +188,20 @@ class Organization(Aggregate):
     def _transferred_out(self, member_id: str, stamp: Stamp) -> None:
         self.members[member_id].left_on = stamp.occurred_on
 
-    # --- member development (发展党员) ---------------------------------------------------------
+    # --- member development (发展党员), in member_development.py: each verb, then its event -------
 
-    def candidate(self, person_id: str) -> Candidate:
-        found = self.candidates.get(person_id)
-        if found is None or not found.in_development:
-            raise UnknownPerson(person_id)
-        return found
-
-    def record_applicant(self, name: str, gender: str, birth_date: date, education: str, stamp: Stamp) -> str:
-        require(open_case(self))
-        require(development.can_apply(birth_date, stamp.occurred_on))
-        person_id = self.next_person_id()
-        self._applicant_recorded(person_id, name, gender, birth_date, education, stamp)
-        return person_id
-
-    @event("ApplicantRecorded")
-    def _applicant_recorded(
-        self, person_id: str, name: str, gender: str, birth_date: date, education: str, stamp: Stamp
-    ) -> None:
-        self.people_count += 1
-        self.candidates[person_id] = Candidate(
-            person_id, name, gender, birth_date, education, DevelopmentStage.APPLICANT, applied_on=stamp.occurred_on
-        )
-
-    def talk_to_applicant(self, person_id: str, stamp: Stamp) -> None:
-        require(development.can_talk(self.candidate(person_id)))
-        self._applicant_talked_to(person_id, stamp)
-
-    @event("ApplicantTalkedTo")
-    def _applicant_talked_to(self, person_id: str, stamp: Stamp) -> None:
-        self.candidates[person_id].talked_on = stamp.occurred_on
-
-    def designate_activist(self, person_id: str, stamp: Stamp) -> None:
-        require(open_case(self))
-        require(development.can_designate_activist(self.candidate(person_id)))
-        self._activist_designated(person_id, stamp)
-
-    @event("ActivistDesignated")
-    def _activist_designated(self, person_id: str, stamp: Stamp) -> None:
-        c = self.candidates[person_id]
-        c.stage, c.activist_on = DevelopmentStage.ACTIVIST, stamp.occurred_on
-        c.talked_on = c.talked_on or stamp.occurred_on
-
-    def review_activist(self, person_id: str, stamp: Stamp) -> None:
-        require(development.can_review_activist(self.candidate(person_id)))
-        self._activist_reviewed(person_id, stamp)
-
-    @event("ActivistReviewed")
-    def _activist_reviewed(self, person_id: str, stamp: Stamp) -> None:
-        self.candidates[person_id].last_reviewed_on = stamp.occurred_on
-
-    def confirm_development_target(self, person_id: str, stamp: Stamp) -> None:
-        require(open_case(self))
-        require(development.can_confirm_target(self.candidate(person_id), stamp.occurred_on))
-        self._development_target_confirmed(person_id, stamp)
-
-    @event("DevelopmentTargetConfirmed")
-    def _development_target_confirmed(self, person_id: str, stamp: Stamp) -> None:
-        c = self.candidates[person_id]
-        c.stage, c.target_on = DevelopmentStage.DEVELOPMENT_TARGET, stamp.occurred_on
-
-    def admit_probationary(self, person_id: str, introducer_ids: list[str], stamp: Stamp) -> None:
-        """The branch general meeting votes; the superior committee approves afterwards."""
-        require(open_case(self))
-        candidate = self.candidate(person_id)
-        require(development.can_admit(self, candidate, introducer_ids))
-        self._probationary_admitted(person_id, sorted(introducer_ids), stamp)
-
-    @event("ProbationaryAdmitted")
-    def _probationary_admitted(self, person_id: str, introducer_ids: list[str], stamp: Stamp) -> None:
-        c = self.candidates[person_id]
-        c.stage, c.voted_on, c.introducer_ids = DevelopmentStage.AWAITING_APPROVAL, stamp.occurred_on, introducer_ids
-
-    def approve_probationary(self, person_id: str, stamp: Stamp) -> None:
-        require(open_case(self))
-        require(development.can_approve(self.candidate(person_id), stamp.occurred_on))
-        self._probationary_approved(person_id, stamp)
-
-    @event("ProbationaryApproved")
-    def _probationary_approved(self, person_id: str, stamp: Stamp) -> None:
-        c = self.candidates[person_id]
-        c.left_on = stamp.occurred_on
-        assert c.voted_on is not None
-        # Probation lasts one year from the branch meeting's vote, not from the approval.
-        self.members[person_id] = Member(
-            person_id, c.name, c.gender, c.birth_date, c.education, MemberStatus.PROBATIONARY,
-            relation_transferred=True, joined_on=c.voted_on, probation_ends_on=add_months(c.voted_on, 12),
-        )
-
-    def convert_to_formal(self, person_id: str, stamp: Stamp) -> None:
-        require(open_case(self))
-        require(development.can_convert(self.member(person_id), stamp.occurred_on))
-        self._converted_to_formal(person_id, stamp)
-
-    @event("ConvertedToFormal")
-    def _converted_to_formal(self, person_id: str, stamp: Stamp) -> None:
-        self.members[person_id].status = MemberStatus.FORMAL
-
-    def extend_probation(self, person_id: str, months: int, stamp: Stamp) -> None:
-        require(open_case(self))
-        require(development.can_extend(self.member(person_id), months))
-        self._probation_extended(person_id, months, stamp)
-
-    @event("ProbationExtended")
-    def _probation_extended(self, person_id: str, months: int, stamp: Stamp) -> None:
-        m = self.members[person_id]
-        assert m.probation_ends_on is not None
-        m.probation_ends_on, m.probation_extended = add_months(m.probation_ends_on, months), True
-
-    def cancel_probation(self, person_id: str, stamp: Stamp) -> None:
-        require(open_case(self))
-        if self.member(person_id).status is not MemberStatus.PROBATIONARY:
-            raise RuleViolation("not_probationary", "only a probationary member's probation can be cancelled")
-        self._probation_cancelled(person_id, stamp)
-
-    @event("ProbationCancelled")
-    def _probation_cancelled(self, person_id: str, stamp: Stamp) -> None:
-        self.members[person_id].left_on = stamp.occurred_on
-
-    def withdraw_candidate(self, person_id: str, stamp: Stamp) -> None:
-        self.candidate(person_id)
-        self._candidate_withdrawn(person_id, stamp)
-
-    @event("CandidateWithdrawn")
-    def _candidate_withdrawn(self, person_id: str, stamp: Stamp) -> None:
-        self.candidates[person_id].left_on = stamp.occurred_on
+    record_applicant, _applicant_recorded = md.record_applicant, md.applicant_recorded
+    talk_to_applicant, _applicant_talked_to = md.talk_to_applicant, md.applicant_talked_to
+    designate_activist, _activist_designated = md.designate_activist, md.activist_designated
+    review_activist, _activist_reviewed = md.review_activist, md.activist_reviewed
+    confirm_development_target, _development_target_confirmed = (
+        md.confirm_development_target, md.development_target_confirmed)
+    admit_probationary, _probationary_admitted = md.admit_probationary, md.probationary_admitted
+    approve_probationary, _probationary_approved = md.approve_probationary, md.probationary_approved
+    convert_to_formal, _converted_to_formal = md.convert_to_formal, md.converted_to_formal
+    extend_probation, _probation_extended = md.extend_probation, md.probation_extended
+    cancel_probation, _probation_cancelled = md.cancel_probation, md.probation_cancelled
+    withdraw_candidate, _candidate_withdrawn = md.withdraw_candidate, md.candidate_withdrawn
 
     # --- coverage and formation --------------------------------------------------------------
 
@@ -356,7 +265,10 @@ class Organization(Aggregate):
     def approve_formal_branch(
         self, party_org_type: PartyOrgType | None, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS
     ) -> None:
-        """The type is chosen at approval; another than the default for the member count needs a reason."""
+        """The type is chosen at approval; another than the default for the member count needs a reason.
+
+        The default counts the formal members whose relation is here, as the request's condition does.
+        """
         require(open_case(self))
         if self.formal_request is None:
             raise RuleViolation("no_request", "there is no formal branch request to approve")
@@ -367,8 +279,8 @@ class Organization(Aggregate):
                 f"it has {n} now",
             )
         default = default_party_org_type(n)
-        chosen = party_org_type or self.formal_request.type or default
-        if chosen is not default and not stamp.reason.strip():
+        chosen = PartyOrgType(party_org_type or self.formal_request.type or default)
+        if chosen != default and not stamp.reason.strip():
             raise RuleViolation(
                 "type_exception_needs_reason",
                 f"with {n} formal members the default type is {default.value}; approving {chosen.value} "
@@ -453,6 +365,8 @@ class Organization(Aggregate):
         require(open_case(self))
         if not formed(self):
             raise RuleViolation("not_formed", "the Youth League is set up alongside a formal party organization")
+        if self.youth_league_formed_on is not None:
+            raise RuleViolation("youth_league_formed", "the Youth League is already set up")
         self._youth_league_formed(stamp)
 
     @event("YouthLeagueFormed")
@@ -483,6 +397,7 @@ class Organization(Aggregate):
 
     def escalate(self, rule: str, subject: str, due_on: date, stamp: Stamp) -> None:
         """Recorded by the workflow when a deadline passes unmet; the record stays in the history."""
+        require(open_case(self))
         self._deadline_escalated(rule, subject, due_on, stamp)
 
     @event("DeadlineEscalated")

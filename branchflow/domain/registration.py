@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from branchflow.domain.values import (
@@ -23,13 +32,27 @@ from branchflow.domain.values import (
 OrganizationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+def credit_code_problem(registered: bool, credit_code: str | None, kind: str) -> str | None:
+    """What is wrong with the credit code for these facts, or None (registration and corrections)."""
+    if registered and credit_code is None:
+        return "credit_code is required for a registered organization"
+    if not registered and credit_code is not None:
+        return "an unregistered organization has no credit_code"
+    # The registration-authority character tells enterprises (9) from social organizations (5).
+    if credit_code and (code_kind := credit_code_kind(credit_code)) and code_kind != kind:
+        article = "an" if code_kind == "economic" else "a"
+        return f"credit_code {credit_code} is issued to {article} {code_kind} organization, but kind is {kind}"
+    return None
+
+
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: OrganizationName
-    credit_code: CreditCode | None = None
     kind: OrganizationKind
     registered: bool
+    # After kind and registered, which it is checked against (so that its errors name this field).
+    credit_code: Annotated[CreditCode | None, Field(validate_default=True)] = None
     region_code: RegionCode
     industry: Industry
     employees: Annotated[int, Field(ge=0, le=10_000_000)]
@@ -41,47 +64,59 @@ class Registration(BaseModel):
     occurred_on: BusinessDate | None = None
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 
-    @model_validator(mode="after")
-    def _credit_code_fits(self) -> Self:
-        if self.registered and self.credit_code is None:
-            raise PydanticCustomError("credit_code", "credit_code is required for a registered organization")
-        if not self.registered and self.credit_code is not None:
-            raise PydanticCustomError("credit_code", "an unregistered organization has no credit_code")
-        # The registration-authority character tells enterprises (9) from social organizations (5).
-        if self.credit_code and (code_kind := credit_code_kind(self.credit_code)) and code_kind != self.kind:
-            raise PydanticCustomError(
-                "credit_code", f"credit_code {self.credit_code} is issued to a {code_kind} organization, "
-                f"but kind is {self.kind}",
-            )
-        return self
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code_fits(cls, credit_code: str | None, info: ValidationInfo) -> str | None:
+        if {"registered", "kind"} <= info.data.keys() and (
+            problem := credit_code_problem(info.data["registered"], credit_code, info.data["kind"])
+        ) is not None:
+            raise PydanticCustomError("credit_code", problem)
+        return credit_code
 
     def facts(self) -> dict[str, Any]:
-        return self.model_dump(exclude=_STEP_FIELDS)
+        return self.model_dump(exclude=set(_STEP_FIELDS))
 
 
 _STEP_FIELDS = frozenset({"reason", "occurred_on", "command_id"})
-_FACT_FIELDS: dict[str, Any] = {
-    name: field.annotation for name, field in Registration.model_fields.items() if name not in _STEP_FIELDS
+
+
+# A correction checks each value as registration does: the field's type with its constraints
+# (pydantic keeps those in `metadata`, apart from `annotation`), one field at a time.
+def _adapter(annotation: Any, metadata: list[Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(Annotated[annotation, *metadata] if metadata else annotation)
+
+
+_FACT_FIELDS: dict[str, TypeAdapter[Any]] = {
+    name: _adapter(field.annotation, field.metadata)
+    for name, field in Registration.model_fields.items() if name not in _STEP_FIELDS
+}
+_MEMBER_FIELDS: dict[str, TypeAdapter[Any]] = {
+    "name": _adapter(PersonName, []), "gender": _adapter(Gender, []), "birth_date": _adapter(BirthDate, []),
+    "education": _adapter(Education, []),
 }
 
-_MEMBER_FIELDS: dict[str, Any] = {"name": PersonName, "gender": Gender, "birth_date": BirthDate,
-                                  "education": Education}
 
-
-def _validated(changes: dict[str, Any], types: dict[str, Any]) -> dict[str, Any]:
+def _validated(
+    changes: dict[str, Any], adapters: dict[str, TypeAdapter[Any]], context: Any = None
+) -> dict[str, Any]:
+    """Each corrected value checked; an error names the corrected field. `context` as for a model."""
     result: dict[str, Any] = {}
     for name, value in changes.items():
-        if name not in types:
+        if name not in adapters:
             raise PydanticCustomError("changes", f"{name} is not a field that can be corrected")
-        checked = TypeAdapter(types[name]).validate_python(value)
+        try:
+            checked = adapters[name].validate_python(value, context=context)
+        except ValidationError as error:
+            raise PydanticCustomError(
+                "changes", f"{name}: {'; '.join(e['msg'] for e in error.errors())}"
+            ) from None
         result[name] = checked.value if hasattr(checked, "value") else checked
     return result
 
 
-def validated_fact_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    return _validated(changes, _FACT_FIELDS)
+def validated_fact_changes(changes: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return _validated(changes, _FACT_FIELDS, context)
 
 
-def validated_member_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    return _validated(changes, _MEMBER_FIELDS)
-
+def validated_member_changes(changes: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return _validated(changes, _MEMBER_FIELDS, context)

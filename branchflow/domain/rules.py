@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,14 @@ class Thresholds:
     party_organization_employees: int = 100  # more than 100 employees: a party organization must be set up
     joint_branch_max_organizations: int = 5  # a joint branch generally spans at most 5 organizations
     affiliate_max_members: int = 2  # only one or two members: affiliate to a nearby party organization
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            # Employee thresholds are "more than N" (0 is meaningful); the counts need at least one (two).
+            least = 0 if f.name.endswith("_employees") else 2 if f.name.startswith("joint_") else 1
+            if not isinstance(value, int) or value < least:
+                raise ValueError(f"threshold {f.name} must be an integer of at least {least}, got {value!r}")
 
 
 SEED_THRESHOLDS = Thresholds()
@@ -200,6 +208,10 @@ def can_join_joint_branch(org: Organization, t: Thresholds = SEED_THRESHOLDS) ->
         return v
     if formed(org):
         return violation("already_formed", "the organization already belongs to a formal party organization")
+    # The seed's joint branch gathers organizations with fewer than 3 members, not ones with none: an
+    # organization without members would count as formed with nobody in the branch.
+    if present_members(org) == 0:
+        return violation("joint_needs_members_of_each", f"{org.name} has no party member to bring into a joint branch")
     if (n := branch_members(org)) >= t.branch_members:
         return violation(
             "standalone_required",
@@ -211,7 +223,7 @@ def can_join_joint_branch(org: Organization, t: Thresholds = SEED_THRESHOLDS) ->
 
 def joint_branch_violation(orgs: Iterable[Organization], t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
     """Joint branch (联合组建): neighbours in region (same street) and close in industry, together 3+ members."""
-    group = list(orgs)
+    group = list({org.id: org for org in orgs}.values())  # an organization named twice counts once
     if len(group) < 2:
         return violation("joint_needs_organizations", "a joint branch spans two or more organizations")
     if len(group) > t.joint_branch_max_organizations:

@@ -1,0 +1,171 @@
+"""Member development (发展党员) verbs of the Organization aggregate: applicant to formal member.
+
+Kept here so that the aggregate's file stays small; `Organization` takes each function into its class body,
+so the events are the Organization's own (topics `branchflow.domain.organization:Organization.<Event>`).
+The steps' rules and intervals are in `development`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from eventsourcing.domain import event
+
+from branchflow.domain import development
+from branchflow.domain.calendar import add_months
+from branchflow.domain.errors import RuleViolation
+from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
+from branchflow.domain.rules import open_case, require
+from branchflow.domain.stamp import Stamp
+
+if TYPE_CHECKING:
+    from branchflow.domain.organization import Organization
+
+
+def record_applicant(
+    self: Organization, name: str, gender: str, birth_date: date, education: str, stamp: Stamp
+) -> str:
+    require(open_case(self))
+    require(development.can_apply(birth_date, stamp.occurred_on))
+    person_id = self.next_person_id()
+    self._applicant_recorded(person_id, name, gender, birth_date, education, stamp)
+    return person_id
+
+
+@event("ApplicantRecorded")
+def applicant_recorded(
+    self: Organization, person_id: str, name: str, gender: str, birth_date: date, education: str, stamp: Stamp
+) -> None:
+    self.people_count += 1
+    self.candidates[person_id] = Candidate(
+        person_id, name, gender, birth_date, education, DevelopmentStage.APPLICANT, applied_on=stamp.occurred_on
+    )
+
+
+def talk_to_applicant(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    require(development.can_talk(self.candidate(person_id)))
+    self._applicant_talked_to(person_id, stamp)
+
+
+@event("ApplicantTalkedTo")
+def applicant_talked_to(self: Organization, person_id: str, stamp: Stamp) -> None:
+    self.candidates[person_id].talked_on = stamp.occurred_on
+
+
+def designate_activist(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    require(development.can_designate_activist(self.candidate(person_id)))
+    self._activist_designated(person_id, stamp)
+
+
+@event("ActivistDesignated")
+def activist_designated(self: Organization, person_id: str, stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.stage, c.activist_on = DevelopmentStage.ACTIVIST, stamp.occurred_on
+    c.talked_on = c.talked_on or stamp.occurred_on
+
+
+def review_activist(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    require(development.can_review_activist(self.candidate(person_id)))
+    self._activist_reviewed(person_id, stamp)
+
+
+@event("ActivistReviewed")
+def activist_reviewed(self: Organization, person_id: str, stamp: Stamp) -> None:
+    self.candidates[person_id].last_reviewed_on = stamp.occurred_on
+
+
+def confirm_development_target(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    require(development.can_confirm_target(self.candidate(person_id), stamp.occurred_on))
+    self._development_target_confirmed(person_id, stamp)
+
+
+@event("DevelopmentTargetConfirmed")
+def development_target_confirmed(self: Organization, person_id: str, stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.stage, c.target_on = DevelopmentStage.DEVELOPMENT_TARGET, stamp.occurred_on
+
+
+def admit_probationary(self: Organization, person_id: str, introducer_ids: list[str], stamp: Stamp) -> None:
+    """The branch general meeting votes; the superior committee approves afterwards."""
+    require(open_case(self))
+    candidate = self.candidate(person_id)
+    has_branch = self.formal_branch is not None or self.joint_branch is not None
+    require(development.can_admit(candidate, self.members, has_branch, introducer_ids))
+    self._probationary_admitted(person_id, sorted(introducer_ids), stamp)
+
+
+@event("ProbationaryAdmitted")
+def probationary_admitted(self: Organization, person_id: str, introducer_ids: list[str], stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.stage, c.voted_on, c.introducer_ids = DevelopmentStage.AWAITING_APPROVAL, stamp.occurred_on, introducer_ids
+
+
+def approve_probationary(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    require(development.can_approve(self.candidate(person_id), stamp.occurred_on))
+    self._probationary_approved(person_id, stamp)
+
+
+@event("ProbationaryApproved")
+def probationary_approved(self: Organization, person_id: str, stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.left_on = stamp.occurred_on
+    assert c.voted_on is not None
+    # Probation lasts one year from the branch meeting's vote, not from the approval.
+    self.members[person_id] = Member(
+        person_id, c.name, c.gender, c.birth_date, c.education, MemberStatus.PROBATIONARY,
+        relation_transferred=True, joined_on=c.voted_on,
+        probation_ends_on=add_months(c.voted_on, development.PROBATION_MONTHS),
+    )
+
+
+def convert_to_formal(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    require(development.can_convert(self.member(person_id), stamp.occurred_on))
+    self._converted_to_formal(person_id, stamp)
+
+
+@event("ConvertedToFormal")
+def converted_to_formal(self: Organization, person_id: str, stamp: Stamp) -> None:
+    self.members[person_id].status = MemberStatus.FORMAL
+
+
+def extend_probation(self: Organization, person_id: str, months: int, stamp: Stamp) -> None:
+    require(open_case(self))
+    require(development.can_extend(self.member(person_id), months))
+    self._probation_extended(person_id, months, stamp)
+
+
+@event("ProbationExtended")
+def probation_extended(self: Organization, person_id: str, months: int, stamp: Stamp) -> None:
+    m = self.members[person_id]
+    assert m.probation_ends_on is not None
+    m.probation_ends_on, m.probation_extended = add_months(m.probation_ends_on, months), True
+
+
+def cancel_probation(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    if self.member(person_id).status is not MemberStatus.PROBATIONARY:
+        raise RuleViolation("not_probationary", "only a probationary member's probation can be cancelled")
+    self._probation_cancelled(person_id, stamp)
+
+
+@event("ProbationCancelled")
+def probation_cancelled(self: Organization, person_id: str, stamp: Stamp) -> None:
+    self.members[person_id].left_on = stamp.occurred_on
+
+
+def withdraw_candidate(self: Organization, person_id: str, stamp: Stamp) -> None:
+    require(open_case(self))
+    self.candidate(person_id)
+    self._candidate_withdrawn(person_id, stamp)
+
+
+@event("CandidateWithdrawn")
+def candidate_withdrawn(self: Organization, person_id: str, stamp: Stamp) -> None:
+    self.candidates[person_id].left_on = stamp.occurred_on

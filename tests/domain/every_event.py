@@ -1,0 +1,131 @@
+"""One builder per event type of the Organization aggregate: a case whose last verb records that event.
+
+The verb's stamp is `S`; test_events.py checks every event against it, test_event_store.py stores them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from branchflow.domain.organization import Organization
+from branchflow.domain.people import MemberStatus
+from branchflow.domain.records import JointBranchMembership
+from branchflow.domain.rules import PartyOrgType
+from branchflow.domain.stamp import Stamp
+
+from .cases import (
+    DAY,
+    activist,
+    add_members,
+    admitted,
+    applicant,
+    development_target,
+    facts,
+    formal_ids,
+    organization,
+    probationary,
+    stamp,
+    with_formal_branch,
+)
+
+S = Stamp("organizer-7", date(2025, 4, 1), "the reason given")
+
+
+def formed() -> Organization:
+    return with_formal_branch(organization(), on=date(2024, 1, 10))
+
+
+def requested() -> Organization:
+    org = organization()
+    add_members(org, 3)
+    org.request_formal_branch("Acme branch", None, stamp())
+    return org
+
+
+def with_people(members: int = 1, transferred: bool = True, status: str = "formal") -> Organization:
+    org = organization(registered=False)
+    add_members(org, members, transferred=transferred, status=status)
+    return org
+
+
+def temporary() -> Organization:
+    org = with_people(3)
+    org.establish_temporary_branch("Temporary branch", stamp())
+    return org
+
+
+def joint() -> JointBranchMembership:
+    return JointBranchMembership("J1", "Joint branch", PartyOrgType.BRANCH, DAY, [])
+
+
+def in_joint() -> Organization:
+    org = with_people(1)
+    org.join_joint_branch(joint(), stamp())
+    return org
+
+
+def step(build: Callable[[], Organization], verb: Callable[[Organization], object]) -> Callable[[], Organization]:
+    def run() -> Organization:
+        org = build()
+        verb(org)
+        return org
+
+    return run
+
+
+def with_instructor() -> Organization:
+    org = organization()
+    org.assign_instructor("Instructor Li", stamp())
+    return org
+
+
+def affiliated() -> Organization:
+    org = with_people(1)
+    org.affiliate("Village branch", stamp())
+    return org
+
+
+def probation(org: Organization) -> str:
+    return probationary(org, date(2024, 1, 10))
+
+
+VERBS: dict[str, Callable[[], Organization]] = {
+    "Registered": lambda: Organization(stamp=S, **facts()),
+    "HeadcountReported": step(organization, lambda o: o.report_headcount(70, True, S)),
+    "FactsCorrected": step(organization, lambda o: o.correct_facts(1, {"employees": 11}, S)),
+    "MemberCorrected": step(with_people, lambda o: o.correct_member("P1", 2, {"name": "Li Lei"}, S)),
+    "MemberAdded": step(organization, lambda o: o.add_member(
+        "Li Lei", "male", date(1980, 1, 1), "bachelor", MemberStatus.FORMAL, False, S)),
+    "MemberTransferredIn": step(lambda: with_people(1, transferred=False), lambda o: o.transfer_in("P1", S)),
+    "MemberTransferredOut": step(with_people, lambda o: o.transfer_out("P1", S)),
+    "ApplicantRecorded": step(
+        organization, lambda o: o.record_applicant("Li", "male", date(1999, 1, 1), "bachelor", S)),
+    "ApplicantTalkedTo": step(organization, lambda o: o.talk_to_applicant(applicant(o), S)),
+    "ActivistDesignated": step(organization, lambda o: o.designate_activist(applicant(o), S)),
+    "ActivistReviewed": step(organization, lambda o: o.review_activist(activist(o), S)),
+    "DevelopmentTargetConfirmed": step(organization, lambda o: o.confirm_development_target(activist(o), S)),
+    "ProbationaryAdmitted": step(formed, lambda o: o.admit_probationary(development_target(o), formal_ids(o)[:2], S)),
+    "ProbationaryApproved": step(formed, lambda o: o.approve_probationary(admitted(o), S)),
+    "ConvertedToFormal": step(formed, lambda o: o.convert_to_formal(probation(o), S)),
+    "ProbationExtended": step(formed, lambda o: o.extend_probation(probation(o), 6, S)),
+    "ProbationCancelled": step(formed, lambda o: o.cancel_probation(probation(o), S)),
+    "CandidateWithdrawn": step(organization, lambda o: o.withdraw_candidate(applicant(o), S)),
+    "InstructorAssigned": step(organization, lambda o: o.assign_instructor("Instructor Li", S)),
+    "InstructorWithdrawn": step(with_instructor, lambda o: o.withdraw_instructor(S)),
+    "Affiliated": step(with_people, lambda o: o.affiliate("Village branch", S)),
+    "AffiliationEnded": step(affiliated, lambda o: o.end_affiliation(S)),
+    "TemporaryBranchEstablished": step(lambda: with_people(3), lambda o: o.establish_temporary_branch("Temp", S)),
+    "FormalBranchRequested": step(lambda: with_people(3), lambda o: o.request_formal_branch("Branch", None, S)),
+    "FormalBranchApproved": step(requested, lambda o: o.approve_formal_branch(None, S)),
+    "FormalBranchRejected": step(requested, lambda o: o.reject_formal_branch(S)),
+    "JointBranchJoined": step(with_people, lambda o: o.join_joint_branch(joint(), S)),
+    "JointBranchLeft": step(in_joint, lambda o: o.leave_joint_branch(S)),
+    "BranchDissolved": step(temporary, lambda o: o.dissolve_branch(S)),
+    "BranchCommitteeElected": step(formed, lambda o: o.elect_branch_committee("Chen", None, [], S)),
+    "YouthLeagueFormed": step(formed, lambda o: o.form_youth_league(S)),
+    "FiveGoodsRated": step(formed, lambda o: o.rate_five_goods({"member_team": True}, S)),
+    "TenHavesChecked": step(temporary, lambda o: o.check_ten_haves({"plaque": True}, S)),
+    "DeadlineEscalated": step(organization, lambda o: o.escalate("develop_members", "", DAY, S)),
+    "CaseClosed": step(organization, lambda o: o.close_case(S)),
+}

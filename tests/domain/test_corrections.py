@@ -1,0 +1,162 @@
+"""Corrections: a mistake is corrected by a new event naming the corrected version; nothing is overwritten."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from branchflow.domain.actions import parse_action
+from branchflow.domain.errors import RuleViolation, UnknownPerson
+from branchflow.domain.obligations import is_blank_spot
+from branchflow.domain.organization import Organization
+
+from .cases import add_members, credit_code, memory_application, organization, register, stamp
+
+
+def replayed(events: Sequence[Any]) -> Organization:
+    copy = None
+    for e in events:
+        copy = e.mutate(copy)
+    assert isinstance(copy, Organization)
+    return copy
+
+
+class TestFacts:
+    def test_a_correction_is_a_new_event_naming_the_corrected_version(self) -> None:
+        org = organization(employees=10)
+        org.correct_facts(1, {"employees": 120}, stamp(reason="typo in the registration"))
+        event = org.pending_events[-1]
+        assert type(event).__name__ == "FactsCorrected"
+        assert (event.corrects, event.changes, event.originator_version) == (1, {"employees": 120}, 2)  # type: ignore[attr-defined]
+        assert org.employees == 120
+
+    def test_the_corrected_event_stays_in_the_history(self) -> None:
+        app = memory_application()
+        org_id = register(app, employees=10)
+        app.perform(org_id, parse_action({"action": "correct_facts", "corrects": 1, "changes": {"employees": 12},
+                                          "reason": "counted the owner twice"}), "organizer-1", date(2024, 3, 2))
+        history = app.history(org_id)
+        assert [h.type for h in history] == ["Registered", "FactsCorrected"]
+        assert history[0].data["employees"] == 10
+        assert history[1].data == {"corrects": 1, "changes": {"employees": 12}}
+        assert history[1].reason == "counted the owner twice"
+        assert app.case(org_id, version=1).employees == 10 and app.case(org_id).employees == 12
+
+    @pytest.mark.parametrize("version", [0, 2, 99])
+    def test_a_correction_must_name_an_event_of_the_case(self, version: int) -> None:
+        with pytest.raises(RuleViolation) as raised:
+            organization().correct_facts(version, {"employees": 5}, stamp())
+        assert raised.value.rule == "unknown_event"
+
+    def test_a_correction_may_name_an_event_not_yet_saved(self) -> None:
+        org = organization()
+        org.report_headcount(40, False, stamp())
+        org.correct_facts(2, {"employees": 44}, stamp())
+        assert org.employees == 44
+
+    def test_only_facts_may_be_corrected(self) -> None:
+        with pytest.raises(RuleViolation) as raised:
+            organization().correct_facts(1, {"members": {}}, stamp())
+        assert raised.value.rule == "not_correctable"
+
+    def test_an_empty_correction_is_refused(self) -> None:
+        with pytest.raises(RuleViolation) as raised:
+            organization().correct_facts(1, {}, stamp())
+        assert raised.value.rule == "nothing_to_correct"
+
+    def test_a_corrected_headcount_changes_the_obligations(self) -> None:
+        org = organization(employees=10)
+        org.correct_facts(1, {"employees": 60}, stamp())
+        assert is_blank_spot(org)
+
+    def test_registered_and_credit_code_stay_consistent(self) -> None:
+        org = organization()
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_facts(1, {"registered": False}, stamp())
+        assert raised.value.rule == "credit_code_mismatch"
+        org.correct_facts(1, {"registered": False, "credit_code": None}, stamp())
+        assert (org.registered, org.credit_code) == (False, None)
+
+    def test_a_credit_code_must_fit_the_kind(self) -> None:
+        org = organization(kind="economic")
+        with pytest.raises(RuleViolation, match="issued to a social organization"):
+            org.correct_facts(1, {"credit_code": credit_code("social")}, stamp())
+
+    def test_a_closed_case_takes_no_corrections(self) -> None:
+        # Choice: "a closed case takes no further steps" holds for corrections too (the forms offer none).
+        org = organization()
+        org.close_case(stamp())
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_facts(1, {"employees": 5}, stamp())
+        assert raised.value.rule == "case_closed"
+
+    def test_replaying_a_correction_gives_the_corrected_state(self) -> None:
+        org = organization()
+        org.correct_facts(1, {"name": "Acme Ltd.", "industry": "F"}, stamp())
+        copy = replayed(org.collect_events())
+        assert (copy.name, copy.industry) == ("Acme Ltd.", "F")
+
+
+class TestValuesAreCheckedAsOnRegistration:
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [({"employees": -1}, "employees: Input should be greater than or equal to 0"),
+         ({"region_code": "4404"}, "region_code: region code must have 12 digits"),
+         ({"industry": "Z"}, "industry: industry must be a GB/T 4754 section letter"),
+         ({"founded_on": "2030-01-01"}, "founded_on: date 2030-01-01 is in the future"),
+         ({"credit_code": "91440403000000001X"}, "credit_code: unified social credit code has a wrong check"),
+         ({"name": " "}, "name: String should have at least 1 character"),
+         ({"owner": "x"}, "owner is not a field that can be corrected")],
+    )
+    def test_a_wrong_value_is_refused_naming_the_field(self, changes: dict[str, Any], message: str) -> None:
+        with pytest.raises(ValidationError) as raised:
+            parse_action({"action": "correct_facts", "corrects": 1, "changes": changes}, date(2024, 6, 1))
+        (error,) = raised.value.errors()
+        assert error["loc"][-1] == "changes" and message in error["msg"]
+
+    def test_values_are_normalized(self) -> None:
+        step = parse_action({"action": "correct_facts", "corrects": 1,
+                             "changes": {"industry": " f ", "region_code": "440403001002", "name": " Acme "}})
+        assert step.changes == {"industry": "F", "region_code": "440403001002", "name": "Acme"}  # type: ignore[attr-defined]
+
+
+class TestMembers:
+    def test_a_members_details_are_corrected_by_a_new_event(self) -> None:
+        org = organization()
+        (member,) = add_members(org, 1)
+        org.correct_member(member, 2, {"name": "Wang Fang", "education": "postgraduate"}, stamp())
+        assert (org.members[member].name, org.members[member].education) == ("Wang Fang", "postgraduate")
+        assert type(org.pending_events[-1]).__name__ == "MemberCorrected"
+
+    def test_a_members_status_is_not_a_correction(self) -> None:
+        org = organization()
+        (member,) = add_members(org, 1)
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_member(member, 2, {"status": "formal"}, stamp())
+        assert raised.value.rule == "not_correctable"
+
+    def test_only_a_present_member_is_corrected(self) -> None:
+        org = organization()
+        (member,) = add_members(org, 1)
+        org.transfer_out(member, stamp())
+        with pytest.raises(UnknownPerson):
+            org.correct_member(member, 2, {"name": "Wang Fang"}, stamp())
+
+    def test_a_correction_cannot_make_a_member_younger_than_18(self) -> None:
+        org = organization()
+        (member,) = add_members(org, 1)
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_member(member, 2, {"birth_date": date(2010, 1, 1)}, stamp())
+        assert raised.value.rule == "member_under_18"
+
+    def test_member_values_are_checked(self) -> None:
+        with pytest.raises(ValidationError, match="gender"):
+            parse_action({"action": "correct_member", "member_id": "P1", "corrects": 2,
+                          "changes": {"gender": "other"}})
+        step = parse_action({"action": "correct_member", "member_id": "P1", "corrects": 2,
+                             "changes": {"education": "bachelor"}})
+        assert step.changes == {"education": "bachelor"}  # type: ignore[attr-defined]

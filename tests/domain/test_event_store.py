@@ -1,0 +1,221 @@
+"""The application on a real PostgreSQL: events and snapshots round-trip, receipts, concurrency, atomicity.
+
+Each test gets a fresh schema of the session's server (the `database_url` fixture of tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from branchflow.database import postgres_env
+from branchflow.domain.actions import parse_action
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.errors import ConcurrentChange, RuleViolation
+from branchflow.domain.organization import Organization
+from branchflow.domain.rules import PartyOrgType
+
+from .cases import DAY, add_members, applicant, organization, register, registration, stamp, state, with_formal_branch
+from .every_event import VERBS
+
+pytestmark = pytest.mark.slow
+
+HEADCOUNT: dict[str, Any] = {"action": "report_headcount", "employees": 60, "above_scale": False}
+
+
+@pytest.fixture
+def store_env(database_url: str) -> Iterator[dict[str, str]]:
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield {**postgres_env(database_url), "POSTGRES_SCHEMA": schema}
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def connect(store_env: dict[str, str]) -> Iterator[Callable[..., FormationApplication]]:
+    """Opens application instances on the test's schema (each its own connection pool), closed after."""
+    opened: list[FormationApplication] = []
+
+    def open_app(**settings: str) -> FormationApplication:
+        opened.append(FormationApplication(env={**store_env, **settings}))
+        return opened[-1]
+
+    yield open_app
+    for app in opened:
+        app.close()
+
+
+@pytest.fixture
+def app(connect: Callable[..., FormationApplication]) -> FormationApplication:
+    return connect()
+
+
+def replayed(app: FormationApplication, org_id: UUID) -> Organization:
+    """The case from all its stored events, without snapshots."""
+    org = None
+    for e in app.events.get(org_id):
+        org = e.mutate(org)  # type: ignore[attr-defined]
+    assert isinstance(org, Organization)
+    return org
+
+
+def versions(app: FormationApplication, org_id: UUID) -> list[int]:
+    return [h.sequence for h in app.history(org_id)]
+
+
+class TestRoundTrip:
+    def test_every_kind_of_event_is_saved_and_read_back_equal(self, app: FormationApplication) -> None:
+        orgs = [build() for build in VERBS.values()]
+        app.save(*orgs)
+        for org in orgs:
+            assert state(app.case(org.id)) == state(org)
+        kinds = {h.type for org in orgs for h in app.history(org.id)}
+        assert kinds == set(VERBS)
+
+    def test_a_long_case_is_snapshotted_and_reads_back_equal(self, app: FormationApplication) -> None:
+        org = with_formal_branch(organization(employees=150), on=date(2023, 1, 5))
+        add_members(org, 2, transferred=False)
+        applicant(org)
+        org.escalate("party_organization_required", "", date(2023, 12, 31), stamp(actor="system"))
+        org.rate_five_goods({"member_team": True}, stamp())
+        for employees in range(110):
+            org.report_headcount(employees, employees % 2 == 0, stamp())
+        app.save(org)
+        assert app.snapshots is not None
+        assert [s.originator_version for s in app.snapshots.get(org.id)] == [100]
+        assert state(app.case(org.id)) == state(org) == state(replayed(app, org.id))
+        later = app.perform(org.id, parse_action(HEADCOUNT), "organizer-1", DAY)
+        assert later.version == org.version + 1 and state(app.case(org.id)) == state(later)
+
+    def test_the_history_keeps_who_when_and_why(self, app: FormationApplication) -> None:
+        org_id = register(app)
+        app.perform(org_id, parse_action(HEADCOUNT | {"reason": "annual report", "occurred_on": "2024-02-01"}),
+                    "organizer-9", DAY)
+        entry = app.history(org_id)[-1]
+        assert (entry.actor, entry.reason, entry.occurred_on) == ("organizer-9", "annual report", date(2024, 2, 1))
+        assert entry.recorded_at.tzinfo is not None
+
+
+class TestReceipts:
+    def test_the_same_command_id_twice_writes_one_set_of_events_and_gives_the_same_answer(
+        self, app: FormationApplication
+    ) -> None:
+        org_id = register(app)
+        first = app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-1"}), "o", DAY)
+        again = app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-1"}), "o", DAY)
+        assert (again.id, again.version) == (first.id, first.version) == (org_id, 2)
+        assert versions(app, org_id) == [1, 2]
+
+    def test_a_retried_registration_writes_once(self, connect: Callable[..., FormationApplication]) -> None:
+        one, other = connect(), connect()
+        r = registration(command_id="register-1")
+        first = one.register_organization(r, "organizer-1", DAY)
+        again = other.register_organization(r, "organizer-1", DAY)
+        assert (again.id, again.version) == (first.id, 1) and versions(one, first.id) == [1]
+
+    def test_the_same_command_racing_itself_is_applied_once(
+        self, connect: Callable[..., FormationApplication], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        apps = [connect(), connect()]
+        org_id = register(apps[0])
+        step = parse_action(HEADCOUNT | {"command_id": "c-race"})
+        results = race(apps, monkeypatch, lambda a: a.perform(org_id, step, "o", DAY))
+        assert [r.version for r in results] == [2, 2]  # the loser gets the winner's answer
+        assert versions(apps[0], org_id) == [1, 2]
+
+
+def race(apps: list[FormationApplication], monkeypatch: pytest.MonkeyPatch,
+         command: Callable[[FormationApplication], Any]) -> list[Any]:
+    """Runs the command on each app at once; both load the case before either saves."""
+    barrier = threading.Barrier(len(apps))
+    for a in apps:
+        load = a.case
+
+        def case_then_wait(
+            org_id: UUID, version: int | None = None, load: Callable[..., Organization] = load
+        ) -> Organization:
+            org = load(org_id, version)
+            if version is None:  # the load for the step, not the read of an earlier answer
+                barrier.wait(timeout=20)
+            return org
+
+        monkeypatch.setattr(a, "case", case_then_wait)
+    with ThreadPoolExecutor(len(apps)) as pool:
+        futures = [pool.submit(command, a) for a in apps]
+    outcomes: list[Any] = []
+    for f in futures:
+        error = f.exception()
+        outcomes.append(error if error is not None else f.result())
+    return outcomes
+
+
+class TestConcurrency:
+    def test_two_writers_of_one_case_one_wins_the_other_is_told_and_nothing_is_lost(
+        self, connect: Callable[..., FormationApplication], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        apps = [connect(), connect()]
+        org_id = register(apps[0])
+        steps: list[dict[str, Any]] = [HEADCOUNT | {"employees": 70},
+                                       {"action": "assign_instructor", "name": "Instructor Li"}]
+        outcomes = race(apps, monkeypatch, lambda a: a.perform(org_id, parse_action(steps[apps.index(a)]), "o", DAY))
+        losers = [o for o in outcomes if isinstance(o, ConcurrentChange)]
+        winners = [o for o in outcomes if isinstance(o, Organization)]
+        assert len(losers) == len(winners) == 1 and winners[0].version == 2
+        assert versions(apps[0], org_id) == [1, 2]
+        monkeypatch.undo()
+        loser = apps[outcomes.index(losers[0])]
+        retried = loser.perform(org_id, parse_action(steps[apps.index(loser)]), "o", DAY)
+        assert retried.version == 3 and versions(apps[0], org_id) == [1, 2, 3]
+        final = apps[0].case(org_id)
+        assert final.employees == 70 and final.instructor == "Instructor Li"  # both steps are in
+
+
+class TestJointBranch:
+    def test_forming_a_joint_branch_writes_every_organizations_event(self, app: FormationApplication) -> None:
+        ids = [register(app, 2), register(app, 1)]
+        app.form_joint_branch("Street joint branch", ids, PartyOrgType.BRANCH, stamp(), "joint-1")
+        assert [app.history(i)[-1].type for i in ids] == ["JointBranchJoined"] * 2
+        again = app.form_joint_branch("Street joint branch", ids, PartyOrgType.BRANCH, stamp(), "joint-1")
+        assert [o.version for o in again] == [4, 3] and [len(app.history(i)) for i in ids] == [4, 3]
+
+    def test_if_one_organization_fails_the_check_nothing_is_written_for_any(self, app: FormationApplication) -> None:
+        ids = [register(app, 2), register(app, 1), register(app, 3)]
+        with pytest.raises(RuleViolation, match="standalone_required"):
+            app.form_joint_branch("Street joint branch", ids, PartyOrgType.BRANCH, stamp(), "joint-1")
+        assert [len(app.history(i)) for i in ids] == [3, 2, 4]
+
+    def test_if_one_organization_changed_meanwhile_nothing_is_written_for_any(
+        self, connect: Callable[..., FormationApplication], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        app, other = connect(), connect()
+        ids = [register(app, 2), register(app, 1)]
+        load = app.case
+
+        def load_while_another_writes(org_id: UUID, version: int | None = None) -> Organization:
+            org = load(org_id, version)
+            if org_id == ids[1]:
+                other.perform(org_id, parse_action(HEADCOUNT), "organizer-2", DAY)
+            return org
+
+        monkeypatch.setattr(app, "case", load_while_another_writes)
+        with pytest.raises(ConcurrentChange):
+            app.form_joint_branch("Street joint branch", ids, PartyOrgType.BRANCH, stamp(), None)
+        assert [h.type for h in other.history(ids[0])][-1] == "MemberAdded"
+        assert [h.type for h in other.history(ids[1])][-1] == "HeadcountReported"
+
+
+def test_the_thresholds_come_from_the_settings(connect: Callable[..., FormationApplication]) -> None:
+    app = connect(BRANCHFLOW_THRESHOLD_BRANCH_MEMBERS="2")
+    org_id = register(app, 2)
+    org = app.perform(org_id, parse_action({"action": "request_formal_branch", "name": "Branch"}), "o", DAY)
+    assert org.formal_request is not None

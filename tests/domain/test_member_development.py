@@ -1,0 +1,296 @@
+"""Member development (发展党员): applicant → activist → development target → probationary → formal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from branchflow.domain.errors import RuleViolation, UnknownPerson
+from branchflow.domain.obligations import Obligation, development_obligations
+from branchflow.domain.organization import Organization
+from branchflow.domain.people import DevelopmentStage, MemberStatus
+from branchflow.domain.records import JointBranchMembership
+from branchflow.domain.rules import PartyOrgType, Stage, branch_members, stage
+
+from .cases import (
+    DAY,
+    activist,
+    add_members,
+    admitted,
+    applicant,
+    development_target,
+    formal_ids,
+    organization,
+    probationary,
+    stamp,
+    with_formal_branch,
+)
+
+
+def formed_org() -> Organization:
+    return with_formal_branch(organization())
+
+
+def due(org: Organization, rule: str) -> list[date | None]:
+    return [o.due_on for o in development_obligations(org) if o.rule == rule]
+
+
+class TestApplicant:
+    def test_an_applicant_is_18_or_older(self) -> None:
+        org = organization()
+        person = applicant(org, on=date(2024, 3, 1), birth_date=date(2006, 3, 1))  # 18 today
+        assert org.candidates[person].stage is DevelopmentStage.APPLICANT
+
+    def test_a_17_year_old_may_not_apply(self) -> None:
+        org = organization()
+        with pytest.raises(RuleViolation) as raised:
+            applicant(org, on=date(2024, 2, 29), birth_date=date(2006, 3, 1))
+        assert raised.value.rule == "applicant_under_18"
+
+    def test_an_application_dated_before_the_birth_is_refused(self) -> None:
+        with pytest.raises(RuleViolation, match="before the birth date"):
+            applicant(organization(), on=date(2024, 3, 1), birth_date=date(2024, 6, 1))
+
+    def test_the_branch_talks_to_an_applicant_within_one_month(self) -> None:
+        org = organization()
+        person = applicant(org, on=date(2024, 1, 31))
+        assert development_obligations(org) == [Obligation("talk_to_applicant", date(2024, 2, 29), person)]
+        org.talk_to_applicant(person, stamp(date(2024, 2, 10)))
+        assert org.candidates[person].talked_on == date(2024, 2, 10)
+        assert due(org, "talk_to_applicant") == []
+
+    def test_the_talk_is_recorded_once(self) -> None:
+        org = organization()
+        person = applicant(org)
+        org.talk_to_applicant(person, stamp())
+        with pytest.raises(RuleViolation) as raised:
+            org.talk_to_applicant(person, stamp())
+        assert raised.value.rule == "already_talked"
+
+    def test_a_recorded_applicant_gets_the_next_person_id(self) -> None:
+        org = organization()
+        add_members(org, 2)
+        assert applicant(org) == "P3"
+
+
+class TestActivist:
+    def test_an_activist_is_reviewed_every_half_year(self) -> None:
+        org = organization()
+        person = activist(org, date(2024, 3, 1))
+        assert due(org, "review_activist") == [date(2024, 9, 1)]
+        org.review_activist(person, stamp(date(2024, 8, 15)))
+        assert due(org, "review_activist") == [date(2025, 2, 15)]
+
+    def test_designating_an_activist_counts_as_the_talk(self) -> None:
+        org = organization()
+        person = activist(org)
+        assert org.candidates[person].talked_on == DAY
+
+    def test_a_temporary_branch_trains_activists(self) -> None:
+        org = organization(registered=False)
+        add_members(org, 3)
+        org.establish_temporary_branch("Temporary branch", stamp())
+        person = activist(org)
+        assert org.candidates[person].stage is DevelopmentStage.ACTIVIST
+
+    def test_one_year_as_activist_comes_before_becoming_a_development_target(self) -> None:
+        org = organization()
+        person = activist(org, date(2024, 3, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.confirm_development_target(person, stamp(date(2025, 2, 28)))
+        assert raised.value.rule == "cultivation_year_not_over"
+        org.confirm_development_target(person, stamp(date(2025, 3, 1)))
+        assert org.candidates[person].stage is DevelopmentStage.DEVELOPMENT_TARGET
+
+
+class TestAdmission:
+    def test_admission_needs_two_formal_introducers(self) -> None:
+        org = formed_org()
+        person = development_target(org)
+        org.admit_probationary(person, formal_ids(org)[1:3], stamp())
+        assert org.candidates[person].stage is DevelopmentStage.AWAITING_APPROVAL
+        assert org.candidates[person].introducer_ids == formal_ids(org)[1:3]
+
+    @pytest.mark.parametrize("introducers", [["P1"], ["P1", "P1"], ["P1", "P2", "P3"], []])
+    def test_other_than_two_different_introducers_is_refused(self, introducers: list[str]) -> None:
+        org = formed_org()
+        person = development_target(org)
+        with pytest.raises(RuleViolation) as raised:
+            org.admit_probationary(person, introducers, stamp())
+        assert raised.value.rule == "two_introducers"
+
+    @pytest.mark.parametrize("introducer", ["probationary", "left", "unknown"])
+    def test_an_introducer_must_be_a_present_formal_member(self, introducer: str) -> None:
+        org = formed_org()
+        if introducer == "probationary":
+            (other,) = add_members(org, 1, status="probationary")
+        elif introducer == "left":
+            other = formal_ids(org)[2]
+            org.transfer_out(other, stamp())
+        else:
+            other = "P99"
+        person = development_target(org)
+        with pytest.raises(RuleViolation) as raised:
+            org.admit_probationary(person, [formal_ids(org)[0], other], stamp())
+        assert raised.value.rule == "introducer_not_formal_member"
+
+    def test_a_temporary_branch_does_not_admit_members(self) -> None:
+        org = organization(registered=False)
+        add_members(org, 3)
+        org.establish_temporary_branch("Temporary branch", stamp())
+        person = development_target(org)
+        with pytest.raises(RuleViolation) as raised:
+            org.admit_probationary(person, formal_ids(org)[:2], stamp())
+        assert raised.value.rule == "admission_needs_formal_branch"
+
+    def test_a_joint_branch_admits_members(self) -> None:
+        org = organization()
+        add_members(org, 2)
+        org.join_joint_branch(JointBranchMembership("J1", "Joint", PartyOrgType.BRANCH, DAY, []), stamp())
+        person = admitted(org)
+        assert org.candidates[person].stage is DevelopmentStage.AWAITING_APPROVAL
+
+    def test_the_superior_committee_approves_within_3_months(self) -> None:
+        org = formed_org()
+        admitted(org, date(2024, 3, 1))
+        assert due(org, "approve_probationary") == [date(2024, 6, 1)]
+
+    def test_a_late_approval_is_still_recorded(self) -> None:
+        # Choice: the 3 (at most 6) months bind the superior committee; a late approval is recorded
+        # (its lateness shows as an overdue deadline), not refused, or the person would be stuck.
+        org = formed_org()
+        person = admitted(org, date(2024, 3, 1))
+        org.approve_probationary(person, stamp(date(2024, 10, 1), actor="supervisor-1"))
+        assert org.members[person].status is MemberStatus.PROBATIONARY
+
+    def test_an_approved_admission_makes_a_probationary_member_no_longer_in_development(self) -> None:
+        org = formed_org()
+        person = probationary(org)
+        assert org.members[person].status is MemberStatus.PROBATIONARY and org.members[person].present
+        assert not org.candidates[person].in_development
+        with pytest.raises(UnknownPerson):
+            org.candidate(person)
+
+
+class TestProbation:
+    def test_probation_lasts_one_year_from_the_branch_meeting(self) -> None:
+        org = formed_org()
+        person = admitted(org, date(2024, 3, 1))
+        org.approve_probationary(person, stamp(date(2024, 5, 20), actor="supervisor-1"))
+        assert org.members[person].probation_ends_on == date(2025, 3, 1)
+        assert due(org, "vote_on_conversion") == [date(2025, 3, 1)]
+
+    def test_conversion_comes_when_the_year_is_over(self) -> None:
+        org = formed_org()
+        person = probationary(org, date(2024, 3, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.convert_to_formal(person, stamp(date(2025, 2, 28)))
+        assert raised.value.rule == "probation_not_over"
+        org.convert_to_formal(person, stamp(date(2025, 3, 1)))
+        assert org.members[person].status is MemberStatus.FORMAL
+        assert branch_members(org) == 4  # an admitted member's relation is here
+
+    def test_a_member_recorded_as_probationary_converts_when_the_branch_votes(self) -> None:
+        org = formed_org()
+        (person,) = add_members(org, 1, status="probationary")
+        org.convert_to_formal(person, stamp())
+        assert org.members[person].status is MemberStatus.FORMAL
+
+    def test_only_a_probationary_member_converts(self) -> None:
+        org = formed_org()
+        with pytest.raises(RuleViolation) as raised:
+            org.convert_to_formal(formal_ids(org)[0], stamp())
+        assert raised.value.rule == "not_probationary"
+
+    @pytest.mark.parametrize(("months", "ends_on"), [(6, date(2025, 9, 1)), (12, date(2026, 3, 1))])
+    def test_probation_may_be_extended_once_by_6_to_12_months(self, months: int, ends_on: date) -> None:
+        org = formed_org()
+        person = probationary(org, date(2024, 3, 1))
+        org.extend_probation(person, months, stamp(date(2025, 3, 1)))
+        assert org.members[person].probation_ends_on == ends_on
+        assert due(org, "vote_on_conversion") == [ends_on]
+        with pytest.raises(RuleViolation) as raised:
+            org.extend_probation(person, months, stamp(date(2025, 3, 1)))
+        assert raised.value.rule == "extended_once"
+
+    @pytest.mark.parametrize("months", [5, 13])
+    def test_an_extension_shorter_than_6_or_longer_than_12_months_is_refused(self, months: int) -> None:
+        org = formed_org()
+        person = probationary(org)
+        with pytest.raises(RuleViolation) as raised:
+            org.extend_probation(person, months, stamp())
+        assert raised.value.rule == "extension_length"
+
+    def test_a_probation_not_admitted_here_cannot_be_extended(self) -> None:
+        org = formed_org()
+        (person,) = add_members(org, 1, status="probationary")
+        with pytest.raises(RuleViolation) as raised:
+            org.extend_probation(person, 6, stamp())
+        assert raised.value.rule == "not_probationary"
+
+    def test_probation_may_be_cancelled(self) -> None:
+        org = formed_org()
+        person = probationary(org)
+        org.cancel_probation(person, stamp(reason="did not meet the conditions"))
+        assert not org.members[person].present
+
+    def test_only_a_probationary_members_probation_can_be_cancelled(self) -> None:
+        org = formed_org()
+        with pytest.raises(RuleViolation) as raised:
+            org.cancel_probation(formal_ids(org)[0], stamp())
+        assert raised.value.rule == "not_probationary"
+
+
+class TestTheWay:
+    @pytest.mark.parametrize(
+        ("verb", "at"),
+        [("talk_to_applicant", activist), ("review_activist", applicant), ("confirm_development_target", applicant),
+         ("admit_probationary", activist), ("approve_probationary", development_target)],
+    )
+    def test_steps_out_of_order_are_refused(self, verb: str, at: Callable[[Organization], str]) -> None:
+        org = formed_org()
+        person = at(org)
+        args: tuple[object, ...] = (person, formal_ids(org)[:2]) if verb == "admit_probationary" else (person,)
+        with pytest.raises(RuleViolation) as raised:
+            getattr(org, verb)(*args, stamp())
+        assert raised.value.rule == "wrong_development_stage"
+
+    def test_an_unknown_person_is_refused(self) -> None:
+        org = formed_org()
+        with pytest.raises(UnknownPerson):
+            org.designate_activist("P42", stamp())
+
+    def test_withdrawing_a_candidate_ends_their_development(self) -> None:
+        org = organization()
+        person = activist(org)
+        org.withdraw_candidate(person, stamp(reason="left the company"))
+        assert not org.candidates[person].in_development
+        assert development_obligations(org) == []
+        assert stage(org) is Stage.NO_MEMBERS
+        with pytest.raises(UnknownPerson):
+            org.withdraw_candidate(person, stamp())
+
+    def test_the_whole_way_from_applicant_to_formal_member(self) -> None:
+        org = formed_org()
+        person = applicant(org, date(2022, 1, 10))
+        org.talk_to_applicant(person, stamp(date(2022, 1, 20)))
+        org.designate_activist(person, stamp(date(2022, 3, 1)))
+        org.review_activist(person, stamp(date(2022, 9, 1)))
+        org.confirm_development_target(person, stamp(date(2023, 3, 1)))
+        org.admit_probationary(person, formal_ids(org)[:2], stamp(date(2023, 6, 1)))
+        org.approve_probationary(person, stamp(date(2023, 7, 1), actor="supervisor-1"))
+        org.convert_to_formal(person, stamp(date(2024, 6, 1)))
+        assert org.members[person].status is MemberStatus.FORMAL
+        assert org.members[person].joined_on == date(2023, 6, 1)
+        assert development_obligations(org) == []
+
+
+class TestMembers:
+    def test_a_party_member_is_18_or_older(self) -> None:
+        # Added rule: members applied at 18 or older, so a member recorded younger is a mistake.
+        org = organization()
+        with pytest.raises(RuleViolation) as raised:
+            org.add_member("Young", "male", date(2010, 1, 1), "junior_middle", MemberStatus.FORMAL, True, stamp())
+        assert raised.value.rule == "member_under_18"
