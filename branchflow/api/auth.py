@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from branchflow.api.services import services
 from branchflow.api.users import Role, User, authenticate
 
 bearer = HTTPBearer(auto_error=False, description="The API token printed by `branchflow user add` or `branchflow up`")
@@ -17,7 +18,7 @@ def current_user(
 ) -> User:
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    with request.app.state.services.pool.connection() as conn:
+    with services(request).pool.connection() as conn:
         user = authenticate(conn, credentials.credentials)
     if user is None:
         raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})

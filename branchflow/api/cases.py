@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Request
 
 from branchflow.api.auth import CurrentUser, require_region, require_role
+from branchflow.api.services import services
 from branchflow.api.users import Role
 from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, parse_action
 from branchflow.domain.application import HistoryEntry
@@ -38,10 +39,10 @@ def today() -> date:
 
 
 def _case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
-    services = request.app.state.services
-    org = services.application.case(org_id)
+    system = services(request)
+    org = system.application.case(org_id)
     require_region(user, org.region_code)
-    return case_view(org, today(), services.application.thresholds)
+    return case_view(org, today(), system.application.thresholds)
 
 
 @router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization")
@@ -53,7 +54,7 @@ async def register(
     require_region(user, registration.region_code)
     # Re-validated with today's date so that business dates in the future are refused.
     checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
-    return await request.app.state.services.formation.register(checked, user.name, today())
+    return await services(request).formation.register(checked, user.name, today())
 
 
 @router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions")
@@ -69,14 +70,14 @@ async def act(
     require_role(user, *STEP_ROLES)
     if step.action in SUPERVISOR_ACTIONS:
         require_role(user, Role.SUPERVISOR)
-    org = request.app.state.services.application.case(org_id)
+    org = services(request).application.case(org_id)
     require_region(user, org.region_code)
     checked = parse_action(step.model_dump(), today())
-    return await request.app.state.services.formation.step(org_id, checked, user.name, today())
+    return await services(request).formation.step(org_id, checked, user.name, today())
 
 
 @router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail")
 def history(request: Request, user: CurrentUser, org_id: UUID) -> list[HistoryEntry]:
-    services = request.app.state.services
-    require_region(user, services.application.case(org_id).region_code)
-    return services.application.history(org_id)
+    system = services(request)
+    require_region(user, system.application.case(org_id).region_code)
+    return system.application.history(org_id)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from branchflow.api.auth import CurrentUser, require_region, require_role, scoped_region
+from branchflow.api.services import services
 from branchflow.api.users import Role
 from branchflow.domain.case import CaseView
 from branchflow.domain.joint_branch import joint_branch_groupings
@@ -43,10 +44,10 @@ class Grouping(BaseModel):
 async def form(request: Request, user: CurrentUser, body: JointBranchRequest) -> list[CaseView]:
     # Forming a party organization is approved by the organization department.
     require_role(user, Role.SUPERVISOR)
-    services = request.app.state.services
+    system = services(request)
     for org_id in body.organization_ids:
-        require_region(user, services.application.case(org_id).region_code)
-    return list(await services.formation.form_joint_branch(
+        require_region(user, system.application.case(org_id).region_code)
+    return list(await system.formation.form_joint_branch(
         body.name, body.organization_ids, body.party_org_type, user.name, body.occurred_on or date.today(),
         reason=body.reason, command_id=body.command_id,
     ))
@@ -54,18 +55,18 @@ async def form(request: Request, user: CurrentUser, body: JointBranchRequest) ->
 
 @router.get("/candidates", response_model=list[Grouping], summary="Suggested joint branches in a region")
 def candidates(request: Request, user: CurrentUser, region: Annotated[str | None, Query()] = None) -> list[Grouping]:
-    services = request.app.state.services
+    system = services(request)
     region = scoped_region(user, region)
-    t = services.application.thresholds
+    t = system.application.thresholds
     ids: list[UUID] = []
-    with services.pool.connection() as conn:
+    with system.pool.connection() as conn:
         # Only open cases with fewer formal members than a branch of their own needs can join one.
         for number in range(1, 10_000):
             page = case_list(conn, CaseFilters(region=region, formed=False), page=number, page_size=500)
             ids += [c.id for c in page.items if c.stage is not Stage.CLOSED and 0 < c.formal_members < t.branch_members]
             if number * page.page_size >= page.total:
                 break
-    orgs = [services.application.case(i) for i in ids]
+    orgs = [system.application.case(i) for i in ids]
     return [
         Grouping(street=g[0].region_code[:9], industry=g[0].industry, organization_ids=[o.id for o in g],
                  names=[o.name for o in g], members=sum(branch_members(o) for o in g))

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from branchflow.api.auth import CurrentUser, require_role, scoped_region
 from branchflow.api.errors import FieldError
+from branchflow.api.services import services
 from branchflow.api.users import Role, User
 from branchflow.projections import (
     AuditPage,
@@ -51,20 +52,20 @@ def organizations(
     page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CasePage:
     scoped = filters.model_copy(update={"region": _region(user, filters.region)})
-    with request.app.state.services.pool.connection() as conn:
+    with services(request).pool.connection() as conn:
         return case_list(conn, scoped, page=page, page_size=page_size)
 
 
 @router.get("/boards/status", response_model=StatusBoard, summary="Status board for a region and filters")
 def board(request: Request, user: CurrentUser, scope: Annotated[Scope, Query()]) -> StatusBoard:
     scoped = scope.model_copy(update={"region": _region(user, scope.region)})
-    with request.app.state.services.pool.connection() as conn:
+    with services(request).pool.connection() as conn:
         return status_board(conn, scoped)
 
 
 @router.get("/reports/statistics", response_model=Statistics, summary="Party organizations and members")
 def report_statistics(request: Request, user: CurrentUser, region: str | None = None) -> Statistics:
-    with request.app.state.services.pool.connection() as conn:
+    with services(request).pool.connection() as conn:
         return statistics(conn, _region(user, region), date.today())
 
 
@@ -74,7 +75,7 @@ def report_ledger(
     request: Request, user: CurrentUser, scope: Annotated[Scope, Query()], format: Literal["csv", "xlsx"] = "csv",
 ) -> Response:
     scoped = scope.model_copy(update={"region": _region(user, scope.region)})
-    with request.app.state.services.pool.connection() as conn:
+    with services(request).pool.connection() as conn:
         rows = ledger_rows(conn, scoped)
     name = f"ledger-{scoped.region}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
@@ -89,7 +90,7 @@ class ProjectionStatus(BaseModel):
 
 @router.get("/projections", response_model=ProjectionStatus, summary="How far the read models trail the events")
 def projection_status(request: Request, user: CurrentUser) -> ProjectionStatus:
-    with request.app.state.services.pool.connection() as conn:
+    with services(request).pool.connection() as conn:
         return ProjectionStatus(lag=lag(conn))
 
 
@@ -100,6 +101,6 @@ def audit(
     page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     require_role(user, *READERS)
-    with request.app.state.services.pool.connection() as conn:
+    with services(request).pool.connection() as conn:
         return audit_trail(conn, scoped_region(user, region), actor=actor, since=since, until=until,
                            case_id=case_id, page=page, page_size=page_size)
