@@ -1,0 +1,52 @@
+"""Joint branches over HTTP: suggested groupings, formed all or nothing by a supervisor."""
+
+from __future__ import annotations
+
+import httpx
+
+from branchflow.api.users import Role
+from tests.api.conftest import Stack
+from tests.api.test_case_path import member, registration
+
+STREET = "440403105"
+
+
+def organization_with_members(api: httpx.Client, region: str, members: int, industry: str = "F") -> str:
+    answer = api.post("/organizations", json=registration(region, industry=industry, employees=20,
+                                                           above_scale=False))
+    assert answer.status_code == 201, answer.text
+    org = str(answer.json()["id"])
+    for n in range(members):
+        assert api.post(f"/organizations/{org}/actions", json=member(f"党员{n}")).status_code == 200
+    return org
+
+
+def test_neighbouring_small_organizations_are_suggested_and_form_one_joint_branch(stack: Stack) -> None:
+    organizer = stack.token(Role.ORGANIZER, STREET)
+    supervisor = stack.token(Role.SUPERVISOR, "440403")
+    with stack.client(organizer) as api, stack.client(supervisor) as sup:
+        one = organization_with_members(api, f"{STREET}001", 1)
+        two = organization_with_members(api, f"{STREET}002", 2)
+        stack.projected(organizer)
+        suggested = api.get("/joint-branches/candidates", params={"region": STREET}).json()
+        assert any({one, two} <= set(g["organization_ids"]) for g in suggested), suggested
+
+        body = {"name": "井岸镇商贸联合党支部", "organization_ids": [one, two], "command_id": "joint-1"}
+        assert api.post("/joint-branches", json=body).status_code == 403  # the department approves it
+        formed = sup.post("/joint-branches", json=body)
+        assert formed.status_code == 200, formed.text
+        assert {(c["stage"], c["method"]) for c in formed.json()} == {("FORMAL_BRANCH", "joint")}
+        assert sup.post("/joint-branches", json=body).json() == formed.json()  # a retry answers the same
+
+
+def test_a_joint_branch_across_streets_is_refused_and_nobody_joins(stack: Stack) -> None:
+    organizer = stack.token(Role.ORGANIZER, "440403")
+    supervisor = stack.token(Role.SUPERVISOR, "440403")
+    with stack.client(organizer) as api, stack.client(supervisor) as sup:
+        here = organization_with_members(api, f"{STREET}003", 2)
+        there = organization_with_members(api, "440403106001", 2)
+        refused = sup.post("/joint-branches", json={"name": "跨街道联合支部", "organization_ids": [here, there]})
+        assert refused.status_code == 409 and refused.json()["rule"] == "joint_not_neighbours"
+        for org in (here, there):
+            case = api.get(f"/organizations/{org}").json()
+            assert case["stage"] == "DEVELOPING_MEMBERS" and case["method"] is None
