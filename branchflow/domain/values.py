@@ -292,8 +292,9 @@ EDUCATION_LABELS: Final[dict[Education, str]] = {
 # fmt: on
 
 
-def is_junior_middle_or_less(education: Education) -> bool:
-    return education <= Education.junior_middle
+def is_junior_middle_or_less(education: Education | str) -> bool:
+    # Stored members keep the level as text; compare by level, never alphabetically.
+    return Education(education) <= Education.junior_middle
 
 
 def age_on(birth_date: date, day: date) -> int:

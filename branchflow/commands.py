@@ -1,0 +1,110 @@
+"""Where an import or the demo sends its commands: the workflows (CLI) or the application itself (tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Protocol, runtime_checkable
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from branchflow.domain.actions import Step
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.errors import DomainError
+from branchflow.domain.organization import Organization, organization_id
+from branchflow.domain.receipt import Receipt, receipt_id
+from branchflow.domain.registration import Registration
+from branchflow.domain.rules import PartyOrgType
+from branchflow.domain.stamp import Stamp
+
+BATCH_SIZE = 200  # cases per transaction on the batch path; well under the size where pipelined saves hang
+Progress = Callable[[int, int], None]  # (rows done, rows in the file)
+StepResults = list[DomainError | None]  # per step: the error that refused it, or None
+
+
+
+class Commands(Protocol):
+    """What an import or the demo sends: the CLI binds it to the workflows, tests to the application."""
+
+    def register(self, registration: Registration) -> UUID:
+        """The new case's id; raises AlreadyRegistered if the case exists."""
+
+    def step(self, org_id: UUID, step: Step) -> bool | None:
+        """One step (raises RuleViolation, CaseNotFound, ...); returns False if its command_id was applied before."""
+
+    def form_joint_branch(
+        self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, reason: str, *,
+        occurred_on: date | None = None, command_id: str | None = None,
+    ) -> None:
+        """One joint branch over several cases, all or nothing."""
+
+
+@runtime_checkable
+class BatchCommands(Commands, Protocol):
+    """Commands that can also register many new cases at once, the way to issue 7's 2,000 cases/s. A binding
+    to the workflows may save the batch in the event store, then start the new cases' workflows."""
+
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
+        """New cases, each with its first steps, in one go; None for a case that exists (nothing was done)."""
+
+
+class ApplicationCommands:
+    """`Commands` straight on the event-sourced application: tests, and loading a store without Temporal."""
+
+    def __init__(self, app: FormationApplication, actor: str, today: date) -> None:
+        self.app, self.actor, self.today = app, actor, today
+
+    def register(self, registration: Registration) -> UUID:
+        return self.app.register_organization(registration, self.actor, self.today).id
+
+    def step(self, org_id: UUID, step: Step) -> bool:
+        if step.command_id is not None and self._exists(receipt_id(str(org_id), step.command_id)):
+            return False
+        self.app.perform(org_id, step, self.actor, self.today)
+        return True
+
+    def form_joint_branch(
+        self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, reason: str, *,
+        occurred_on: date | None = None, command_id: str | None = None,
+    ) -> None:
+        stamp = Stamp(self.actor, occurred_on or self.today, reason)
+        self.app.form_joint_branch(name, list(org_ids), party_org_type, stamp, command_id)
+
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
+        """One transaction with the events `register_organization` and `perform` would write case by case
+        (one transaction per command manages a few hundred cases a second)."""
+        ids = [organization_id(r.credit_code, r.region_code, r.name) for r, _ in cases]
+        new = set(range(len(cases)))
+        if ids and self._exists(ids[0]):  # likely a file imported before: spare the save that would fail
+            new = {i for i in new if not self._exists(ids[i])}
+        for attempt in (1, 2):
+            saved: list[Organization | Receipt] = []
+            results = [self._build(*cases[i], saved) if i in new else None for i in range(len(cases))]
+            try:
+                self.app.save(*saved)
+                return results
+            except IntegrityError:  # some cases exist already: leave them out and try once more
+                if attempt == 2:
+                    raise
+                new = {i for i in new if not self._exists(ids[i])}
+        raise AssertionError("unreachable")
+
+    def _build(self, reg: Registration, steps: Sequence[Step], out: list[Organization | Receipt]) -> StepResults:
+        org = Organization(stamp=Stamp(self.actor, reg.occurred_on or self.today, reg.reason), **reg.facts())
+        receipts = [(reg.command_id, 1)] if reg.command_id else []  # the answer to a repeat: the case then
+        results: StepResults = []
+        for step in steps:
+            try:
+                step.apply(org, Stamp(self.actor, step.occurred_on or self.today, step.reason), self.app.thresholds)
+            except DomainError as error:  # the rules are checked before any event: the case is unchanged
+                results.append(error)
+                continue
+            results.append(None)
+            receipts += [(step.command_id, org.version)] if step.command_id else []
+        out += [Receipt(scope=str(org.id), command_id=c, versions={str(org.id): v}) for c, v in receipts]
+        out.append(org)
+        return results
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return any(True for _ in self.app.recorder.select_events(aggregate_id, limit=1))

@@ -1,0 +1,300 @@
+"""Importing a work ledger (工作台帐): organizers' CSV and XLSX files, through the API's commands, on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from openpyxl import Workbook
+
+from branchflow.commands import ApplicationCommands
+from branchflow.database import postgres_env
+from branchflow.domain.actions import Step
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.organization import organization_id
+from branchflow.domain.registration import Registration
+from branchflow.domain.rules import PartyOrgType
+from branchflow.ledger_format import COLUMNS, read_ledger
+from branchflow.ledger_import import ImportSummary, import_ledger
+
+TODAY = date(2026, 6, 30)
+ENTERPRISE = "91440403MA4W12345X"  # valid check character
+ASSOCIATION = "51440403MJ0000001R"
+WRONG_CHECK = "91440403MA4W60001M"  # valid would end in L
+UNKNOWN = "91440403MA4W70007Y"  # valid, but in neither the file nor the store
+
+CHINESE_HEADER = ["序号", "类型", "单位名称", "统一社会信用代码", "单位类型", "是否登记", "区划代码", "行业",
+                  "从业人员数（人）", "是否规模以上", "成立日期", "党员姓名", "性别", "出生年月", "学历", "党员类型",
+                  "组织关系是否转入", "备注"]
+CHINESE_ROWS = [  # line 1 is a title, line 2 the header: the first row below is line 3
+    ["1", "单位", "斗门区井岸镇华盛电子有限公司", ENTERPRISE, "企业", "是", "440403002001", "C 制造业", "120", "是",
+     "2015/3/1"],
+    ["2", "单位", "斗门区电子行业协会", ASSOCIATION, "", "", "440403002001", "S", "8", "", "2018年5月1日"],
+    ["3", "单位", "井岸镇新青社区老乡互助会", "", "社会组织", "否", "440403002002", "公共管理、社会保障和社会组织",
+     "12", "否", "2019.5.1"],
+    ["4", "单位", "斗门区某五金厂", WRONG_CHECK, "企业", "是", "440403002001", "C", "30", "否", "2010-01-01"],
+    ["5", "单位", "斗门区某物流有限公司", "", "企业", "否", "4404030", "G", "40", "否", "2012-01-01"],
+    ["6", "单位", "斗门区某建材商行", "", "企业", "否", "440403002003", "F", "-3", "否", "2013-01-01"],
+    ["7", "单位", "斗门区某咨询有限公司", "", "企业", "否", "440403002003", "Z", "5", "否", "2014-01-01"],
+    ["8", "单位", "斗门区未来科技有限公司", "", "企业", "否", "440403002003", "I", "5", "否", "2027-01-01"],
+    ["9", "党员", "", ENTERPRISE, "", "", "", "", "", "", "", "王芳", "女", "1988.05", "大学本科", "正式党员", "是"],
+    ["10", "党员", "斗门区井岸镇华盛电子有限公司", "", "", "", "", "", "", "", "", "李强", "男", "1962-03-15", "初中",
+     "正式党员", "否"],
+    ["11", "党员", "井岸镇新青社区老乡互助会", "", "", "", "440403002002", "", "", "", "", "陈静", "女", "1975年8月",
+     "高中", "预备党员", "是"],
+    ["12", "党员", "斗门区电子行业协会", "", "", "", "", "", "", "", "", "赵伟", "男", "19900101", "硕士", "正式",
+     "是"],
+    ["13", "党员", "", UNKNOWN, "", "", "", "", "", "", "", "孙明", "男", "1980-01-01", "本科", "正式党员", "是"],
+    ["14", "党员", "", ENTERPRISE, "", "", "", "", "", "", "", "周杰", "男", "2030-01-01", "本科", "正式党员", "是"],
+    ["15", "党员", "斗门区某五金厂", "", "", "", "", "", "", "", "", "吴涛", "男", "1970-01-01", "本科", "正式党员",
+     "是"],
+    ["16", "党员", "", ENTERPRISE, "", "", "", "", "", "", "", "王芳", "女", "1988-05-01", "本科", "正式党员", "是"],
+]
+CHINESE_REJECTED = [
+    "line 6: credit_code: unified social credit code has a wrong check character: expected 'L', got 'M'",
+    "line 7: region_code: region code must have 2, 4, 6, 9 or 12 digits, got 7",
+    "line 8: employees: Input should be greater than or equal to 0",
+    "line 9: industry: industry must be a GB/T 4754 section letter A-T, got 'Z'",
+    "line 10: founded_on: date 2027-01-01 is in the future (today is 2026-06-30)",
+    "line 15: organization: no organization with credit code 91440403MA4W70007Y in this file or in branchflow",
+    "line 16: birth_date: birth date 2030-01-01 is in the future (today is 2026-06-30)",
+    "line 17: organization: the organization's row (line 6) was rejected",
+    "line 18: member_name: the same member is already on line 11",
+]
+
+ENGLISH_HEADER = ["row_type", "name", "credit_code", "kind", "registered", "region_code", "industry", "employees",
+                  "above_scale", "founded_on", "member_name", "gender", "birth_date", "education", "member_status",
+                  "relation_transferred"]
+ENGLISH_ROWS: list[list[object]] = [  # the header is line 1
+    ["organization", "Doumen Harbour Logistics Co., Ltd.", "91440403MA4W60001L", "economic", "yes", 440403003001,
+     "G", 260, "yes", datetime(2009, 4, 1)],
+    ["organization", "Baijiao Sea Bass Farm", None, "economic", "no", "440403003002", "A", 35, "no",
+     datetime(2016, 9, 1)],
+    ["organization", "Bad Gender Trading", "91440403MA4W70007Y", "economic", "yes", "440403003001", "F", 5, "no",
+     datetime(2020, 1, 1)],
+    ["member", None, "91440403MA4W60001L", None, None, None, None, None, None, None, "Li Ming", "male",
+     datetime(1958, 2, 3), "junior_middle", "formal", "yes"],
+    ["member", None, "91440403MA4W60001L", None, None, None, None, None, None, None, "He Li", "female",
+     datetime(1991, 7, 9), "bachelor", "probationary", "no"],
+    ["member", "Baijiao Sea Bass Farm", None, None, None, "440403003002", None, None, None, None, "Xu Bo", "male",
+     datetime(1969, 12, 1), "primary_or_less", "formal", "yes"],
+    ["member", "Nowhere Ltd", None, None, None, None, None, None, None, None, "Ma Chao", "male",
+     datetime(1980, 1, 1), "bachelor", "formal", "yes"],
+    ["member", None, "91440403MA4W70007Y", None, None, None, None, None, None, None, "Lu Hua", "unknown",
+     datetime(1980, 1, 1), "bachelor", "formal", "yes"],
+    ["partner", "Someone", None],
+]
+ENGLISH_REJECTED = [
+    "line 8: name: no organization named Nowhere Ltd in this file; give its credit_code or region_code",
+    "line 9: gender: unknown gender 'unknown'; use one of f, female, m, male, 女, 男",
+    "line 10: row_type: unknown row type 'partner'; use one of member, organization, 两新组织, 党员, 单位, 组织",
+]
+
+
+def write_chinese_csv(path: Path, encoding: str = "gb18030") -> Path:
+    with path.open("w", newline="", encoding=encoding) as f:
+        writer = csv.writer(f)
+        writer.writerow(["珠海市斗门区两新组织工作台帐（2026年）"])
+        writer.writerow(CHINESE_HEADER)
+        writer.writerows(CHINESE_ROWS)
+    return path
+
+
+def write_english_xlsx(path: Path) -> Path:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(ENGLISH_HEADER)
+    for row in ENGLISH_ROWS:
+        sheet.append(row)
+    book.create_sheet("notes").append(["name", "credit_code", "not read: only the first sheet is"])
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[FormationApplication]:
+    """The application on its own PostgreSQL schema, dropped afterwards."""
+    schema = f"import_{uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    application = FormationApplication(env={**postgres_env(database_url), "POSTGRES_SCHEMA": schema})
+    try:
+        yield application
+    finally:
+        application.close()
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class OneByOne:
+    """The plain `Commands` protocol, as a binding without a batch path (the workflows) offers it."""
+
+    def __init__(self, commands: ApplicationCommands) -> None:
+        self.commands = commands
+
+    def register(self, registration: Registration) -> UUID:
+        return self.commands.register(registration)
+
+    def step(self, org_id: UUID, step: Step) -> bool | None:
+        return self.commands.step(org_id, step)
+
+    def form_joint_branch(
+        self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, reason: str, *,
+        occurred_on: date | None = None, command_id: str | None = None,
+    ) -> None:
+        self.commands.form_joint_branch(name, org_ids, party_org_type, reason, occurred_on=occurred_on,
+                                        command_id=command_id)
+
+
+def run_import(app: FormationApplication, path: Path, batch: bool = True) -> ImportSummary:
+    commands = ApplicationCommands(app, "importer", TODAY)
+    return import_ledger(path, commands if batch else OneByOne(commands), TODAY)
+
+
+def events(app: FormationApplication) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+class TestChineseCsv:
+    @pytest.mark.parametrize("batch", [True, False], ids=["batch", "one_by_one"])
+    def test_good_rows_become_cases_and_each_bad_row_gets_its_line_and_reason(
+        self, app: FormationApplication, tmp_path: Path, batch: bool
+    ) -> None:
+        summary = run_import(app, write_chinese_csv(tmp_path / "台帐.csv"), batch)
+
+        assert summary.report() == CHINESE_REJECTED
+        assert (summary.rows, summary.registered, summary.members_added) == (16, 3, 4)
+        assert summary.ignored_columns == ["序号", "备注"]
+        firm = app.case(organization_id(ENTERPRISE, "", ""))
+        assert (firm.name, firm.kind, firm.registered, firm.region_code, firm.industry, firm.employees,
+                firm.above_scale, firm.founded_on) == ("斗门区井岸镇华盛电子有限公司", "economic", True,
+                                                       "440403002001", "C", 120, True, date(2015, 3, 1))
+        assert [(m.name, m.gender, m.birth_date, m.education, m.status.value, m.relation_transferred)
+                for m in firm.members.values()] == [
+            ("王芳", "female", date(1988, 5, 1), "bachelor", "formal", True),
+            ("李强", "male", date(1962, 3, 15), "junior_middle", "formal", False),
+        ]
+        association = app.case(organization_id(ASSOCIATION, "", ""))
+        assert (association.kind, association.registered) == ("social", True)  # inferred from the code's 5
+        assert [(m.name, m.education) for m in association.members.values()] == [("赵伟", "postgraduate")]
+        club = app.case(organization_id(None, "440403002002", "井岸镇新青社区老乡互助会"))
+        assert (club.registered, club.credit_code, club.industry) == (False, None, "S")
+        assert [(m.name, m.status.value, m.birth_date) for m in club.members.values()] == [
+            ("陈静", "probationary", date(1975, 8, 1))]
+
+    def test_importing_the_same_file_again_changes_nothing(self, app: FormationApplication, tmp_path: Path) -> None:
+        path = write_chinese_csv(tmp_path / "台帐.csv")
+        run_import(app, path)
+        before = events(app)
+
+        again = run_import(app, path)
+
+        assert events(app) == before
+        assert (again.registered, again.members_added) == (0, 0)
+        assert (again.organizations_already_there, again.members_already_there) == (3, 4)
+        assert again.report() == CHINESE_REJECTED
+
+    def test_members_can_join_organizations_imported_before(self, app: FormationApplication, tmp_path: Path) -> None:
+        run_import(app, write_chinese_csv(tmp_path / "台帐.csv"))
+        later = tmp_path / "补充.csv"
+        later.write_text("类型,统一社会信用代码,姓名,性别,出生日期,学历,党员类型,组织关系是否转入\n"
+                         f"党员,{ENTERPRISE},刘洋,男,1985-10-01,大专,正式党员,是\n", encoding="utf-8")
+
+        summary = run_import(app, later)
+
+        assert (summary.members_added, summary.report()) == (1, [])
+        members = app.case(organization_id(ENTERPRISE, "", "")).members.values()
+        assert [m.name for m in members] == ["王芳", "李强", "刘洋"]
+
+
+class TestBatches:
+    @pytest.mark.parametrize("known_first", [True, False], ids=["known_case_first", "new_case_first"])
+    def test_a_batch_mixing_known_and_new_organizations_registers_only_the_new(
+        self, app: FormationApplication, tmp_path: Path, known_first: bool
+    ) -> None:
+        header = "单位名称,统一社会信用代码,区划代码,行业,从业人员数,成立日期,姓名,性别,出生日期,学历,党员类型,"\
+                 "关系是否转入\n"
+        known = f"斗门区井岸镇华盛电子有限公司,{ENTERPRISE},440403002001,C,120,2015-03-01,,,,,,\n"
+        new = f"斗门区电子行业协会,{ASSOCIATION},440403002001,S,8,2018-05-01,,,,,,\n"
+        member = f",{ASSOCIATION},,,,,赵伟,男,1990-01-01,硕士,正式党员,是\n"
+        (tmp_path / "first.csv").write_text(header + known, encoding="utf-8")
+        (tmp_path / "second.csv").write_text(header + (known + new if known_first else new + known) + member,
+                                             encoding="utf-8")
+        run_import(app, tmp_path / "first.csv")
+
+        summary = run_import(app, tmp_path / "second.csv")
+
+        assert (summary.registered, summary.organizations_already_there, summary.members_added) == (1, 1, 1)
+        assert [m.name for m in app.case(organization_id(ASSOCIATION, "", "")).members.values()] == ["赵伟"]
+
+
+class TestEnglishXlsx:
+    def test_good_rows_become_cases_and_each_bad_row_gets_its_line_and_reason(
+        self, app: FormationApplication, tmp_path: Path
+    ) -> None:
+        summary = run_import(app, write_english_xlsx(tmp_path / "ledger.xlsx"))
+
+        assert summary.report() == ENGLISH_REJECTED
+        assert (summary.rows, summary.registered, summary.members_added) == (9, 3, 3)
+        harbour = app.case(organization_id("91440403MA4W60001L", "", ""))
+        assert (harbour.region_code, harbour.employees, harbour.above_scale, harbour.founded_on) == (
+            "440403003001", 260, True, date(2009, 4, 1))  # a region code typed as a number still reads as digits
+        assert [(m.name, m.status.value, m.relation_transferred) for m in harbour.members.values()] == [
+            ("Li Ming", "formal", True), ("He Li", "probationary", False)]
+        farm = app.case(organization_id(None, "440403003002", "Baijiao Sea Bass Farm"))
+        assert [m.education for m in farm.members.values()] == ["primary_or_less"]
+
+    def test_importing_the_same_file_again_changes_nothing(self, app: FormationApplication, tmp_path: Path) -> None:
+        path = write_english_xlsx(tmp_path / "ledger.xlsx")
+        run_import(app, path, batch=False)
+        before = events(app)
+
+        again = run_import(app, path, batch=False)
+
+        assert (events(app), again.registered, again.members_added) == (before, 0, 0)
+        assert (again.organizations_already_there, again.members_already_there) == (3, 3)
+
+
+class TestReading:
+    @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+    def test_csv_encodings_excel_writes_read_the_same(self, tmp_path: Path, encoding: str) -> None:
+        rows, ignored = read_ledger(write_chinese_csv(tmp_path / "台帐.csv", encoding))
+        assert [line for line, _ in rows] == list(range(3, 19))
+        assert rows[0][1]["name"] == "斗门区井岸镇华盛电子有限公司" and rows[0][1]["employees"] == "120"
+        assert ignored == ["序号", "备注"]
+
+    def test_a_file_without_a_known_header_is_refused(self, tmp_path: Path) -> None:
+        path = tmp_path / "other.csv"
+        path.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+        with pytest.raises(ValueError, match="no header row"):
+            read_ledger(path)
+
+    def test_progress_is_reported_every_n_rows_and_at_the_end(self, tmp_path: Path) -> None:
+        seen: list[tuple[int, int]] = []
+        import_ledger(write_chinese_csv(tmp_path / "台帐.csv"), OneByOne(ApplicationCommands(
+            FormationApplication(), "importer", TODAY)), TODAY, progress=lambda d, t: seen.append((d, t)), every=5)
+        assert seen == [(5, 16), (10, 16), (15, 16), (16, 16)]
+
+    def test_the_format_document_names_every_header(self) -> None:
+        doc = (Path(__file__).parents[1] / "docs" / "ledger-format.md").read_text(encoding="utf-8")
+        missing = [h for name, aliases in COLUMNS.items() for h in (f"`{name}`", *aliases) if h not in doc]
+        assert missing == []
+
+
+def test_rows_can_come_in_any_order(tmp_path: Path) -> None:
+    """Members before their organization's row are still added to it."""
+    path = tmp_path / "order.csv"
+    rows: Sequence[str] = ["姓名,统一社会信用代码,性别,出生日期,学历,党员类型,组织关系是否转入,单位名称,区划代码,行业,"
+                           "从业人员数,成立日期",
+                           f"黄海,{ENTERPRISE},男,1979-04-04,本科,正式党员,是,,,,,",
+                           f",{ENTERPRISE},,,,,,斗门区井岸镇华盛电子有限公司,440403002001,C,60,2015-03-01"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    app = FormationApplication()
+    summary = import_ledger(path, ApplicationCommands(app, "importer", TODAY), TODAY)
+    assert (summary.registered, summary.members_added, summary.report()) == (1, 1, [])
+    assert [m.name for m in app.case(organization_id(ENTERPRISE, "", "")).members.values()] == ["黄海"]
