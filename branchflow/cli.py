@@ -8,13 +8,19 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 from branchflow.api.users import Role, UserExists, add_user
-from branchflow.bootstrap import connection_pool, data_dir_from
+from branchflow.bootstrap import application, connection_pool, data_dir_from
+from branchflow.commands import Progress, WorkflowCommands
 from branchflow.database import resolve_database_url
+from branchflow.demo import load_demo
+from branchflow.ledger_import import import_ledger
 from branchflow.projections import Projector
-from branchflow.workflows.worker import application_env
+from branchflow.workflows.client import FormationClient
+from branchflow.workflows.dev_server import resolve_temporal
+from branchflow.workflows.worker import application_env, run_worker
 
 
 @contextmanager
@@ -26,6 +32,60 @@ def database(data: Path | None) -> Iterator[str]:
     finally:
         if server is not None:
             server.stop()
+
+
+@contextmanager
+def workflows(data: Path | None, actor: str) -> Iterator[WorkflowCommands]:
+    """Commands through the cases' workflows, with a worker of our own on the task queue for the duration
+    (harmless beside the workers of a running `branchflow up`, and enough when none runs)."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    with database(data) as url:
+        config, server = loop.run_until_complete(resolve_temporal(data_dir_from(data) / "temporal"))
+        worker = loop.create_task(run_worker(config, url, stop=stop))
+        app = application(url)
+        try:
+            assert config.address is not None
+            client = loop.run_until_complete(FormationClient.connect(config.address, config.namespace,
+                                                                     task_queue=config.task_queue))
+            yield WorkflowCommands(client, app, actor, date.today(), loop)
+        finally:
+            stop.set()
+            loop.run_until_complete(worker)
+            app.close()
+            if server is not None:
+                server.stop()
+            loop.close()
+
+
+def progress_bar(label: str) -> Progress:
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr,
+              flush=True)
+
+    return show
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"error: no file {args.file}", file=sys.stderr)
+        return 2
+    with workflows(args.data, args.actor) as commands:
+        summary = import_ledger(args.file, commands, date.today(), progress=progress_bar("importing"))
+    for line in summary.report():
+        print(line)
+    print(summary)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    with workflows(args.data, args.actor) as commands:
+        summary = load_demo(commands, date.today(), size=args.size, seed=args.seed, progress=progress_bar("demo"))
+    print(summary)
+    return 0
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -70,9 +130,6 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from branchflow.workflows.dev_server import resolve_temporal
-    from branchflow.workflows.worker import run_worker
-
     async def main(url: str) -> None:
         config, server = await resolve_temporal(data_dir_from(args.data) / "temporal")
         try:
@@ -101,6 +158,15 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.set_defaults(run=cmd_up)
+    ledger = command("import", "import organizations and members from a ledger (CSV or XLSX)")
+    ledger.add_argument("file", type=Path)
+    ledger.add_argument("--actor", default="import", help="the name recorded on the imported events")
+    ledger.set_defaults(run=cmd_import)
+    demo = command("demo", "load a realistic demo district")
+    demo.add_argument("--size", type=int, default=400, help="organizations (default 400)")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--actor", default="demo", help="the name recorded on the demo's events")
+    demo.set_defaults(run=cmd_demo)
     command("worker", "run a Temporal worker").set_defaults(run=cmd_worker)
     command("project", "run the projection runner").set_defaults(run=cmd_project)
     command("rebuild-projections", "drop and rebuild every projection from the event store").set_defaults(

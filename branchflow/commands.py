@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -17,6 +18,7 @@ from branchflow.domain.receipt import Receipt, receipt_id
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
 from branchflow.domain.stamp import Stamp
+from branchflow.workflows.client import FormationClient
 
 BATCH_SIZE = 200  # cases per transaction on the batch path; well under the size where pipelined saves hang
 Progress = Callable[[int, int], None]  # (rows done, rows in the file)
@@ -58,8 +60,12 @@ class ApplicationCommands:
     def register(self, registration: Registration) -> UUID:
         return self.app.register_organization(registration, self.actor, self.today).id
 
+    def answered(self, org_id: UUID, command_id: str) -> bool:
+        """Whether a step with this command id was applied to the case before."""
+        return self._exists(receipt_id(str(org_id), command_id))
+
     def step(self, org_id: UUID, step: Step) -> bool:
-        if step.command_id is not None and self._exists(receipt_id(str(org_id), step.command_id)):
+        if step.command_id is not None and self.answered(org_id, step.command_id):
             return False
         self.app.perform(org_id, step, self.actor, self.today)
         return True
@@ -108,3 +114,51 @@ class ApplicationCommands:
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return any(True for _ in self.app.recorder.select_events(aggregate_id, limit=1))
+
+
+class WorkflowCommands:
+    """`Commands` through the cases' workflows, as the API sends them (the CLI's import and demo).
+
+    New cases in a batch are saved in one transaction straight to the event store (no workflow exists for
+    them yet, so nothing else can be writing them) and then handed to their workflows; every other command
+    goes through the case's workflow, its single writer.
+    """
+
+    ADOPTING_AT_ONCE = 32  # workflow starts in flight while handing over a batch
+
+    def __init__(self, client: FormationClient, app: FormationApplication, actor: str, today: date,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.client, self.direct, self.actor, self.today, self.loop = client, ApplicationCommands(app, actor, today), \
+            actor, today, loop
+
+    def register(self, registration: Registration) -> UUID:
+        return self.loop.run_until_complete(self.client.register(registration, self.actor, self.today)).id
+
+    def step(self, org_id: UUID, step: Step) -> bool:
+        if step.command_id is not None and self.direct.answered(org_id, step.command_id):
+            return False
+        self.loop.run_until_complete(self.client.step(org_id, step, self.actor, self.today))
+        return True
+
+    def form_joint_branch(
+        self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, reason: str, *,
+        occurred_on: date | None = None, command_id: str | None = None,
+    ) -> None:
+        self.loop.run_until_complete(self.client.form_joint_branch(
+            name, org_ids, party_org_type, self.actor, occurred_on or self.today, reason=reason, command_id=command_id))
+
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
+        results = self.direct.register_batch(cases)
+        new = [organization_id(r.credit_code, r.region_code, r.name) for (r, _), res in zip(cases, results, strict=True)
+               if res is not None]
+        self.loop.run_until_complete(self._adopt(new))
+        return results
+
+    async def _adopt(self, org_ids: list[UUID]) -> None:
+        limit = asyncio.Semaphore(self.ADOPTING_AT_ONCE)
+
+        async def adopt(org_id: UUID) -> None:
+            async with limit:
+                await self.client.adopt(org_id)
+
+        await asyncio.gather(*(adopt(i) for i in org_ids))

@@ -99,6 +99,11 @@ class DemoSummary:
     joint_branches: int = 0
     errors: list[str] = field(default_factory=list)  # commands refused: none on a fresh store
 
+    def __str__(self) -> str:
+        return (f"demo: {self.registered} organizations registered ({self.already_there} already there), "
+                f"{self.steps} steps ({self.repeated} repeated), {self.joint_branches} joint branches, "
+                f"{len(self.errors)} refused")
+
 
 class _Case:
     """One case being planned: its timeline, its people, its steps."""

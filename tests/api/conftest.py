@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -40,6 +43,13 @@ def fresh_database(server_url: str) -> str:
 class Stack:
     base_url: str
     database_url: str
+    temporal_address: str
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A `branchflow` command run as a new user would, against this stack's servers."""
+        env = {**os.environ, "DATABASE_URL": self.database_url, "TEMPORAL_ADDRESS": self.temporal_address}
+        return subprocess.run([sys.executable, "-m", "branchflow.cli", *args], capture_output=True, text=True,
+                              env=env, timeout=300)
 
     def token(self, role: Role, region: str, name: str | None = None) -> str:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
@@ -77,7 +87,8 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         assert thread.is_alive() and time.monotonic() < deadline, f"the stack did not start: {lines}"
         time.sleep(0.05)
     try:
-        yield Stack(f"http://127.0.0.1:{port}", db)
+        assert config.address is not None
+        yield Stack(f"http://127.0.0.1:{port}", db, config.address)
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=30)
