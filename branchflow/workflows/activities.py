@@ -1,0 +1,94 @@
+"""Activities: thin calls into the event-sourced `FormationApplication`, the only code that writes events.
+
+Each returns the case's new `CaseState`. The application keeps a receipt per command id in the same
+transaction as the events, so an activity retried after a crash (or a client repeating a command)
+appends once and answers the same. Domain errors leave as typed, non-retryable `ApplicationError`s.
+The methods are synchronous (psycopg): the worker runs them in a thread pool.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from uuid import UUID
+
+from pydantic import BaseModel
+from temporalio import activity
+
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.case import ObligationView
+from branchflow.domain.obligations import Obligation, obligations
+from branchflow.domain.stamp import Stamp
+from branchflow.workflows.case_state import CaseState, case_state
+from branchflow.workflows.commands import JointBranchCommand, RegisterCommand, StepCommand
+from branchflow.workflows.failures import as_application_errors
+
+
+class PerformInput(BaseModel):
+    organization_id: UUID
+    command: StepCommand
+
+
+class LoadInput(BaseModel):
+    organization_id: UUID
+    today: date
+
+
+class EscalateInput(BaseModel):
+    organization_id: UUID
+    obligation: ObligationView
+    today: date
+
+
+class FormationActivities:
+    def __init__(self, app: FormationApplication, *, delay_after_save: float = 0.0) -> None:
+        self.app = app
+        # Fault injection for the crash tests: a pause between the commit and the answer.
+        self.delay_after_save = delay_after_save
+
+    @activity.defn(name="register_organization")
+    def register(self, command: RegisterCommand) -> CaseState:
+        with as_application_errors():
+            org = self.app.register_organization(command.registration, command.actor, command.today)
+            self._pause()
+            return case_state(org, command.today, self.app.thresholds)
+
+    @activity.defn(name="perform_step")
+    def perform(self, given: PerformInput) -> CaseState:
+        command = given.command
+        with as_application_errors():
+            org = self.app.perform(given.organization_id, command.step, command.actor, command.today)
+            self._pause()
+            return case_state(org, command.today, self.app.thresholds)
+
+    @activity.defn(name="load_case")
+    def load(self, given: LoadInput) -> CaseState:
+        with as_application_errors():
+            return case_state(self.app.case(given.organization_id), given.today, self.app.thresholds)
+
+    @activity.defn(name="escalate_deadline")
+    def escalate(self, given: EscalateInput) -> CaseState:
+        """Records a passed deadline once (its command id is the deadline's key); a met one is left alone."""
+        due = given.obligation
+        assert due.due_on is not None
+        obligation = Obligation(due.rule, due.due_on, due.subject)
+        since = due.due_on + timedelta(days=1)
+        with as_application_errors():
+            org = self.app.case(given.organization_id)
+            if obligation in obligations(org, self.app.thresholds):
+                org = self.app.escalate(given.organization_id, obligation, since, f"escalate/{obligation.key}")
+            return case_state(org, given.today, self.app.thresholds)
+
+    @activity.defn(name="form_joint_branch")
+    def form_joint_branch(self, command: JointBranchCommand) -> list[CaseState]:
+        with as_application_errors():
+            orgs = self.app.form_joint_branch(
+                command.name, command.organization_ids, command.party_org_type,
+                Stamp(command.actor, command.today, command.reason), command.command_id,
+            )
+            self._pause()
+            return [case_state(org, command.today, self.app.thresholds) for org in orgs]
+
+    def _pause(self) -> None:
+        if self.delay_after_save > 0:
+            time.sleep(self.delay_after_save)

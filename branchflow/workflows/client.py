@@ -1,0 +1,167 @@
+"""FormationClient: what the API (and the import) calls to change a case: every command goes through Temporal.
+
+Failures come back as the domain's errors (`RuleViolation`, `CaseNotFound`, `AlreadyRegistered`,
+`ConcurrentChange`, `UnknownPerson`), or `InvalidStep` / `WorkflowUnavailable` from `failures.py`.
+A command without a `command_id` gets one here, before it is sent, so that every retry reuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import date
+from uuid import UUID, uuid4
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from branchflow.domain.actions import Step
+from branchflow.domain.case import CaseView
+from branchflow.domain.errors import CaseNotFound, RuleViolation
+from branchflow.domain.organization import organization_id
+from branchflow.domain.registration import Registration
+from branchflow.domain.rules import PartyOrgType
+from branchflow.workflows.case_state import ANY_STEP, CaseState
+from branchflow.workflows.commands import JointBranchCommand, RegisterCommand, StepCommand
+from branchflow.workflows.config import TASK_QUEUE, connect
+from branchflow.workflows.failures import WorkflowUnavailable, domain_error
+from branchflow.workflows.formation import DEFAULT_STEPS_BEFORE_CONTINUE, FormationState, FormationWorkflow, workflow_id
+from branchflow.workflows.joint_branch import JointBranchWorkflow, joint_branch_workflow_id
+
+DEFAULT_ANSWER_WITHIN = 30.0  # seconds a caller waits for a command before it is told to retry
+
+
+class FormationClient:
+    def __init__(self, client: Client, *, task_queue: str = TASK_QUEUE,
+                 steps_before_continue: int = DEFAULT_STEPS_BEFORE_CONTINUE,
+                 answer_within: float = DEFAULT_ANSWER_WITHIN) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.steps_before_continue = steps_before_continue
+        # A command still waiting after this (the event store is down, no worker runs) raises
+        # WorkflowUnavailable; it goes on in its workflow, and a retry with its command_id finds it.
+        self.answer_within = answer_within
+
+    @classmethod
+    async def connect(
+        cls, address: str, namespace: str = "default", *, task_queue: str = TASK_QUEUE
+    ) -> FormationClient:
+        return cls(await connect(address, namespace), task_queue=task_queue)
+
+    async def register(self, registration: Registration, actor: str, today: date) -> CaseView:
+        """Starts the case's workflow with its registration (update-with-start): a repeat starts nothing."""
+        if registration.command_id is None:
+            registration = registration.model_copy(update={"command_id": str(uuid4())})
+        org_id = organization_id(registration.credit_code, registration.region_code, registration.name)
+        start = WithStartWorkflowOperation(
+            FormationWorkflow.run, self._state(org_id, awaiting_registration=True), id=workflow_id(org_id),
+            task_queue=self.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        command = RegisterCommand(registration=registration, actor=actor, today=today)
+        async with self._translated(org_id):
+            return await asyncio.wait_for(self.client.execute_update_with_start_workflow(
+                FormationWorkflow.register, command, start_workflow_operation=start,
+                id=f"register-{registration.command_id}",
+            ), self.answer_within)
+        raise AssertionError("unreachable")  # pragma: no cover (mypy: the context manager may swallow)
+
+    async def step(self, org_id: UUID, step: Step, actor: str, today: date) -> CaseView:
+        if step.command_id is None:
+            step = step.model_copy(update={"command_id": str(uuid4())})
+        command = StepCommand.model_validate({"step": step, "actor": actor, "today": today})
+        handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
+        async with self._translated(org_id):
+            return await asyncio.wait_for(
+                handle.execute_update(FormationWorkflow.step, command, id=f"step-{step.command_id}"),
+                self.answer_within)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def form_joint_branch(
+        self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, actor: str, today: date,
+        reason: str = "", command_id: str | None = None,
+    ) -> list[CaseView]:
+        """All or nothing; the same command_id twice forms one joint branch and answers the same."""
+        command = JointBranchCommand(name=name, organization_ids=list(org_ids), party_org_type=party_org_type,
+                                     actor=actor, today=today, reason=reason, command_id=command_id or str(uuid4()))
+        joint_id = joint_branch_workflow_id(command.command_id)
+        async with self._translated(None):
+            with suppress(WorkflowAlreadyStartedError):  # formed before: its first answer is given again
+                await self.client.start_workflow(
+                    JointBranchWorkflow.run, command, id=joint_id, task_queue=self.task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    # A failed attempt may be tried again with the same command id.
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                )
+            handle = self.client.get_workflow_handle_for(JointBranchWorkflow.run, joint_id)
+            return await asyncio.wait_for(handle.result(), self.answer_within)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def case(self, org_id: UUID) -> CaseView:
+        """The live case, as the workflow holds it (a query: nothing is written)."""
+        view = await self._query(org_id)
+        if view is None:
+            raise CaseNotFound(org_id)
+        return view
+
+    async def adopt(self, org_id: UUID, state: CaseState | None = None) -> None:
+        """Starts the workflow of a case stored without one (an import); a running workflow is left as it is.
+
+        Without `state` the workflow loads the case from the event store itself.
+        """
+        try:
+            await self.client.start_workflow(
+                FormationWorkflow.run, self._state(org_id, case=state), id=workflow_id(org_id),
+                task_queue=self.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+        except RPCError as e:
+            raise WorkflowUnavailable(str(e)) from e
+
+    def _state(self, org_id: UUID, *, case: CaseState | None = None, awaiting_registration: bool = False
+               ) -> FormationState:
+        return FormationState(organization_id=org_id, case=case, awaiting_registration=awaiting_registration,
+                              steps_before_continue=self.steps_before_continue)
+
+    async def _query(self, org_id: UUID) -> CaseView | None:
+        handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
+        try:
+            return await handle.query(FormationWorkflow.case)
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(org_id) from e
+            raise WorkflowUnavailable(str(e)) from e
+        except WorkflowQueryFailedError as e:
+            raise WorkflowUnavailable(str(e)) from e
+
+    @asynccontextmanager
+    async def _translated(self, org_id: UUID | None) -> AsyncIterator[None]:
+        try:
+            yield
+        except (WorkflowUpdateFailedError, WorkflowFailureError) as e:
+            raise domain_error(e.cause) from e
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError) as e:
+            raise WorkflowUnavailable("no answer in time; retry with the same command_id") from e
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND and org_id is not None:
+                raise await self._ended_or_missing(org_id) from e
+            raise WorkflowUnavailable(str(e)) from e
+
+    async def _ended_or_missing(self, org_id: UUID) -> Exception:
+        """No running workflow: a closed case (its workflow has finished) refuses every step, else not found."""
+        handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
+        try:
+            state = await handle.query(FormationWorkflow.details)
+        except (RPCError, WorkflowQueryFailedError):
+            return CaseNotFound(org_id)
+        if state.case is not None and (closed := state.case.blocked.get(ANY_STEP)) is not None:
+            return RuleViolation(closed.rule, closed.message)
+        return CaseNotFound(org_id)

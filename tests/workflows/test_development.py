@@ -1,0 +1,114 @@
+"""Member development: a child workflow per person holds their timers and reports back to the case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus
+
+from branchflow.domain.errors import RuleViolation
+from branchflow.domain.people import DevelopmentStage, MemberStatus
+from branchflow.workflows.development import development_workflow_id
+from branchflow.workflows.formation import workflow_id
+from tests.workflows.harness import SUPERVISOR, Harness, due_on, skip_past
+from tests.workflows.test_deadlines import escalated, until_escalated
+
+pytestmark = pytest.mark.slow
+Run = Callable[..., None]
+APPLICANT = {"action": "record_applicant", "name": "赵敏", "gender": "female", "birth_date": "2000-01-01",
+             "education": "bachelor"}
+
+
+async def child_status(h: Harness, org_id: UUID, person_id: str) -> WorkflowExecutionStatus | None:
+    child = development_workflow_id(workflow_id(org_id), person_id)
+    h.track(child)
+    return (await h.env.client.get_workflow_handle(child).describe()).status
+
+
+def test_a_person_goes_from_applicant_to_formal_member_with_every_deadline_escalated(run: Run) -> None:
+    async def scenario(h: Harness) -> None:
+        case = await h.formal_branch((await h.register()).id)
+        formal = [m.id for m in case.members]
+        case = await h.step(case.id, APPLICANT)
+        person = case.candidates[0].id
+        await h.eventually(lambda: _running(h, case.id, person))
+        assert person in (await h.details(case.id)).people
+
+        await skip_past(h, due_on(case, "talk_to_applicant"))  # a month without the talk
+        await until_escalated(h, case.id, 1)
+        case = await h.step(case.id, {"action": "designate_activist", "person_id": person})
+        assert "confirm_development_target" not in case.next_actions
+
+        await skip_past(h, due_on(case, "review_activist"))  # half a year without a review
+        await until_escalated(h, case.id, 2)
+        eligible = case.candidates[0].next_due_on
+        assert eligible is not None
+        await skip_past(h, eligible, margin_days=0.5)  # the year of cultivation is over: the step opens
+
+        async def opened() -> bool:
+            return "confirm_development_target" in (await h.client.case(case.id)).next_actions
+
+        await h.eventually(opened)
+        case = await h.step(case.id, {"action": "confirm_development_target", "person_id": person})
+        with pytest.raises(RuleViolation) as refused:  # the domain's rule, from inside the activity
+            await h.step(case.id, {"action": "admit_probationary", "person_id": person,
+                                   "introducer_ids": [formal[0], person]})
+        assert refused.value.rule == "introducer_not_formal_member"
+        case = await h.step(case.id, {"action": "admit_probationary", "person_id": person,
+                                      "introducer_ids": formal[:2]})
+        assert case.candidates[0].stage is DevelopmentStage.AWAITING_APPROVAL
+
+        await skip_past(h, due_on(case, "approve_probationary"))  # three months without approval
+        await until_escalated(h, case.id, 3)
+        case = await h.step(case.id, {"action": "approve_probationary", "person_id": person}, SUPERVISOR)
+        [probationer] = [m for m in case.members if m.id == person]
+        assert probationer.status is MemberStatus.PROBATIONARY and probationer.probation_ends_on is not None
+        assert "convert_to_formal" not in case.next_actions
+
+        await skip_past(h, probationer.probation_ends_on)  # a year of probation, and no vote
+        await until_escalated(h, case.id, 4)
+        case = await h.client.case(case.id)
+        assert "convert_to_formal" in case.next_actions
+        case = await h.step(case.id, {"action": "convert_to_formal", "person_id": person})
+        assert case.formal_members == 4 and case.obligations == []
+
+        assert sorted(escalated(h, case.id)) == sorted([
+            ("talk_to_applicant", person), ("review_activist", person),
+            ("approve_probationary", person), ("vote_on_conversion", person),
+        ])
+
+        async def finished() -> bool:
+            return await child_status(h, case.id, person) is WorkflowExecutionStatus.COMPLETED
+
+        await h.eventually(finished)  # a formal member: the person's workflow has ended
+        assert person not in (await h.details(case.id)).people
+
+    run(scenario, timeout=90)
+
+
+def test_the_persons_workflow_ends_when_they_withdraw(run: Run) -> None:
+    async def scenario(h: Harness) -> None:
+        case = await h.register()
+        case = await h.step(case.id, APPLICANT)
+        person = case.candidates[0].id
+        talk_due = due_on(case, "talk_to_applicant")
+        await h.eventually(lambda: _running(h, case.id, person))
+        case = await h.step(case.id, {"action": "withdraw_candidate", "person_id": person})
+
+        async def finished() -> bool:
+            return await child_status(h, case.id, person) is WorkflowExecutionStatus.COMPLETED
+
+        await h.eventually(finished)
+        await skip_past(h, talk_due)
+        assert escalated(h, case.id) == []  # the withdrawn applicant's talk deadline went with them
+
+    run(scenario)
+
+
+async def _running(h: Harness, org_id: UUID, person_id: str) -> bool:
+    try:
+        return await child_status(h, org_id, person_id) is WorkflowExecutionStatus.RUNNING
+    except Exception:
+        return False

@@ -1,0 +1,91 @@
+"""A joint branch over several organizations: every workflow held, one transaction, all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from branchflow.domain.case import CaseView
+from branchflow.domain.errors import ConcurrentChange, RuleViolation
+from branchflow.domain.rules import Method, PartyOrgType, Stage
+from branchflow.workflows.commands import Release, Reservation
+from branchflow.workflows.formation import FormationWorkflow, workflow_id
+from branchflow.workflows.joint_branch import joint_branch_workflow_id
+from tests.workflows.harness import SUPERVISOR, Harness, member
+
+pytestmark = pytest.mark.slow
+Run = Callable[..., None]
+
+
+async def small_organizations(h: Harness, industries: str = "CCC") -> list[CaseView]:
+    """Neighbours in one street, one transferred-in formal member each."""
+    cases = []
+    for industry in industries:
+        case = await h.register(region_code="440403101001", industry=industry)
+        cases.append(await h.step(case.id, member()))
+    return cases
+
+
+async def form(h: Harness, org_ids: list[UUID], command_id: str) -> list[CaseView]:
+    h.track(joint_branch_workflow_id(command_id))
+    with h.env.auto_time_skipping_disabled():  # waiting for its result must not move the clock
+        return await h.client.form_joint_branch("某街道联合党支部", org_ids, PartyOrgType.BRANCH, SUPERVISOR,
+                                                await h.today(), reason="联合组建", command_id=command_id)
+
+
+def test_a_joint_branch_joins_every_organization_at_once(run: Run) -> None:
+    async def scenario(h: Harness) -> None:
+        cases = await small_organizations(h)
+        ids = [c.id for c in cases]
+        formed = await form(h, ids, "joint-1")
+        assert [c.id for c in formed] == ids
+        assert all(c.stage is Stage.FORMAL_BRANCH and c.method is Method.JOINT for c in formed)
+        for org_id in ids:
+            assert await h.client.case(org_id) == next(c for c in formed if c.id == org_id)
+            assert h.events(org_id) == ["Registered", "MemberAdded", "JointBranchJoined"]
+            assert (await h.details(org_id)).held_by is None
+        assert await form(h, ids, "joint-1") == formed  # the same command: formed once, the same answer
+        assert all(h.events(i).count("JointBranchJoined") == 1 for i in ids)
+
+    run(scenario)
+
+
+def test_a_failing_joint_branch_writes_nothing_and_releases_every_organization(run: Run) -> None:
+    async def scenario(h: Harness) -> None:
+        cases = await small_organizations(h, "CCF")  # one is not close in industry: the domain refuses the group
+        ids = [c.id for c in cases]
+        with pytest.raises(RuleViolation) as refused:
+            await form(h, ids, "joint-2")
+        assert refused.value.rule == "joint_not_close_in_industry"
+
+        formed = await h.formal_branch((await h.register()).id)  # refused by the reservation's validator
+        with pytest.raises(RuleViolation) as refused:
+            await form(h, [ids[0], formed.id], "joint-3")
+        assert refused.value.rule == "already_formed"
+
+        for org_id in ids:
+            assert h.events(org_id) == ["Registered", "MemberAdded"]
+            assert (await h.details(org_id)).held_by is None
+            await h.step(org_id, {"action": "assign_instructor", "name": "指导员"})  # released: steps run again
+
+    run(scenario)
+
+
+def test_a_held_organization_refuses_other_steps_until_released(run: Run) -> None:
+    async def scenario(h: Harness) -> None:
+        [case] = await small_organizations(h, "C")
+        handle = h.env.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(case.id))
+        await handle.execute_update(FormationWorkflow.reserve, Reservation(joint_branch_id="held-by-test"))
+        with pytest.raises(ConcurrentChange):
+            await h.step(case.id, {"action": "assign_instructor", "name": "指导员"})
+        with pytest.raises(WorkflowUpdateFailedError) as refused:  # a second joint branch cannot hold it either
+            await handle.execute_update(FormationWorkflow.reserve, Reservation(joint_branch_id="another"))
+        assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "ConcurrentChange"
+        await handle.execute_update(FormationWorkflow.release, Release(joint_branch_id="held-by-test"))
+        assert (await h.step(case.id, {"action": "assign_instructor", "name": "指导员"})).instructor == "指导员"
+
+    run(scenario)
