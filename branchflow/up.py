@@ -76,7 +76,8 @@ async def run(data_dir: Path, host: str, port: int, say: Say = print, stop: asyn
         first_start_admin(database_url, say)
         config, temporal = await resolve_temporal(data_dir / "temporal")
         try:
-            await run_parts(config, database_url, host, port, stop, say)
+            await run_parts(config, database_url, host, port, stop, say,
+                            temporal_ui=temporal.ui_address if temporal is not None else None)
             if temporal is not None:
                 say("stopping")
         finally:
@@ -88,10 +89,12 @@ async def run(data_dir: Path, host: str, port: int, say: Say = print, stop: asyn
 
 
 async def run_parts(config: TemporalConfig, database_url: str, host: str, port: int, stop: asyncio.Event,
-                    say: Say) -> None:
+                    say: Say, temporal_ui: str | None = None) -> None:
     """The worker, the projection runner and the web server on running PostgreSQL and Temporal, until `stop`."""
     assert config.address is not None
     say(f"temporal at {config.address}")
+    if temporal_ui is not None:
+        say(f"temporal web UI at {temporal_ui}")
     services = Services(application(database_url), connection_pool(database_url),
                         await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue))
     try:

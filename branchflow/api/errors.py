@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from branchflow.domain.actions import ACTIONS
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, ConcurrentChange, RuleViolation, UnknownPerson
+from branchflow.workflows.failures import InvalidStep, WorkflowUnavailable
 
 
 def _field(error: Any) -> str:
@@ -68,6 +69,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def duplicate(_: Request, exc: AlreadyRegistered) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "rule": "already_registered",
                              "organization_id": str(exc.organization_id)}, status_code=409)
+
+    @app.exception_handler(InvalidStep)
+    async def invalid_step(_: Request, exc: InvalidStep) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "errors": [{"field": "changes", "message": str(exc)}]},
+                            status_code=422)
+
+    @app.exception_handler(WorkflowUnavailable)
+    async def unavailable(_: Request, exc: WorkflowUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": f"{exc} Retry with the same command_id: it applies at most once.",
+                             "retry": True}, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(ConcurrentChange)
     async def conflict(_: Request, exc: ConcurrentChange) -> JSONResponse:

@@ -56,8 +56,15 @@ class TemporalDevServer:
         return f"http://{IP}:{self.ui_port}"
 
     async def start(self) -> str:
-        """Starts the server and waits until it answers; returns its address (host:port)."""
+        """Starts the server and waits until it answers; returns its address (host:port).
+
+        A server already running on this data folder (a `branchflow up` beside us) is used as it is:
+        two servers on one SQLite file would corrupt it, and `stop()` then leaves it running.
+        """
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if (running := await self._running()) is not None:
+            self.port, self.ui_port = running
+            return self.address
         self.port, self.ui_port = self._ports()
         command = [
             temporal_binary(), "server", "start-dev", "--headless",
@@ -100,6 +107,20 @@ class TemporalDevServer:
                     self.stop()
                     raise DevServerError(f"no answer from {self.address}: {error}{self._log_tail()}") from error
             await asyncio.sleep(0.2)
+
+    async def _running(self) -> tuple[int, int] | None:
+        try:
+            port, ui_port = (int(p) for p in (self.data_dir / "ports").read_text().split())
+        except (OSError, ValueError):
+            return None
+        if _free(port):
+            return None
+        try:
+            client = await asyncio.wait_for(Client.connect(f"{IP}:{port}", namespace=self.namespace), 5)
+            await asyncio.wait_for(client.count_workflows(), 5)
+        except Exception:  # something else holds the port: start our own on new ports
+            return None
+        return port, ui_port
 
     def _ports(self) -> tuple[int, int]:
         """The ports used last time if they are still free, else new ones (kept for next time)."""
