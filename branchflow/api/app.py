@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from branchflow.api import cases, joint_branches, reports
 from branchflow.api.errors import install_error_handlers
 from branchflow.bootstrap import Services
+from branchflow.pages import install as install_pages
 
 DESCRIPTION = """branchflow tracks how each "two new" organization moves along the party-organization formation
 path — no members → developing members → temporary branch → formal branch. Every call needs
@@ -21,4 +22,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(cases.router)
     app.include_router(joint_branches.router)
     app.include_router(reports.router)
+    install_pages(app)  # the Chinese web pages (branchflow/pages), beside the API
     return app

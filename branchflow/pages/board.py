@@ -1,0 +1,107 @@
+"""看板: the status board of the person's region, with drill-down to the next-level regions.
+
+It reads the same projection as `GET /api/v1/boards/status`, under the same region-scope rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from branchflow.api.auth import scoped_region
+from branchflow.domain.values import parse_region_prefix
+from branchflow.pages import charts, labels
+from branchflow.pages.forms import field_errors
+from branchflow.pages.web import PageRoute, SignedIn, error_page, percent, query_values, render, scope_path, services
+from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, status_board
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+SCOPE_FIELDS = ("region", "kind", "industry", "above_scale", "founded_year")
+LIST_LENGTH = 10
+
+
+def link(path: str, **params: Any) -> str:
+    """A page address with the given query parameters, leaving out the empty ones."""
+    query = urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()
+                       if v is not None and v != ""})
+    return f"{path}?{query}" if query else path
+
+
+def scope_errors(error: ValidationError) -> str:
+    return "；".join(f"{labels.FIELDS.get(f, f)}：{m}" for f, m in field_errors(error).items())
+
+
+def page_region(session: SignedIn, raw: str | None) -> str:
+    """The region a page shows: the person's scope by default, never wider (403 otherwise)."""
+    if raw:
+        try:
+            raw = parse_region_prefix(raw)
+        except ValueError as e:
+            raise HTTPException(422, f"地区代码有误：{e}") from None
+    return scoped_region(session.user, raw)
+
+
+def quick_links(scope: Scope, request: Request) -> list[tuple[str, str]]:
+    """The questions asked most often, each a filtered case list."""
+    t = services(request).application.thresholds
+    base = scope.model_dump(exclude_none=True)
+    return [
+        (f"大于{t.party_organization_employees}人未覆盖",
+         link("/cases", **base, min_employees=t.party_organization_employees + 1, organization_covered=False)),
+        (f"大于{t.develop_members_employees}人无党员",
+         link("/cases", **base, min_employees=t.develop_members_employees + 1, stage="NO_MEMBERS")),
+        ("规模以上未组建", link("/cases", **{**base, "above_scale": True}, formed=False)),
+    ]
+
+
+def board_charts(board: StatusBoard, scope: Scope) -> dict[str, Any]:
+    filters = scope.model_dump(exclude_none=True, exclude={"region"})
+    groups = [
+        charts.Group(labels.region_label(c.region), (
+            charts.Bar("覆盖率", c.coverage_rate or 0, percent(c.coverage_rate)),
+            charts.Bar("组建率", c.formation_rate or 0, percent(c.formation_rate)),
+        ), href=link("/board", region=c.region, **filters))
+        for c in board.children
+    ]
+    counts = {stage.value: n for stage, n in board.by_stage.items()}
+    steps = [
+        charts.Bar(labels.STAGES[s], counts.get(s, 0), f"{counts.get(s, 0)} 个",
+                   href=link("/cases", region=scope.region, stage=s, **filters))
+        for s in labels.PATH
+    ]
+    return {
+        "children_chart": charts.grouped_bars("各下级地区覆盖率与组建率", ("覆盖率", "组建率"), groups)
+        if groups else None,
+        "funnel": charts.funnel("各阶段组织数", steps),
+    }
+
+
+@router.get("/board")
+def board_page(request: Request, session: SignedIn) -> HTMLResponse:
+    values = query_values(request, *SCOPE_FIELDS)
+    region = page_region(session, values.get("region"))
+    if not region:
+        return render(request, "choose_region.html", title="看板", action="/board")
+    try:
+        scope = Scope.model_validate({**values, "region": region})
+    except ValidationError as e:
+        return error_page(request, 422, scope_errors(e))
+    base = scope.model_dump()
+    with services(request).pool.connection() as conn:
+        board = status_board(conn, scope)
+        overdue = case_list(conn, CaseFilters(**base, overdue=True), page_size=LIST_LENGTH)
+        blank = case_list(conn, CaseFilters(**base, blank_spot=True), page_size=LIST_LENGTH)
+    filters = scope.model_dump(exclude_none=True)
+    return render(
+        request, "board.html", title="看板", board=board, scope=scope, filters=filters,
+        breadcrumb=[(labels.region_label(r), link("/board", **{**filters, "region": r}))
+                    for r in scope_path(session.user, region)],
+        children=[(c, link("/board", **{**filters, "region": c.region})) for c in board.children],
+        overdue=overdue, blank=blank, quick=quick_links(scope, request),
+        overdue_link=link("/cases", **filters, overdue=True), blank_link=link("/cases", **filters, blank_spot=True),
+        **board_charts(board, scope),
+    )
