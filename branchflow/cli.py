@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from branchflow.api.users import Role, UserExists, add_user
-from branchflow.bootstrap import application, connection_pool, data_dir_from
+from branchflow.bootstrap import Services, application, connection_pool, data_dir_from
 from branchflow.commands import Progress, WorkflowCommands
 from branchflow.database import resolve_database_url
 from branchflow.demo import load_demo
@@ -129,6 +130,30 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    from branchflow import up
+
+    async def main(url: str) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        config, server = await resolve_temporal(data_dir_from(args.data) / "temporal")
+        assert config.address is not None
+        services = Services(application(url), connection_pool(url), await FormationClient.connect(
+            config.address, config.namespace, task_queue=config.task_queue))
+        try:
+            await up.serve_api(services, args.host, args.port, stop, lambda line: print(line, flush=True))
+        finally:
+            services.close()
+            if server is not None:
+                server.stop()
+
+    with database(args.data) as url:
+        asyncio.run(main(url))
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     async def main(url: str) -> None:
         config, server = await resolve_temporal(data_dir_from(args.data) / "temporal")
@@ -167,6 +192,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--actor", default="demo", help="the name recorded on the demo's events")
     demo.set_defaults(run=cmd_demo)
+    api = command("api", "run the web server (API and pages)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(run=cmd_api)
     command("worker", "run a Temporal worker").set_defaults(run=cmd_worker)
     command("project", "run the projection runner").set_defaults(run=cmd_project)
     command("rebuild-projections", "drop and rebuild every projection from the event store").set_defaults(
