@@ -14,7 +14,7 @@ import httpx
 import psycopg
 
 from branchflow.api.users import Role, add_user
-from tests.api.conftest import Stack, fresh_database, free_port
+from tests.api.conftest import Stack, free_port, fresh_database
 from tests.api.test_case_path import member, registration
 
 
