@@ -1,0 +1,114 @@
+"""The status board (api.md `GET /boards/status`): a region's figures and those of each next-level region.
+
+Two ways to the same figures (tests hold them equal): the children of a province, city or district are rows
+of `board_counts` (a few per child and filter combination), summed; a street's communities, or any
+founding-year question, are counted from the `cases` rows themselves, which are few there (an index leads
+with the year).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import psycopg
+from pydantic import BaseModel, ConfigDict, Field
+
+from branchflow.domain.rules import Stage
+from branchflow.domain.values import Industry, OrganizationKind, RegionPrefix, child_prefix_length
+from branchflow.projections.schema import (
+    BOARD_COUNTS,
+    BOARD_FIGURES,
+    CASES,
+    SUMMARY_LEVELS,
+    board_aggregates,
+    region_range,
+)
+
+_FILTERS = ("kind", "industry", "above_scale", "registered")
+
+
+class Scope(BaseModel):
+    """A region prefix (2, 4, 6, 9 or 12 digits) and optional filters; every report takes one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: RegionPrefix
+    kind: OrganizationKind | None = None
+    industry: Industry | None = None
+    above_scale: bool | None = None
+    registered: bool | None = None
+    founded_year: int | None = Field(default=None, ge=1900, le=2100)
+
+
+class BoardFigures(BaseModel):
+    """Counts by domain.md "Counting". Closed cases are out of `total` and of every rate; they show only
+    in `by_stage["CLOSED"]`. Rates are fractions of `total` (0 to 1), null when `total` is 0."""
+
+    region: str
+    total: int
+    by_stage: dict[Stage, int]
+    formed: int
+    organization_covered: int
+    work_covered: int
+    formation_rate: float | None
+    organization_coverage_rate: float | None
+    coverage_rate: float | None
+    blank_spots: int
+    overdue: int
+
+
+class StatusBoard(BoardFigures):
+    children: list[BoardFigures]  # one per next-level region that has cases in scope, in code order
+
+
+def status_board(conn: psycopg.Connection[Any], scope: Scope) -> StatusBoard:
+    child_length = child_prefix_length(scope.region)
+    rows = region_counts(conn, scope, child_length or len(scope.region))
+    children = [figures(region, counts) for region, counts in sorted(rows.items())]
+    totals = {name: sum(counts[name] for counts in rows.values()) for name in BOARD_FIGURES}
+    whole = figures(scope.region, totals)
+    return StatusBoard(**whole.model_dump(), children=children if child_length else [])
+
+
+def figures(region: str, counts: dict[str, int]) -> BoardFigures:
+    total = counts["total"]
+
+    def rate(part: str) -> float | None:
+        return counts[part] / total if total else None
+
+    return BoardFigures(
+        region=region, total=total,
+        by_stage={
+            Stage.NO_MEMBERS: counts["no_members"], Stage.DEVELOPING_MEMBERS: counts["developing_members"],
+            Stage.TEMPORARY_BRANCH: counts["temporary_branch"], Stage.FORMAL_BRANCH: counts["formal_branch"],
+            Stage.CLOSED: counts["closed"],
+        },
+        formed=counts["formed"], organization_covered=counts["organization_covered"],
+        work_covered=counts["work_covered"], formation_rate=rate("formed"),
+        organization_coverage_rate=rate("organization_covered"), coverage_rate=rate("work_covered"),
+        blank_spots=counts["blank_spots"], overdue=counts["overdue"],
+    )
+
+
+def region_counts(
+    conn: psycopg.Connection[Any], scope: Scope, length: int, source: Literal["auto", "rows"] = "auto"
+) -> dict[str, dict[str, int]]:
+    """`BOARD_FIGURES` per region prefix of `length` digits within the scope: from the summary when it can
+    answer (`auto`), or always from the rows (`rows`; the tests hold both equal)."""
+    low, high = region_range(scope.region)
+    filters = {name: getattr(scope, name) for name in _FILTERS if getattr(scope, name) is not None}
+    conditions = "".join(f" AND {name} = %({name})s" for name in filters)
+    params: dict[str, Any] = {"low": low, "high": high, "length": length, **filters}
+    if source == "auto" and length in SUMMARY_LEVELS and scope.founded_year is None:
+        sums = ", ".join(f"sum({name})::integer AS {name}" for name in BOARD_FIGURES)
+        query = (f"SELECT prefix AS region, {sums} FROM {BOARD_COUNTS} WHERE level = %(length)s "
+                 f"AND prefix >= %(low)s AND prefix < %(high)s{conditions} GROUP BY 1")
+    else:
+        if scope.founded_year is not None:
+            conditions += " AND founded_year = %(founded_year)s"
+            params["founded_year"] = scope.founded_year
+        query = (f"SELECT substr(region_code, 1, %(length)s) AS region, {board_aggregates()} FROM {CASES} "
+                 f"WHERE region_code >= %(low)s AND region_code < %(high)s{conditions} GROUP BY 1")
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        rows = cur.execute(query, params).fetchall()
+    return {row.pop("region"): row for row in rows}

@@ -1,0 +1,242 @@
+"""The projection runner: reads the application's notification log in pages, one transaction per page.
+
+eventsourcing's own `ProjectionRunner` calls `process_event` once per event, one transaction each (about
+1,650 events/s here); this runner uses the same parts (the application's recorder and mapper, the library's
+tracking recorder, LISTEN/NOTIFY) but hands the writer a whole page with the page's last position.
+
+Gaps. Notification ids are drawn from a sequence when a writer inserts, and become visible when it commits.
+With `POSTGRES_ENABLE_DB_FUNCTIONS` (branchflow's setting) the recorder inserts without its table lock, so two
+writers may commit out of id order, and a rolled-back insert leaves a hole for ever. A reader that moved past
+a hole which a slower writer fills later would skip that writer's events. So at a hole the runner notes the
+transactions then inserting into the events table and projects past the hole only when they have all ended
+(every id below what it had read is then final); meanwhile it projects nothing beyond the hole.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+
+from branchflow.domain.application import FormationApplication
+from branchflow.projections.batch import Batch
+from branchflow.projections.schema import TRACKING, quote_identifier
+from branchflow.projections.writer import CasesView, StalePosition
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class _Hole:
+    after: int  # the position the hole follows
+    upto: int  # the largest id read before the writers below were noted
+    writers: frozenset[str]  # virtual transaction ids inserting into the events table at that moment
+
+
+class Projector:
+    """Keeps the read models up to date: `catch_up()` once, or `run_forever()` until `stop()`."""
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, app: FormationApplication | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
+        self._owns_app = app is None
+        self.app = app or FormationApplication(env)
+        recorder = self.app.recorder
+        if not isinstance(recorder, PostgresApplicationRecorder) or not isinstance(self.app.factory, PostgresFactory):
+            raise TypeError("the projections need the PostgreSQL event store (eventsourcing.postgres)")
+        self.recorder = recorder
+        self.datastore = self.app.factory.datastore
+        self.page_size = page_size
+        self.events_table = f"{quote_identifier(self.datastore.schema)}.{quote_identifier(recorder.events_table_name)}"
+        self.view = CasesView(self.datastore, mapper=self.app.mapper, thresholds=self.app.thresholds,
+                              application_name=self.app.name, events_table=self.events_table)
+        self.view.create_table()
+        self._hole: _Hole | None = None
+        self._stopping = threading.Event()
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="projection-commit")
+
+    # --- figures ----------------------------------------------------------------------------------
+
+    def position(self) -> int:
+        """The last notification id projected (0 before the first)."""
+        return self.view.position() or 0
+
+    def lag(self) -> int:
+        """Events recorded and not yet projected."""
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(f"SELECT count(*) AS n FROM {self.events_table} WHERE notification_id > %s",
+                               (self.position(),)).fetchone()
+        assert row is not None
+        return int(row["n"])
+
+    def wait(self, notification_id: int, timeout: float = 5.0) -> None:
+        """Blocks until the event with this notification id is projected (TimeoutError after `timeout`)."""
+        self.view.wait(self.app.name, notification_id, timeout=timeout)
+
+    # --- running ----------------------------------------------------------------------------------
+
+    def catch_up(self, timeout: float = 10.0) -> int:
+        """Projects every event recorded so far and returns how many notifications it consumed. At a hole
+        it waits up to `timeout` seconds for the writers still in flight, then returns (lag shows the rest)."""
+        deadline, consumed = time.monotonic() + timeout, 0
+        while True:
+            done, at_head = self._run(deadline)
+            consumed += done
+            if at_head or time.monotonic() > deadline or self._stopping.is_set():
+                return consumed
+
+    def run_forever(self, poll_interval: float = 1.0) -> None:
+        """Projects until `stop()`; wakes on the recorder's NOTIFY, or every `poll_interval` seconds.
+        A failure is logged and retried with a growing pause (up to a minute): the lag shows it meanwhile."""
+        pause = 0.0
+        listener: psycopg.Connection[Any] | None = None
+        try:
+            while not self._stopping.is_set():
+                try:
+                    listener = listener or self._listen()
+                    _, at_head = self._run(time.monotonic() + poll_interval)
+                    if at_head:
+                        self._wait_for_notify(listener, poll_interval)
+                except Exception:
+                    pause = min(60.0, max(0.5, pause * 2))
+                    log.exception("projection: failed; trying again in %.1f s", pause)
+                    if listener is not None:
+                        listener.close()
+                        listener = None
+                    self._stopping.wait(pause)
+                    continue
+                pause = 0.0
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def stop(self) -> None:
+        """Ends `run_forever` and any catch-up under way after its current page; a stopped projector stays so."""
+        self._stopping.set()
+
+    def rebuild(self, timeout: float = 600.0) -> int:
+        """Drops the read models and the position, then projects the whole log again from zero."""
+        self.view.reset()
+        self._hole = None
+        return self.catch_up(timeout=timeout)
+
+    def close(self) -> None:
+        """Stops, and closes the application unless it was given."""
+        self.stop()
+        self._committer.shutdown()
+        if self._owns_app:
+            self.app.close()
+
+    # --- pages --------------------------------------------------------------------------------------
+
+    def _run(self, deadline: float) -> tuple[int, bool]:
+        """Projects pages until the head (True) or until `deadline` at a hole, or `stop()` (False); returns
+        the number of notifications committed too. Two stages overlap: while one page commits (in the
+        committer thread, mostly waiting on the database), the next is read, decoded and prepared."""
+        position = self.view.position()
+        cursor, previous, pending = position or 0, None, None
+        consumed, at_head = 0, False
+        try:
+            while not self._stopping.is_set():
+                page = self._read(cursor)
+                if page is None:  # at a hole
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.005)
+                    continue
+                if not page:
+                    at_head = True
+                    break
+                events = [(self.app.mapper.to_domain_event(n), n.id) for n in page]
+                try:
+                    batch = self.view.prepare(events, previous)
+                except OriginatorVersionError:
+                    # Rows newer than the page: another runner moved on meanwhile (else a real fault).
+                    if pending is not None:
+                        consumed, pending = consumed + pending.result(), None
+                    if (found := self.view.position()) != position:
+                        raise StalePosition(position, found) from None
+                    raise
+                if pending is not None:
+                    consumed += pending.result()
+                pending = self._committer.submit(self._commit, batch, position, page[-1].id, len(page))
+                previous, position, cursor = batch, page[-1].id, page[-1].id
+        except StalePosition as stale:
+            log.info("projection: %s; reading again", stale)
+            at_head = False
+        finally:
+            if pending is not None:
+                try:
+                    consumed += pending.result()
+                except StalePosition as stale:
+                    log.info("projection: %s; reading again", stale)
+                    at_head = False
+        return consumed, at_head
+
+    def _commit(self, batch: Batch, expected: int | None, position: int, size: int) -> int:
+        self.view.commit(batch, expected, position)
+        return size
+
+    def _read(self, after: int) -> Sequence[Notification] | None:
+        page: Sequence[Notification] = self.recorder.select_notifications(
+            start=after, limit=self.page_size, inclusive_of_start=False)
+        contiguous = next((i for i, n in enumerate(page) if n.id != after + 1 + i), len(page))
+        if contiguous == len(page):
+            self._hole = None
+            return page
+        if contiguous > 0:
+            return page[:contiguous]
+        if self._hole is None or self._hole.after != after:
+            # The page was read before the writers are noted: every id up to page[-1] was drawn by then.
+            self._hole = _Hole(after, page[-1].id, self._writers())
+        if self._hole.writers & self._writers():
+            return None
+        upto, self._hole = self._hole.upto, None
+        final: Sequence[Notification] = self.recorder.select_notifications(
+            start=after, limit=self.page_size, stop=upto, inclusive_of_start=False)
+        return final
+
+    def _writers(self) -> frozenset[str]:
+        with self.datastore.get_connection() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
+                "AND relation = %s::regclass AND mode = 'RowExclusiveLock' AND granted "
+                "AND pid IS DISTINCT FROM pg_backend_pid()", (self.events_table,)).fetchall()
+        return frozenset(str(r["virtualtransaction"]) for r in rows)
+
+    def _listen(self) -> psycopg.Connection[Any]:
+        settings = self.datastore.pool.kwargs
+        assert isinstance(settings, dict)
+        kwargs = {key: value for key, value in settings.items() if key != "row_factory"}
+        conn = psycopg.connect(autocommit=True, **kwargs)
+        conn.execute(f"LISTEN {quote_identifier(self.recorder.channel_name)}")
+        return conn
+
+    def _wait_for_notify(self, listener: psycopg.Connection[Any], poll_interval: float) -> None:
+        deadline = time.monotonic() + poll_interval
+        while not self._stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            for _ in listener.notifies(timeout=min(left, 0.2), stop_after=1):
+                return
+
+
+def lag(conn: psycopg.Connection[Any], application_name: str = FormationApplication.name) -> int:
+    """Events recorded and not yet projected, read with a connection whose search path finds both the
+    event store's and the projections' tables (for the API; `Projector.lag` is the same figure)."""
+    row = conn.execute(
+        f"SELECT count(*) FROM {quote_identifier(application_name.lower() + '_events')} WHERE notification_id > "
+        f"coalesce((SELECT max(notification_id) FROM {TRACKING} WHERE application_name = %s), 0)",
+        (application_name,)).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -1,0 +1,165 @@
+"""The read models' tables, in the event store's schema, and the SQL helpers every query shares.
+
+Region codes are compared byte-wise (`COLLATE "C"`) and selected with ranges rather than `LIKE`: a range is
+the same plan for every prefix (psycopg prepares repeated statements, and a generic plan cannot use an index
+for `LIKE $1`), and any server collation orders digit strings the same way under "C".
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# The tables this package owns. The tracking table (eventsourcing's) is created by the view itself.
+CASES: Final = "cases"
+MEMBERS: Final = "members"
+AUDIT: Final = "audit"
+BOARD_COUNTS: Final = "board_counts"
+REGION_COUNTS: Final = "region_counts"
+CASE_STATES: Final = "case_states"
+TRACKING: Final = "projection_tracking"
+TABLES: Final = (CASES, CASE_STATES, MEMBERS, AUDIT, BOARD_COUNTS, REGION_COUNTS)
+
+# The summaries are kept for every province, city, district and street (a case counts in the four regions
+# its code names): a region's own figures are its rows, its children's the rows one level down. A community
+# (12 digits) has few cases; questions about communities read the `cases` rows themselves.
+SUMMARY_LEVELS: Final = (2, 4, 6, 9)
+
+# What a row of `cases` counts towards, as SQL conditions: the one definition that both the summary upkeep
+# and the boards' direct queries use. Closed cases count only in `cases` and `closed`: they are out of the
+# total and of every rate (domain.md "Counting"; formed/covered/blank spot/overdue are false once closed).
+BOARD_KEY: Final = ("level", "prefix", "kind", "industry", "above_scale", "registered")
+BOARD_FIGURES: Final = {
+    "cases": "true",
+    "total": "stage <> 'CLOSED'",
+    "no_members": "stage = 'NO_MEMBERS'",
+    "developing_members": "stage = 'DEVELOPING_MEMBERS'",
+    "temporary_branch": "stage = 'TEMPORARY_BRANCH'",
+    "formal_branch": "stage = 'FORMAL_BRANCH'",
+    "closed": "stage = 'CLOSED'",
+    "formed": "formed",
+    "organization_covered": "organization_covered",
+    "work_covered": "work_covered",
+    "blank_spots": "blank_spot",
+    "overdue": "overdue",
+    # party organizations of the organization's own, by type (statistics); joint branches are counted apart
+    "committee": "method = 'standalone' AND party_org_type = 'committee'",
+    "general_branch": "method = 'standalone' AND party_org_type = 'general_branch'",
+    "branch": "method = 'standalone' AND party_org_type = 'branch'",
+    "temporary": "method = 'temporary'",
+}
+# The members' marginals in `region_counts`: the statistics report each dimension on its own, never crossed.
+# (`region_counts` also counts, per region, the organizations in each joint branch: dimension "joint_branch".)
+MEMBER_DIMENSIONS: Final = {
+    "status": "status",
+    "gender": "gender",
+    "education": "education",
+    "birth_year": "extract(year FROM birth_date)::integer::text",
+}
+
+
+def board_aggregates() -> str:
+    """`count(*) FILTER (WHERE ...) AS figure, ...` over rows of `cases`."""
+    return ", ".join(f"count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in BOARD_FIGURES.items())
+
+
+# Columns as (name, type, constraint): the tables' DDL and the binary COPY's types both come from here.
+Columns = tuple[tuple[str, str, str], ...]
+_BYTEWISE = 'text COLLATE "C"'  # codes and names compare by code point on every server
+CASE_COLUMNS: Final[Columns] = (
+    ("id", "uuid", "PRIMARY KEY"), ("name", _BYTEWISE, "NOT NULL"), ("credit_code", "text", ""),
+    ("kind", "text", "NOT NULL"), ("registered", "boolean", "NOT NULL"), ("region_code", _BYTEWISE, "NOT NULL"),
+    ("industry", "text", "NOT NULL"), ("employees", "integer", "NOT NULL"), ("above_scale", "boolean", "NOT NULL"),
+    ("founded_on", "date", "NOT NULL"), ("founded_year", "integer", "NOT NULL"),
+    ("superior_party_org", "text", ""), ("owner_is_member", "boolean", "NOT NULL"),
+    ("registered_on", "date", "NOT NULL"), ("closed_on", "date", ""), ("stage", "text", "NOT NULL"),
+    ("method", "text", ""), ("formed", "boolean", "NOT NULL"), ("organization_covered", "boolean", "NOT NULL"),
+    ("work_covered", "boolean", "NOT NULL"), ("blank_spot", "boolean", "NOT NULL"),
+    ("overdue", "boolean", "NOT NULL"), ("party_org_type", "text", ""), ("party_org_name", "text", ""),
+    ("joint_branch_id", "text", ""), ("instructor", "text", ""), ("affiliation", "text", ""),
+    ("formal_members", "integer", "NOT NULL"), ("probationary_members", "integer", "NOT NULL"),
+    ("version", "integer", "NOT NULL"), ("modified_at", "timestamptz", "NOT NULL"),
+)
+# The aggregate's snapshot at a version (see batch.SNAPSHOT_EVERY), as the application's mapper encodes it;
+# apart from `cases`, whose rows stay narrow for the lists and boards that read many of them.
+CASE_STATE_COLUMNS: Final[Columns] = (
+    ("id", "uuid", "PRIMARY KEY"), ("version", "integer", "NOT NULL"), ("state", "bytea", "NOT NULL"),
+)
+MEMBER_COLUMNS: Final[Columns] = (
+    ("case_id", "uuid", "NOT NULL"), ("member_id", "text", "NOT NULL"), ("region_code", _BYTEWISE, "NOT NULL"),
+    ("gender", "text", "NOT NULL"), ("birth_date", "date", "NOT NULL"), ("education", "text", "NOT NULL"),
+    ("status", "text", "NOT NULL"), ("relation_transferred", "boolean", "NOT NULL"),
+)
+AUDIT_COLUMNS: Final[Columns] = (
+    ("case_id", "uuid", "NOT NULL"), ("sequence", "integer", "NOT NULL"),
+    ("notification_id", "bigint", "NOT NULL"), ("type", "text", "NOT NULL"), ("occurred_on", "date", "NOT NULL"),
+    ("recorded_at", "timestamptz", "NOT NULL"), ("actor", "text", "NOT NULL"), ("reason", "text", "NOT NULL"),
+    ("data", "jsonb", "NOT NULL"), ("region_code", _BYTEWISE, "NOT NULL"),
+)
+BOARD_COLUMNS: Final[Columns] = (
+    ("level", "smallint", "NOT NULL"), ("prefix", _BYTEWISE, "NOT NULL"),
+    ("kind", "text", "NOT NULL"), ("industry", "text", "NOT NULL"),
+    ("above_scale", "boolean", "NOT NULL"), ("registered", "boolean", "NOT NULL"),
+    *((name, "integer", "NOT NULL") for name in BOARD_FIGURES),
+)
+REGION_COUNT_COLUMNS: Final[Columns] = (
+    ("level", "smallint", "NOT NULL"), ("prefix", _BYTEWISE, "NOT NULL"), ("dimension", "text", "NOT NULL"),
+    ("value", "text", "NOT NULL"), ("n", "integer", "NOT NULL"),
+)
+
+
+def copy_types(columns: Columns) -> list[str]:
+    """The columns' types as psycopg's binary COPY names them."""
+    names = {"integer": "int4", "boolean": "bool", "bigint": "int8", "smallint": "int2"}
+    return [names.get(sql_type.split(" ")[0], sql_type.split(" ")[0]) for _, sql_type, _ in columns]
+
+
+def _table(name: str, columns: Columns, *extra: str) -> str:
+    body = ", ".join([f"{column} {sql_type} {constraint}".rstrip() for column, sql_type, constraint in columns]
+                     + list(extra))
+    return f"CREATE TABLE IF NOT EXISTS {{schema}}.{name} ({body})"
+
+
+_CREATE: Final = (
+    _table(CASES, CASE_COLUMNS),
+    _table(CASE_STATES, CASE_STATE_COLUMNS),
+    f"CREATE INDEX IF NOT EXISTS {CASES}_region ON {{schema}}.{CASES} (region_code, name, id)",
+    f"CREATE INDEX IF NOT EXISTS {CASES}_year ON {{schema}}.{CASES} (founded_year, region_code)",
+    f"CREATE INDEX IF NOT EXISTS {CASES}_joint ON {{schema}}.{CASES} (region_code) "
+    "WHERE joint_branch_id IS NOT NULL",
+    _table(MEMBERS, MEMBER_COLUMNS, "PRIMARY KEY (case_id, member_id)"),
+    f"CREATE INDEX IF NOT EXISTS {MEMBERS}_birth ON {{schema}}.{MEMBERS} (birth_date, region_code)",
+    _table(AUDIT, AUDIT_COLUMNS, "PRIMARY KEY (case_id, sequence)"),
+    # A page of a region's trail: its keys from this index (actor and dates filtered in it), in recorded
+    # order; for a large region, the recorded order itself.
+    f"CREATE INDEX IF NOT EXISTS {AUDIT}_region ON {{schema}}.{AUDIT} (region_code, occurred_on) "
+    "INCLUDE (notification_id, sequence, actor)",
+    f"CREATE INDEX IF NOT EXISTS {AUDIT}_order ON {{schema}}.{AUDIT} (notification_id)",
+    _table(BOARD_COUNTS, BOARD_COLUMNS, f"PRIMARY KEY ({', '.join(BOARD_KEY)})"),
+    _table(REGION_COUNTS, REGION_COUNT_COLUMNS, "PRIMARY KEY (level, prefix, dimension, value)"),
+)
+
+
+def create_statements(schema: str) -> list[str]:
+    quoted = quote_identifier(schema)
+    return [statement.format(schema=quoted) for statement in _CREATE]
+
+
+def drop_statement(schema: str) -> str:
+    quoted = quote_identifier(schema)
+    return "DROP TABLE IF EXISTS " + ", ".join(f"{quoted}.{table}" for table in TABLES)
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def region_prefixes(code: str) -> list[str]:
+    """The summarized regions a code belongs to: '440403001001' -> ['44', '4404', '440403', '440403001']."""
+    return [code[:level] for level in SUMMARY_LEVELS]
+
+
+def region_range(prefix: str) -> tuple[str, str]:
+    """[low, high) bounds of every code starting with the digit prefix: '4404' -> ('4404', '4405')."""
+    if not prefix:
+        return "", "\x7f"
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)

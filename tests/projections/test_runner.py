@@ -1,0 +1,296 @@
+"""The projection runner: exactly once through crashes, concurrent runners and writers still in flight;
+a rebuild gives the very tables that incremental processing gave; the lag is visible."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from bench.city import CityBuilder
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.errors import DomainError
+from branchflow.domain.organization import Organization
+from branchflow.domain.registration import Registration
+from branchflow.projections import Projector, lag
+from branchflow.projections.rows import case_row, case_row_from_db
+from branchflow.projections.schema import TABLES
+from branchflow.projections.summaries import summaries_disagree
+from branchflow.projections.writer import CasesView
+from tests.domain.cases import add_members, facts, organization, stamp
+
+from .conftest import save
+
+
+def tables(conn: psycopg.Connection[Any]) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: sorted(conn.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in TABLES}
+
+
+def city(app: FormationApplication, cases: int, seed: int = 1) -> None:
+    save(app, (org for batch in CityBuilder(seed=seed).batches(cases) for org in batch))
+
+
+def later_steps(app: FormationApplication, seed: int, count: int) -> None:
+    """Random further steps on random cases: facts, members, coverage, corrections, closing."""
+    rng = random.Random(seed)
+    ids = [UUID(str(n.originator_id)) for n in app.recorder.select_notifications(start=1, limit=10**6)
+           if n.originator_version == 1 and "Organization" in n.topic]
+    steps: list[Callable[[Organization], object]] = [
+        lambda o: o.report_headcount(rng.randrange(0, 300), rng.random() < 0.5, stamp()),
+        lambda o: add_members(o, rng.randrange(1, 4)),
+        lambda o: o.transfer_out(next(m for m in o.members.values() if m.present).id, stamp()),
+        lambda o: o.assign_instructor("Instructor Zhao", stamp()),
+        lambda o: o.affiliate("Village branch", stamp()),
+        lambda o: o.correct_facts(1, {"region_code": f"4404{rng.randrange(1, 11):02d}001001"}, stamp()),
+        lambda o: o.close_case(stamp()),
+    ]
+    changed = []
+    for case_id in rng.sample(ids, count):
+        org = app.case(case_id)
+        for step in rng.sample(steps, 2):
+            with contextlib.suppress(DomainError, StopIteration):
+                step(org)
+        changed.append(org)
+    save(app, changed, per_save=50)
+
+
+class TestLag:
+    def test_the_lag_counts_the_events_recorded_and_not_yet_projected(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
+    ) -> None:
+        orgs = [organization(), organization()]
+        add_members(orgs[0], 2)
+        save(app, orgs)
+        assert projector.lag() == 4 and lag(conn) == 4
+        assert projector.catch_up() == 4
+        assert projector.lag() == 0 and lag(conn) == 0
+        add_members(orgs[1], 3)
+        save(app, orgs[1:])
+        assert projector.lag() == 3 and lag(conn) == 3
+
+    def test_events_of_other_aggregates_move_the_position_on(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
+    ) -> None:
+        registration = Registration.model_validate({**facts(), "command_id": "import-row-1"})
+        app.register_organization(registration, "organizer-1", stamp().occurred_on)  # saves a receipt too
+        projector.catch_up()
+        assert projector.position() == app.recorder.max_notification_id() == 2
+        assert conn.execute("SELECT count(*) FROM cases").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM audit").fetchone() == (1,)
+
+
+class TestRebuild:
+    def test_small_pages_over_time_and_a_rebuild_from_zero_give_the_same_tables(
+        self, app: FormationApplication, conn: psycopg.Connection[Any]
+    ) -> None:
+        incremental = Projector(app=app, page_size=7)  # pages split cases' events across transactions
+        city(app, 150)
+        incremental.catch_up()
+        for round_ in range(3):
+            later_steps(app, seed=round_, count=40)
+            incremental.catch_up()
+        assert incremental.lag() == 0
+        before = tables(conn)
+        assert summaries_disagree(conn) == []
+
+        rebuilt = Projector(app=app, page_size=5000)
+        assert rebuilt.rebuild() == app.recorder.max_notification_id()
+        assert tables(conn) == before
+        incremental.close()
+        rebuilt.close()
+
+
+    def test_a_rebuild_while_a_runner_runs_ends_with_the_same_tables(
+        self, app: FormationApplication, env: dict[str, str], conn: psycopg.Connection[Any]
+    ) -> None:
+        city(app, 100)
+        running = Projector(env, page_size=20)
+        thread = threading.Thread(target=running.run_forever, kwargs={"poll_interval": 0.2})
+        thread.start()
+        rebuilder = Projector(env)
+        try:
+            rebuilder.rebuild()
+            later_steps(app, seed=9, count=20)
+            running.wait(app.recorder.max_notification_id() or 0, timeout=30)
+        finally:
+            running.close()
+            thread.join(10)
+        after = tables(conn)
+        assert summaries_disagree(conn) == [] and rebuilder.lag() == 0
+        assert rebuilder.rebuild() > 0 and tables(conn) == after
+        rebuilder.close()
+
+
+    def test_a_long_case_is_taken_up_from_its_last_snapshot_and_the_events_after_it(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
+    ) -> None:
+        org = organization()
+        for employees in range(44):
+            org.report_headcount(employees, False, stamp())
+        save(app, [org])
+        Projector(app=app, page_size=7).catch_up()
+        assert conn.execute("SELECT version FROM case_states").fetchall() == [(40,)]
+        later = app.case(org.id)
+        add_members(later, 2)
+        save(app, [later])
+        projector.catch_up()  # loads version 40 from case_states, then events 41 to 45
+        with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            row = case_row_from_db(cur.execute("SELECT * FROM cases").fetchone() or {})
+        assert row == case_row(app.case(org.id), app.thresholds) and row.version == 47
+
+
+class TestExactlyOnce:
+    def test_a_failure_between_the_rows_and_the_commit_leaves_no_trace(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        city(app, 30)
+        projector.catch_up()
+        before, position = tables(conn), projector.position()
+        later_steps(app, seed=5, count=10)
+
+        def crash(*_: Any) -> None:
+            raise RuntimeError("the power went out")
+
+        monkeypatch.setattr(CasesView, "_insert_tracking", crash)
+        with pytest.raises(RuntimeError, match="power"):
+            projector.catch_up()
+        assert (tables(conn), projector.position()) == (before, position)
+
+        monkeypatch.undo()
+        projector.catch_up()
+        after = tables(conn)
+        assert projector.rebuild() > 0 and tables(conn) == after
+
+    def test_a_runner_killed_in_the_middle_of_a_transaction_and_restarted_double_counts_nothing(
+        self, app: FormationApplication, env: dict[str, str], conn: psycopg.Connection[Any]
+    ) -> None:
+        city(app, 200)
+        child = subprocess.Popen([sys.executable, "-c", KILLED_RUNNER, json.dumps(env)], stdout=subprocess.PIPE,
+                                 text=True)
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "rows written, not committed"
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+        projector = Projector(app=app, page_size=50)
+        assert projector.position() == 100  # the two pages committed before the kill
+        projector.catch_up()
+        after = tables(conn)
+        assert summaries_disagree(conn) == []
+        assert projector.rebuild() > 0 and tables(conn) == after
+        projector.close()
+
+    def test_two_runners_at_once_double_count_nothing(
+        self, app: FormationApplication, env: dict[str, str], conn: psycopg.Connection[Any]
+    ) -> None:
+        city(app, 150)
+        runners = [Projector(env, page_size=size) for size in (13, 29)]
+        errors: list[BaseException] = []
+
+        def run(runner: Projector) -> None:
+            try:
+                runner.catch_up()
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, args=(r,)) for r in runners]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == [] and runners[0].lag() == 0
+        both = tables(conn)
+        assert runners[0].rebuild() > 0 and tables(conn) == both
+        for runner in runners:
+            runner.close()
+
+
+# Projects pages of 50 notifications; in the third page's transaction, after every row is written and
+# before the position and the commit, it says so and waits to be killed.
+KILLED_RUNNER = """
+import json, sys, time
+from branchflow.projections import Projector
+from branchflow.projections.writer import CasesView
+
+insert_tracking, calls = CasesView._insert_tracking, []
+
+def hang_on_the_third(self, curs, tracking):
+    calls.append(tracking.application_name == "branchflow")
+    if calls.count(True) == 3:
+        print("rows written, not committed", flush=True)
+        time.sleep(60)
+    insert_tracking(self, curs, tracking)
+
+CasesView._insert_tracking = hang_on_the_third
+Projector(json.loads(sys.argv[1]), page_size=50).catch_up()
+"""
+
+
+class TestWritersInFlight:
+    def test_an_uncommitted_writer_holds_the_projection_at_its_hole_until_it_commits(
+        self, app: FormationApplication, projector: Projector, env: dict[str, str], database_url: str,
+        conn: psycopg.Connection[Any],
+    ) -> None:
+        save(app, [organization()])
+        projector.catch_up()
+        slow, quick = organization(name="slow writer"), organization(name="quick writer")
+        with psycopg.connect(database_url) as writer:  # a transaction that draws an id and waits
+            insert_uncommitted(writer, app, env, slow)
+            save(app, [quick])  # a later id, committed first
+            projector.catch_up(timeout=0.3)
+            assert names(conn) == ["Organization"] and projector.lag() == 1
+            writer.commit()
+        projector.catch_up()
+        assert names(conn) == ["Organization", "quick writer", "slow writer"] and projector.lag() == 0
+
+    def test_a_rolled_back_writer_leaves_a_hole_for_ever_and_the_projection_passes_it(
+        self, app: FormationApplication, projector: Projector, env: dict[str, str], database_url: str,
+        conn: psycopg.Connection[Any],
+    ) -> None:
+        with psycopg.connect(database_url) as writer:
+            insert_uncommitted(writer, app, env, organization(name="never"))
+            writer.rollback()
+        save(app, [organization(name="after the hole")])
+        assert projector.catch_up(timeout=5) == 1
+        assert names(conn) == ["after the hole"] and projector.position() == 2
+
+
+def insert_uncommitted(writer: psycopg.Connection[Any], app: FormationApplication, env: dict[str, str],
+                       org: Any) -> None:
+    stored = app.mapper.to_stored_event(org.collect_events()[0])
+    writer.execute(
+        f'INSERT INTO "{env["POSTGRES_SCHEMA"]}".branchflow_events (originator_id, originator_version, topic, state) '
+        "VALUES (%s, %s, %s, %s)", (stored.originator_id, stored.originator_version, stored.topic, stored.state))
+
+
+def names(conn: psycopg.Connection[Any]) -> list[str]:
+    return [n.split(" ")[0] if n.startswith("Organization") else n
+            for (n,) in conn.execute("SELECT name FROM cases ORDER BY name").fetchall()]
+
+
+class TestRunningForever:
+    def test_the_runner_wakes_on_new_events_and_stops_when_asked(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
+    ) -> None:
+        thread = threading.Thread(target=projector.run_forever, kwargs={"poll_interval": 30})
+        thread.start()
+        try:
+            recordings = app.save(organization(name="woken"))
+            projector.wait(recordings[-1].notification.id, timeout=5)
+            assert names(conn) == ["woken"]
+        finally:
+            projector.stop()
+            thread.join(5)
+        assert not thread.is_alive()
