@@ -7,6 +7,7 @@ for `LIKE $1`), and any server collation orders digit strings the same way under
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 # The tables this package owns. The tracking table (eventsourcing's) is created by the view itself.
@@ -141,7 +142,17 @@ _CREATE: Final = (
 
 def create_statements(schema: str) -> list[str]:
     quoted = quote_identifier(schema)
-    return [statement.format(schema=quoted) for statement in _CREATE]
+    return [statement.format(schema=quoted) for statement in _CREATE] + [
+        f"COMMENT ON TABLE {quoted}.{CASES} IS '{LAYOUT}'"]
+
+
+# Written on `cases` when the tables are made: tables of another layout (older code) are rebuilt, not used.
+LAYOUT: Final = "branchflow read models " + hashlib.sha256("".join(_CREATE).encode()).hexdigest()[:16]
+
+
+def layout_query(schema: str) -> str:
+    """The layout the tables were made with (NULL without tables)."""
+    return f"SELECT obj_description(to_regclass('{quote_identifier(schema)}.{CASES}'), 'pg_class')"
 
 
 def drop_statement(schema: str) -> str:

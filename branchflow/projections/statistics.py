@@ -1,8 +1,8 @@
 """Statistics (api.md `GET /reports/statistics`): party organizations by type and the members' make-up.
 
 Joint branches are counted from the organizations in them, each branch once. Members are the present
-members of open cases (a closed organization's members are out, as closed cases
-are out of every rate). Ages are whole years on `today` by `values.age_on`, banded by `values.age_band`.
+members of open cases (a closed organization's members are out, as closed cases are out of every rate).
+Ages are whole years on `today` by `values.age_on`, banded by `values.age_band`.
 The summaries keep the members' birth years, not their birthdays: a birth year decides the band except in
 the few years where a birthday still to come this year crosses a band's edge; only those years' birth dates
 are read from the `members` rows.

@@ -55,11 +55,19 @@ class CasesView(PostgresTrackingRecorder):
         self.mapper, self.thresholds, self.application_name = mapper, thresholds, application_name
         self.events_table = events_table
         self.schema = schema.quote_identifier(datastore.schema)
-        self.sql_create_statements.extend(SQL(s).format() for s in schema.create_statements(datastore.schema))
 
     def position(self) -> int | None:
         found: int | None = self.max_tracking_id(self.application_name)
         return found
+
+    def create_table(self) -> None:
+        """The tracking table (the library's), then the read models unless they exist in this layout: missing,
+        or of another layout (older code), they are made anew, empty, from position zero (to be rebuilt)."""
+        super().create_table()
+        with self.datastore.get_connection() as conn:
+            found = conn.execute(schema.layout_query(self.datastore.schema)).fetchone()
+        if found is None or next(iter(found.values())) != schema.LAYOUT:
+            self.reset()
 
     def reset(self) -> None:
         """Drops the read models, creates them empty and forgets the position, in one transaction: a runner
@@ -72,6 +80,12 @@ class CasesView(PostgresTrackingRecorder):
             curs.execute(SQL("DELETE FROM {}.{} WHERE application_name = %s").format(
                 SQL(self.schema), SQL(schema.quote_identifier(self.tracking_table_name))),
                 (self.application_name,))
+
+    def vacuum(self) -> None:
+        """VACUUM ANALYZE of the read models: after a rebuild, fresh statistics and visibility for the queries."""
+        with self.datastore.get_connection() as conn:  # autocommit: VACUUM runs outside a transaction
+            for table in schema.TABLES:
+                conn.execute(f"VACUUM (ANALYZE) {self.schema}.{table}")
 
     # --- a page -------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from bench.city import CityBuilder
+from bench.synthetic import CityBuilder
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.obligations import is_blank_spot, obligations, overdue
 from branchflow.domain.organization import Organization

@@ -17,7 +17,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from bench.city import CityBuilder
+from bench.synthetic import CityBuilder
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import DomainError
 from branchflow.domain.organization import Organization
@@ -147,6 +147,20 @@ class TestRebuild:
         with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             row = case_row_from_db(cur.execute("SELECT * FROM cases").fetchone() or {})
         assert row == case_row(app.case(org.id), app.thresholds) and row.version == 47
+
+
+    def test_read_models_of_another_layout_are_made_anew_and_rebuilt(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
+    ) -> None:
+        save(app, [organization()])
+        projector.catch_up()
+        conn.execute("ALTER TABLE cases DROP COLUMN instructor")  # as an older version of this code made it
+        conn.execute("COMMENT ON TABLE cases IS 'an older layout'")
+        upgraded = Projector(app=app)
+        assert upgraded.position() == 0 and upgraded.lag() == 1
+        upgraded.catch_up()
+        assert conn.execute("SELECT count(instructor IS NULL) FROM cases").fetchone() == (1,)
+        upgraded.close()
 
 
 class TestExactlyOnce:
