@@ -52,7 +52,9 @@ class ObligationView(BaseModel):
     overdue: bool = False
 
 
-class CaseView(BaseModel):
+class CaseOutline(BaseModel):
+    """A case's facts and figures: a line of the case list, and the head of the full case."""
+
     id: UUID
     name: str
     credit_code: str | None
@@ -63,8 +65,6 @@ class CaseView(BaseModel):
     employees: int
     above_scale: bool
     founded_on: date
-    superior_party_org: str | None
-    owner_is_member: bool
     stage: Stage
     method: Method | None
     formed: bool
@@ -72,16 +72,23 @@ class CaseView(BaseModel):
     work_covered: bool
     party_org_type: PartyOrgType | None
     party_org_name: str | None
-    pending_formal_branch: str | None
+    instructor: str | None
     formal_members: int
     probationary_members: int
+    version: int
+
+
+class CaseView(CaseOutline):
+    """The whole case (api.md `GET /organizations/{id}`)."""
+
+    superior_party_org: str | None
+    owner_is_member: bool
+    pending_formal_branch: str | None
     members: list[MemberView]
     candidates: list[CandidateView]
-    instructor: str | None
     affiliation: str | None
     obligations: list[ObligationView]
     next_actions: list[str]
-    version: int
 
 
 def candidate_next_due_on(c: Candidate) -> date | None:

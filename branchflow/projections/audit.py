@@ -7,7 +7,7 @@ region's supervisors see exactly the histories of the cases now in their region.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -15,22 +15,18 @@ import psycopg
 from psycopg.rows import class_row
 from pydantic import BaseModel
 
+from branchflow.domain.application import HistoryEntry
 from branchflow.projections.schema import AUDIT, CASES, region_range
 
 MAX_PAGE_SIZE = 500
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(HistoryEntry):
+    """One event of the trail across cases: the case's own history entry and which case it is."""
+
     case_id: UUID
     case_name: str
     region_code: str
-    sequence: int
-    type: str
-    occurred_on: date
-    recorded_at: datetime
-    actor: str
-    reason: str
-    data: dict[str, Any]
 
 
 class AuditPage(BaseModel):

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from psycopg.rows import class_row
 from pydantic import BaseModel, Field
 
-from branchflow.domain.rules import Method, PartyOrgType, Stage
+from branchflow.domain.case import CaseOutline
+from branchflow.domain.rules import Method, Stage
 from branchflow.projections.board import Scope
 from branchflow.projections.schema import CASES, region_range
 
@@ -31,30 +30,9 @@ class CaseFilters(Scope):
     overdue: bool | None = None
 
 
-class CaseSummary(BaseModel):
-    id: UUID
-    name: str
-    credit_code: str | None
-    kind: str
-    registered: bool
-    region_code: str
-    industry: str
-    employees: int
-    above_scale: bool
-    founded_on: date
-    stage: Stage
-    method: Method | None
-    formed: bool
-    organization_covered: bool
-    work_covered: bool
+class CaseSummary(CaseOutline):
     blank_spot: bool
     overdue: bool
-    party_org_type: PartyOrgType | None
-    party_org_name: str | None
-    instructor: str | None
-    formal_members: int
-    probationary_members: int
-    version: int
 
 
 class CasePage(BaseModel):
