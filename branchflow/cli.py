@@ -118,6 +118,28 @@ def cmd_rebuild_projections(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from branchflow.verify import verify
+
+    with database(args.data) as url:
+        loop = asyncio.new_event_loop()
+        try:
+            config, server = loop.run_until_complete(resolve_temporal(data_dir_from(args.data) / "temporal"))
+        finally:
+            loop.close()
+        app = application(url)
+        try:
+            findings = verify(app, url, config, wait=args.wait)
+        finally:
+            app.close()
+            if server is not None:
+                server.stop()
+    for line in findings.lines():
+        print(line)
+    print(findings.summary())
+    return 0 if findings.ok else 1
+
+
 def cmd_project(args: argparse.Namespace) -> int:
     with database(args.data) as url:
         projector = Projector(application_env(url, os.environ))
@@ -200,6 +222,11 @@ def parser() -> argparse.ArgumentParser:
     command("project", "run the projection runner").set_defaults(run=cmd_project)
     command("rebuild-projections", "drop and rebuild every projection from the event store").set_defaults(
         run=cmd_rebuild_projections)
+    check = command("verify", "recount every projection from the event store and check every case's workflow; "
+                              "prints the differences and exits 1 on any")
+    check.add_argument("--wait", type=float, default=30.0,
+                       help="seconds to wait for the projections to reach the head of the event store (default 30)")
+    check.set_defaults(run=cmd_verify)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create a user and print its API token (once)")

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from branchflow.api import cases, joint_branches, reports
-from branchflow.api.errors import install_error_handlers
+from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
+from branchflow.api.gates import CaseGates
+from branchflow.api.limits import RequestGuard, only_declared_query_parameters
 from branchflow.bootstrap import Services
 from branchflow.pages import install as install_pages
 
 DESCRIPTION = """branchflow tracks how each "two new" organization moves along the party-organization formation
 path — no members → developing members → temporary branch → formal branch. Every call needs
 `Authorization: Bearer TOKEN`. Errors: 401 no valid token; 403 outside your role or region scope; 404 unknown
-id; 409 a rule forbids the step (`rule` names it); 422 malformed input (`errors` name the fields)."""
+id; 409 a rule forbids the step (`rule` names it); 413 a body over 256 KiB; 422 malformed input (`errors` name the
+fields); 503 Temporal or the database did not answer: retry with the same `command_id` (`retry` is true)."""
 
 
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="branchflow", version="0.1.0", description=DESCRIPTION)
     app.state.services = services
+    app.state.gates = CaseGates()  # commands in flight per case (see gates.py)
     install_error_handlers(app)
-    app.include_router(cases.router)
-    app.include_router(joint_branches.router)
-    app.include_router(reports.router)
+    app.add_middleware(RequestGuard)  # body size and NUL characters, for the API and the pages alike
+    for module in (cases, joint_branches, reports):
+        app.include_router(module.router, responses=ERROR_RESPONSES,
+                           dependencies=[Depends(only_declared_query_parameters)])
     install_pages(app)  # the Chinese web pages (branchflow/pages), beside the API
     return app

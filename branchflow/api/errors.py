@@ -4,14 +4,54 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from branchflow.domain.actions import ACTIONS
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, ConcurrentChange, RuleViolation, UnknownPerson
 from branchflow.workflows.failures import InvalidStep, WorkflowUnavailable
+
+# The database did not answer (stopped, restarting, a connection cut): nothing was done, ask for a retry.
+# psycopg_pool's PoolTimeout is a psycopg.OperationalError; eventsourcing wraps psycopg's errors in its own.
+STORE_UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, StoreOperationalError, StoreInterfaceError)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: `detail` in words; `rule` for 409; `errors` for 422; `retry` when a retry may succeed."""
+
+    detail: str
+    rule: str | None = None
+    errors: list[FieldProblem] | None = None
+    retry: bool | None = None
+    organization_id: str | None = None
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Documented on every route of the API (OpenAPI), as api.md lists them.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("No valid bearer token"),
+    403: _error("Outside your role or region scope"),
+    404: _error("Unknown id"),
+    409: _error("A rule forbids the step (`rule` names it), or another command is changing the case "
+                "(`rule` is concurrent_change, `retry` true)"),
+    413: _error("The request body is too large"),
+    422: _error("Malformed input (`errors` name the fields)"),
+    503: _error("Temporal or the database did not answer in time; retry with the same command_id "
+                "(`retry` true): it applies at most once"),
+}
 
 
 def _field(error: Any) -> str:
@@ -80,7 +120,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": f"{exc} Retry with the same command_id: it applies at most once.",
                              "retry": True}, status_code=503, headers={"Retry-After": "1"})
 
+    async def store_failed(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "the database did not answer; nothing was done. Retry with the same "
+                                       "command_id: it applies at most once.", "retry": True},
+                            status_code=503, headers={"Retry-After": "1"})
+
+    for store_error in STORE_UNAVAILABLE:  # other database errors are bugs: a 500, with the traceback logged
+        app.add_exception_handler(store_error, store_failed)
+
     @app.exception_handler(ConcurrentChange)
     async def conflict(_: Request, exc: ConcurrentChange) -> JSONResponse:
         return JSONResponse({"detail": str(exc), "rule": "concurrent_change", "retry": True}, status_code=409,
                             headers={"Retry-After": "0"})
+

@@ -7,6 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from branchflow.api.auth import CurrentUser, require_region, require_role, scoped_region
@@ -15,7 +16,7 @@ from branchflow.api.users import Role
 from branchflow.domain.case import CaseView
 from branchflow.domain.joint_branch import joint_branch_groupings
 from branchflow.domain.rules import PartyOrgType, Stage, branch_members
-from branchflow.domain.values import BusinessDate
+from branchflow.domain.values import BusinessDate, RegionPrefix
 from branchflow.projections import CaseFilters, case_list
 
 router = APIRouter(prefix="/api/v1/joint-branches", tags=["joint branches"])
@@ -45,8 +46,8 @@ async def form(request: Request, user: CurrentUser, body: JointBranchRequest) ->
     # Forming a party organization is approved by the organization department.
     require_role(user, Role.SUPERVISOR)
     system = services(request)
-    for org_id in body.organization_ids:
-        require_region(user, system.application.case(org_id).region_code)
+    for org_id in body.organization_ids:  # read off the event loop, as every database call of a coroutine
+        require_region(user, (await run_in_threadpool(system.application.case, org_id)).region_code)
     return list(await system.formation.form_joint_branch(
         body.name, body.organization_ids, body.party_org_type, user.name, body.occurred_on or date.today(),
         reason=body.reason, command_id=body.command_id,
@@ -54,7 +55,9 @@ async def form(request: Request, user: CurrentUser, body: JointBranchRequest) ->
 
 
 @router.get("/candidates", response_model=list[Grouping], summary="Suggested joint branches in a region")
-def candidates(request: Request, user: CurrentUser, region: Annotated[str | None, Query()] = None) -> list[Grouping]:
+def candidates(
+    request: Request, user: CurrentUser, region: Annotated[RegionPrefix | None, Query()] = None,
+) -> list[Grouping]:
     system = services(request)
     region = scoped_region(user, region)
     t = system.application.thresholds

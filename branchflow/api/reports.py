@@ -6,16 +6,17 @@ All of them read the projections; a user sees only their region scope, and a nar
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from branchflow.api.auth import CurrentUser, require_role, scoped_region
 from branchflow.api.errors import FieldError
 from branchflow.api.services import services
 from branchflow.api.users import Role, User
+from branchflow.domain.values import RegionPrefix
 from branchflow.projections import (
     AuditPage,
     CaseFilters,
@@ -32,10 +33,14 @@ from branchflow.projections import (
     statistics,
     status_board,
 )
+from branchflow.projections.audit import MAX_PAGE_SIZE as MAX_AUDIT_PAGE_SIZE
 
 router = APIRouter(prefix="/api/v1", tags=["boards and reports"])
 
 READERS = (Role.SUPERVISOR, Role.ADMIN)
+MAX_PAGE = 100_000  # far past any region's last page, and (page - 1) * page_size stays a PostgreSQL bigint
+MAX_CASE_PAGE_SIZE = 500
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -46,40 +51,59 @@ def _region(user: User, region: str | None) -> str:
     return chosen
 
 
+# A query model takes every query parameter of its route (FastAPI), and these forbid unknown ones: so the
+# route's other parameters are fields here too, and `region` may be left out (the user's own scope).
+class ScopeQuery(Scope):
+    region: RegionPrefix | None = None  # type: ignore[assignment]
+
+
+class LedgerQuery(ScopeQuery):
+    format: Literal["csv", "xlsx"] = "csv"
+
+
+class CaseQuery(CaseFilters):
+    region: RegionPrefix | None = None  # type: ignore[assignment]
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=50, ge=1, le=MAX_CASE_PAGE_SIZE)
+
+
+S = TypeVar("S", bound=Scope)
+
+
+def _scoped(user: User, query: ScopeQuery | CaseQuery, model: type[S]) -> S:
+    """The query as the projections take it, in the user's scope."""
+    values = query.model_dump(include=set(model.model_fields))
+    return model.model_validate({**values, "region": _region(user, query.region)})
+
+
 @router.get("/organizations", response_model=CasePage, summary="The case list (organizers' work queues)")
-def organizations(
-    request: Request, user: CurrentUser, filters: Annotated[CaseFilters, Query()],
-    page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> CasePage:
-    scoped = filters.model_copy(update={"region": _region(user, filters.region)})
+def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuery, Query()]) -> CasePage:
+    filters = _scoped(user, query, CaseFilters)
     with services(request).pool.connection() as conn:
-        return case_list(conn, scoped, page=page, page_size=page_size)
+        return case_list(conn, filters, page=query.page, page_size=query.page_size)
 
 
 @router.get("/boards/status", response_model=StatusBoard, summary="Status board for a region and filters")
-def board(request: Request, user: CurrentUser, scope: Annotated[Scope, Query()]) -> StatusBoard:
-    scoped = scope.model_copy(update={"region": _region(user, scope.region)})
+def board(request: Request, user: CurrentUser, query: Annotated[ScopeQuery, Query()]) -> StatusBoard:
     with services(request).pool.connection() as conn:
-        return status_board(conn, scoped)
+        return status_board(conn, _scoped(user, query, Scope))
 
 
 @router.get("/reports/statistics", response_model=Statistics, summary="Party organizations and members")
-def report_statistics(request: Request, user: CurrentUser, region: str | None = None) -> Statistics:
+def report_statistics(request: Request, user: CurrentUser, region: RegionPrefix | None = None) -> Statistics:
     with services(request).pool.connection() as conn:
         return statistics(conn, _region(user, region), date.today())
 
 
 @router.get("/reports/ledger", summary="The work ledger (工作台帐): a row per case, as CSV or XLSX",
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
-def report_ledger(
-    request: Request, user: CurrentUser, scope: Annotated[Scope, Query()], format: Literal["csv", "xlsx"] = "csv",
-) -> Response:
-    scoped = scope.model_copy(update={"region": _region(user, scope.region)})
+def report_ledger(request: Request, user: CurrentUser, query: Annotated[LedgerQuery, Query()]) -> Response:
+    scoped = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn:
         rows = ledger_rows(conn, scoped)
-    name = f"ledger-{scoped.region}.{format}"
+    name = f"ledger-{scoped.region}.{query.format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "xlsx":
+    if query.format == "xlsx":
         return Response(ledger_xlsx(rows), media_type=XLSX, headers=headers)
     return Response(ledger_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
 
@@ -96,9 +120,9 @@ def projection_status(request: Request, user: CurrentUser) -> ProjectionStatus:
 
 @router.get("/audit", response_model=AuditPage, summary="The audit trail across cases (supervisors)")
 def audit(
-    request: Request, user: CurrentUser, region: str | None = None, actor: str | None = None,
+    request: Request, user: CurrentUser, region: RegionPrefix | None = None, actor: str | None = None,
     since: date | None = None, until: date | None = None, case_id: UUID | None = None,
-    page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    page: Page = 1, page_size: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE_SIZE)] = 100,
 ) -> AuditPage:
     require_role(user, *READERS)
     with services(request).pool.connection() as conn:

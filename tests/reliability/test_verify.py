@@ -1,0 +1,136 @@
+"""`branchflow verify`: 0 and one line when the projections equal a recount and the workflows match the cases;
+each kind of disagreement printed, and exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from branchflow.api.users import Role
+from branchflow.bootstrap import application
+from branchflow.domain.registration import Registration
+from branchflow.workflows.config import connect
+from branchflow.workflows.formation import FormationState, FormationWorkflow, workflow_id
+from tests.api.test_case_path import registration
+from tests.reliability.processes import Deployment
+from tests.reliability.protocol import Command, member_step, send
+from tests.reliability.test_faults import register, wait_for_projections
+
+pytestmark = pytest.mark.slow
+STREET = "440403107"
+
+
+@pytest.fixture
+def case(running: Deployment) -> Iterator[str]:
+    """A case with a member, projected; the projections are rebuilt from the events after the test."""
+    with running.client(running.token(Role.ORGANIZER, STREET)) as api:
+        org = register(api, f"{STREET}001")
+        assert send(api, Command(f"/organizations/{org}/actions", member_step("周四"))).applied
+        wait_for_projections(api)
+    yield org
+    assert running.cli("rebuild-projections").returncode == 0
+
+
+def differences(deployment: Deployment, *args: str) -> list[str]:
+    done = deployment.cli("verify", "--wait", "2", *args)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 1 and lines[-1].endswith("difference(s) found"), done.stdout + done.stderr
+    return lines[:-1]
+
+
+def test_when_all_agree_verify_says_so_in_one_line_and_exits_0(running: Deployment, case: str) -> None:
+    lines = running.verify().stdout.strip().splitlines()
+    assert len(lines) == 1 and "equal a recount" in lines[0]
+
+
+def test_a_case_row_that_disagrees_with_its_events_is_reported(running: Deployment, case: str) -> None:
+    running.sql("UPDATE cases SET formal_members = formal_members + 1, stage = 'FORMAL_BRANCH' WHERE id = %s", case)
+    found = differences(running)
+    assert any(case in line and "formal_members" in line and "stage" in line for line in found), found
+    assert any(line.startswith("summaries: ") for line in found), found  # the boards no longer add up either
+
+
+def test_a_lost_audit_row_and_a_lost_member_row_are_reported(running: Deployment, case: str) -> None:
+    running.sql("DELETE FROM audit WHERE case_id = %s AND sequence = 2", case)
+    running.sql("DELETE FROM members WHERE case_id = %s", case)
+    found = differences(running)
+    assert f"case {case}: audit row 2 is missing" in found, found
+    assert any(case in line and "members rows differ" in line for line in found), found
+
+
+def test_a_board_figure_that_disagrees_with_the_rows_is_reported(running: Deployment, case: str) -> None:
+    running.sql("UPDATE board_counts SET formed = formed + 1 WHERE prefix = %s", STREET)
+    assert any(line.startswith("summaries: board_counts") for line in differences(running))
+
+
+def test_projections_that_do_not_reach_the_head_are_reported(running: Deployment, case: str) -> None:
+    running.projector.stop()
+    try:
+        with running.client(running.token(Role.ORGANIZER, STREET)) as api:  # its event and its receipt's
+            assert send(api, Command(f"/organizations/{case}/actions", member_step("吴五"))).applied
+        assert "projections: 2 events are not projected after waiting 2 s (is the runner stuck?)" \
+            in differences(running)
+    finally:
+        running.projector.start()
+
+
+def test_an_open_case_without_its_workflow_is_reported_until_the_workflow_takes_it_over(
+    running: Deployment, case: str,
+) -> None:
+    app = application(running.database_url, {})
+    try:  # stored as an import stores a case, before it starts the case's workflow
+        stored = app.register_organization(Registration.model_validate(registration(f"{STREET}002")), "import",
+                                           date.today())
+    finally:
+        app.close()
+    assert f"case {stored.id}: open, but its workflow {workflow_id(stored.id)} is not running (none)" \
+        in differences(running)
+
+    async def adopt() -> None:
+        from branchflow.workflows.client import FormationClient
+
+        client = FormationClient(await connect(running.temporal_address),
+                                 task_queue=running.env["BRANCHFLOW_TASK_QUEUE"])
+        await client.adopt(stored.id)
+
+    asyncio.run(adopt())
+    running.verify()
+
+
+def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_case_are_reported(
+    running: Deployment, case: str,
+) -> None:
+    orphan = uuid.uuid4()
+
+    async def workflows(terminate: bool) -> None:
+        client = await connect(running.temporal_address)
+        if terminate:
+            await client.get_workflow_handle(workflow_id(orphan)).terminate("test over")
+            return
+        await client.start_workflow(  # a registration that never came
+            FormationWorkflow.run, FormationState(organization_id=orphan, awaiting_registration=True),
+            id=workflow_id(orphan), task_queue=running.env["BRANCHFLOW_TASK_QUEUE"])
+        await client.get_workflow_handle(workflow_id(uuid.UUID(case))).terminate("test: a lost workflow")
+
+    asyncio.run(workflows(terminate=False))
+    try:
+        found = differences(running)
+        assert f"workflow {workflow_id(orphan)}: running, but there is no case {orphan}" in found, found
+        assert f"case {case}: open, but its workflow {workflow_id(uuid.UUID(case))} is not running (terminated)" \
+            in found, found
+    finally:
+        asyncio.run(workflows(terminate=True))
+
+    async def restart() -> None:  # what an operator does: the case's workflow is started again from its events
+        from branchflow.workflows.client import FormationClient
+
+        client = FormationClient(await connect(running.temporal_address),
+                                 task_queue=running.env["BRANCHFLOW_TASK_QUEUE"])
+        await client.adopt(uuid.UUID(case))
+
+    asyncio.run(restart())
+    running.verify()
