@@ -37,9 +37,9 @@ from branchflow.domain.rules import (
     formed,
 )
 from branchflow.domain.stamp import Stamp
-from branchflow.domain.step import PersonId, Title
+from branchflow.domain.step import PersonId
 from branchflow.domain.step import Step as Step  # re-exported: the base of every action
-from branchflow.domain.values import BirthDate, Education, Gender, PersonName
+from branchflow.domain.values import BirthDate, Education, Gender, PersonName, Title
 
 FIVE_GOODS = ("leadership_team", "member_team", "working_mechanism", "development_results", "mass_reputation")
 TEN_HAVES = ("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules",

@@ -8,7 +8,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -23,13 +22,14 @@ from branchflow.domain.values import (
     Education,
     Gender,
     Industry,
+    Key,
     OrganizationKind,
     PersonName,
+    Reason,
     RegionCode,
+    Title,
     credit_code_kind,
 )
-
-OrganizationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 def credit_code_problem(registered: bool, credit_code: str | None, kind: str) -> str | None:
@@ -48,7 +48,7 @@ def credit_code_problem(registered: bool, credit_code: str | None, kind: str) ->
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: OrganizationName
+    name: Title
     kind: OrganizationKind
     registered: bool
     # After kind and registered, which it is checked against (so that its errors name this field).
@@ -58,11 +58,11 @@ class Registration(BaseModel):
     employees: Annotated[int, Field(ge=0, le=10_000_000)]
     above_scale: bool = False
     founded_on: BusinessDate
-    superior_party_org: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    superior_party_org: Title | None = None
     owner_is_member: bool = False
-    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    reason: Reason = ""
     occurred_on: BusinessDate | None = None
-    command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    command_id: Key | None = None
 
     @field_validator("credit_code")
     @classmethod

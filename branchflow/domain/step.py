@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import DevelopmentStage, MemberStatus
 from branchflow.domain.rules import Thresholds
 from branchflow.domain.stamp import Stamp
-from branchflow.domain.values import BusinessDate
+from branchflow.domain.values import BusinessDate, Key, Reason, no_control_characters
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PersonId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+PersonId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20),
+                     AfterValidator(no_control_characters)]
 
 
 class Step(BaseModel):
@@ -24,9 +24,9 @@ class Step(BaseModel):
     # Actions only a supervisor (组织部门) may take.
     SUPERVISOR_ONLY: ClassVar[bool] = False
 
-    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    reason: Reason = ""
     occurred_on: BusinessDate | None = None
-    command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    command_id: Key | None = None
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         raise NotImplementedError

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, cast, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 TODAY_CONTEXT_KEY: Final = "today"
@@ -351,3 +351,23 @@ class Person(BaseModel):
 
     def age_on(self, day: date) -> int:
         return age_on(self.birth_date, day)
+
+
+# --- Text --------------------------------------------------------------------------------------
+
+
+def no_control_characters(value: str, allowed: str = "") -> str:
+    # PostgreSQL cannot store NUL in text, and other control characters only hide things from readers.
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
+        raise PydanticCustomError("text", "text must not contain control characters")
+    return value
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                  AfterValidator(no_control_characters)]
+"""A name of an organization or a party organization."""
+Reason = Annotated[str, StringConstraints(max_length=2000),
+                   AfterValidator(lambda v: no_control_characters(v, allowed="\n\t\r"))]
+"""Why a step was taken: free text over several lines."""
+Key = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)]
+"""An identifier a client chooses (a command id)."""
