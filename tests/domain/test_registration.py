@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from branchflow.domain.actions import parse_action
 from branchflow.domain.registration import Registration
 
 from .cases import credit_code, facts
@@ -56,18 +57,12 @@ def test_unknown_facts_are_refused() -> None:
 
 def test_control_characters_in_names_titles_and_ids_are_refused_naming_the_field() -> None:
     # PostgreSQL cannot store NUL in text: refused at every door, import included, not only over HTTP.
-    import pytest
-    from pydantic import ValidationError
-
-    from branchflow.domain.actions import parse_action
-    from branchflow.domain.registration import Registration
-
-    facts = {"kind": "social", "registered": False, "region_code": "440403101001", "industry": "S",
+    plain = {"kind": "social", "registered": False, "region_code": "440403101001", "industry": "S",
              "employees": 1, "founded_on": "2020-01-01"}
     with pytest.raises(ValidationError, match="name"):
-        Registration.model_validate({**facts, "name": "互助会\x00"})
+        Registration.model_validate({**plain, "name": "互助会\x00"})
     with pytest.raises(ValidationError, match="superior_party_org"):
-        Registration.model_validate({**facts, "name": "互助会", "superior_party_org": "\x1b[31m"})
+        Registration.model_validate({**plain, "name": "互助会", "superior_party_org": "\x1b[31m"})
     with pytest.raises(ValidationError, match="command_id"):
         parse_action({"action": "close_case", "command_id": "a\x00"})
     assert parse_action({"action": "close_case", "reason": "第一行\n第二行"}).reason == "第一行\n第二行"
