@@ -2,7 +2,8 @@
 
 It keeps its SQLite file in the data folder, so workflows survive a restart, and registers the search
 attributes branchflow upserts. `TEMPORAL_ADDRESS` set means an existing cluster is used instead.
-Layout of ``data_dir``: ``temporal.db``, ``ports`` (gRPC and UI ports, kept across restarts), ``temporal.log``.
+Layout of ``data_dir``: ``temporal.db`` (with its write-ahead log ``temporal.db-wal`` and ``-shm``), ``ports``
+(gRPC and UI ports, kept across restarts), ``temporal.log``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ from branchflow.workflows.config import TemporalConfig
 from branchflow.workflows.search import CLI_TYPES
 
 IP = "127.0.0.1"
+# SQLite's write-ahead log instead of its default rollback journal: every commit stays durable (synchronous
+# stays FULL: the log is synced at each commit), but a commit writes the log once instead of the journal and
+# the database. Measured by bench/city.py on the 2-core machine (bench/bare.py's workflow, same run, four
+# rounds): workflow starts 24-53/s -> 74-154/s, update round trip p50 30 -> 12-16 ms, 16 concurrent updates
+# 29-62/s -> 132-196/s; the server's CPU per update about a third lower. The log lives beside the database
+# (temporal.db-wal, temporal.db-shm): copy all three to back a stopped server up.
+SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=full")
 
 
 class DevServerError(RuntimeError):
@@ -70,6 +78,7 @@ class TemporalDevServer:
             temporal_binary(), "server", "start-dev", "--headless",
             "--db-filename", str(self.data_dir / "temporal.db"), "--ip", IP,
             "--port", str(self.port), "--ui-port", str(self.ui_port), "--log-level", "warn",
+            *(arg for pragma in SQLITE_PRAGMAS for arg in ("--sqlite-pragma", pragma)),
             *(arg for name, kind in CLI_TYPES.items() for arg in ("--search-attribute", f"{name}={kind}")),
         ]
         if self.namespace != "default":

@@ -17,15 +17,16 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    # Not `from branchflow.workflows import deadlines`: a submodule named in a fromlist is imported past the
+    # sandbox's passthrough, so deadlines.py would run again for every workflow instance (BENCHMARKS.md).
+    import branchflow.workflows.deadlines as deadlines
     from branchflow.domain.case import CaseView, ObligationView
     from branchflow.domain.rules import Stage
-    from branchflow.workflows import deadlines
     from branchflow.workflows.activities import EscalateInput, FormationActivities, LoadInput, PerformInput
     from branchflow.workflows.alarm import Alarm
     from branchflow.workflows.case_state import CaseState
@@ -41,9 +42,12 @@ with workflow.unsafe.imports_passed_through():
         passed_on,
         rule_failure,
     )
+
+    # Re-exported: the client and the tests know them from here.
+    from branchflow.workflows.formation_state import DEFAULT_STEPS_BEFORE_CONTINUE as DEFAULT_STEPS_BEFORE_CONTINUE
+    from branchflow.workflows.formation_state import FormationState as FormationState
     from branchflow.workflows.search import search_updates, search_values
 
-DEFAULT_STEPS_BEFORE_CONTINUE = 500
 RECENT_COMMANDS = 1000  # command ids remembered (across continue-as-new) so a repeat skips validation
 HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if its workflow vanished
 # Only the rules' answers end a command: Temporal keeps an update's outcome under its id (the command id),
@@ -58,21 +62,6 @@ T = TypeVar("T")
 
 def workflow_id(organization_id: UUID) -> str:
     return f"organization-{organization_id}"
-
-
-class FormationState(BaseModel):
-    """The workflow's input, carried whole through continue-as-new."""
-
-    organization_id: UUID
-    case: CaseState | None = None  # None until registered or loaded
-    awaiting_registration: bool = False  # started by a registration (else: load the stored case)
-    registered_by: str | None = None  # the registration's command id
-    held_by: str | None = None  # the joint branch holding the case
-    held_since: datetime | None = None
-    people: dict[str, PersonSchedule] = {}  # the development workflows and what they were last told
-    reports: list[PersonDue] = []
-    recent_commands: list[str] = []
-    steps_before_continue: int = DEFAULT_STEPS_BEFORE_CONTINUE
 
 
 @workflow.defn

@@ -1,0 +1,185 @@
+"""The paths measured by bench/city.py: the import, a step over HTTP, projection catch-up, boards and reports."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics as stats
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from bench.blocks import Timed
+from bench.ledger import City, CityCase
+from branchflow.commands import StepResults, WorkflowCommands
+from branchflow.domain.actions import SUPERVISOR_ACTIONS, Step
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.registration import Registration
+from branchflow.ledger_import import ImportSummary, import_ledger
+from branchflow.workflows.client import FormationClient
+from branchflow.workflows.config import TASK_QUEUE
+
+
+class TimedWorkflowCommands(WorkflowCommands):
+    """`WorkflowCommands` with its halves timed: the batch into the event store (`store`: the aggregates built
+    from the rows' commands, and `save`, eventsourcing's part of it), then the workflow starts (adoption)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store, self.save, self.batches, self.started = Timed(), Timed(), Timed(), 0
+        self.direct.save_batch = self.store.wrap(self.direct.save_batch)  # type: ignore[method-assign]
+        self.direct.app.save = self.save.wrap(self.direct.app.save)  # type: ignore[method-assign]
+
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
+        results: list[StepResults | None] = self.batches.wrap(super().register_batch)(cases)
+        self.started += sum(r is not None for r in results)
+        return results
+
+    @property
+    def start_seconds(self) -> float:
+        return self.batches.seconds - self.store.seconds
+
+
+@dataclass
+class ImportRun:
+    summary: ImportSummary
+    seconds: float
+    commands: TimedWorkflowCommands
+    events: int = 0
+    loaded_after: float | None = None  # seconds from the start until every workflow had loaded its case
+
+
+def import_city(stack_url: str, address: str, ledger: Path, today: date, app_env: dict[str, str]) -> ImportRun:
+    """`branchflow import`'s code path, in a thread of its own (WorkflowCommands runs its own event loop)."""
+    loop = asyncio.new_event_loop()
+    app = FormationApplication(app_env)
+    try:
+        client = loop.run_until_complete(FormationClient.connect(address))
+        commands = TimedWorkflowCommands(client, app, "import", today, loop)
+        started = time.perf_counter()
+        summary = import_ledger(ledger, commands, today)
+        return ImportRun(summary, time.perf_counter() - started, commands)
+    finally:
+        app.close()
+        loop.close()
+
+
+async def wait_until_loaded(address: str, since: float, timeout: float, task_queue: str = TASK_QUEUE) -> float | None:
+    """Seconds from `since` (perf_counter) until the task queue has no workflow task waiting: every started
+    workflow has had its first task (its case in memory, its deadline's timer set); None after `timeout`."""
+    client = await Client.connect(address)
+    request = DescribeTaskQueueRequest(namespace="default", task_queue=TaskQueue(name=task_queue),
+                                       task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, report_stats=True)
+    deadline, empty = time.perf_counter() + timeout, 0
+    while time.perf_counter() < deadline:
+        answer = await client.workflow_service.describe_task_queue(request)
+        empty = empty + 1 if answer.stats.approximate_backlog_count == 0 else 0
+        if empty == 2:  # twice in a row: the count is approximate
+            return time.perf_counter() - since
+        await asyncio.sleep(0.5)
+    return None
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    if not ms:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan"), "n": 0}
+    ordered = sorted(ms)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    return {"p50": stats.median(ordered), "p95": at(0.95), "p99": at(0.99), "n": len(ordered)}
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)  # ms, of the answers counted
+    seconds: float = 0.0
+    refused: int = 0  # 409: a rule refused the step (its latency is counted too)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+async def run_load(clients: int, count: int, one: Callable[[int], Awaitable[tuple[float, int]]]) -> Load:
+    """`count` calls of `one(i)` from `clients` concurrent callers; `one` returns (ms, HTTP-like status)."""
+    load, issued = Load(), iter(range(count))
+
+    async def caller() -> None:
+        for i in issued:
+            try:
+                ms, status = await one(i)
+            except Exception as error:  # a benchmark reports failures instead of stopping
+                load.failed.append(f"{type(error).__name__}: {error}"[:300])
+                continue
+            if status >= 500 or status in (400, 401, 403, 404, 422):
+                load.failed.append(f"HTTP {status}")
+                continue
+            load.refused += status == 409
+            load.latencies.append(ms)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(clients)))
+    load.seconds = time.perf_counter() - started
+    return load
+
+
+class Stepper:
+    """Takes the city's planned steps over HTTP, each case's in order, no two of one case at once. Cases come
+    in a shuffled order, as organizers across the city would step them: a mix of every kind of step, on
+    cases mostly not in the worker's workflow cache."""
+
+    def __init__(self, http: httpx.AsyncClient, tokens: dict[str, str], city: City, seed: int = 7) -> None:
+        self.http, self.tokens = http, tokens
+        cases = [c for c in city.cases if c.steps]
+        random.Random(seed).shuffle(cases)
+        self.queue: deque[tuple[CityCase, int]] = deque((c, 0) for c in cases)
+
+    async def one(self, _: int) -> tuple[float, int]:
+        case, i = self.queue.popleft()
+        # Dated today, as an organizer enters a step on the day (the plan's own dates are months back: every
+        # deadline they open would have passed, and its escalation follow at once).
+        step = case.steps[i].model_copy(update={"occurred_on": None})
+        status, ms = await self.post(case.org_id, step)
+        if i + 1 < len(case.steps):
+            self.queue.append((case, i + 1))
+        return ms, status
+
+    async def post(self, org_id: UUID, step: Step) -> tuple[int, float]:
+        body = step.model_dump(mode="json", exclude_none=True)
+        role = "supervisor" if body["action"] in SUPERVISOR_ACTIONS else "organizer"
+        started = time.perf_counter()
+        answer = await self.http.post(f"/api/v1/organizations/{org_id}/actions", json=body,
+                                      headers={"Authorization": f"Bearer {self.tokens[role]}"})
+        return answer.status_code, (time.perf_counter() - started) * 1000
+
+
+async def timed_get(http: httpx.AsyncClient, path: str, params: dict[str, str], token: str) -> tuple[float, int]:
+    started = time.perf_counter()
+    answer = await http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+    await answer.aread()
+    return (time.perf_counter() - started) * 1000, answer.status_code
+
+
+def timed_call(fn: Callable[[], object], repeat: int) -> list[float]:
+    fn()  # warm: plans and caches
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+

@@ -1,0 +1,287 @@
+"""One run of bench/city.py, phase by phase; each phase's figures become rows of the table."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench import bare, blocks, paths
+from bench.ledger import City, write_ledger
+from bench.report import Row, machine, print_table, ratio, versions, write
+from bench.stack import Meter, Stack
+from branchflow.projections import Projector, Scope, ledger_csv, ledger_rows, statistics, status_board
+from branchflow.workflows.config import connect
+from branchflow.workflows.worker import application_env
+
+SIXTEEN = 16
+
+
+@dataclass
+class Settings:
+    cases: int
+    steps: int
+    starts: int
+    block_cases: int
+    repeat: int
+    output: Path
+    today: date
+
+
+@dataclass
+class Figures:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, what: str, figure: str, block: str = "", ratio_: str = "", goal: str = "",
+            met: bool | None = None) -> None:
+        self.rows.append(Row(what, figure, block, ratio_, goal, met))
+        print(f"  {what}: {figure}" + (f"   [{block}; ratio {ratio_}]" if block else ""), flush=True)
+
+
+def ms(p: dict[str, float]) -> str:
+    return f"p50 {p['p50']:.1f} / p95 {p['p95']:.1f} / p99 {p['p99']:.1f} ms"
+
+
+async def run(s: Settings, folder: Path) -> None:
+    f = Figures()
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    city = write_ledger(folder / "city.csv", s.cases, s.today)
+    f.notes.append(f"The city: {city.organizations:,} organizations and {city.members:,} members in "
+                   f"{len(set(c.region_code[:6] for c in city.cases))} districts, written as a ledger in "
+                   f"{time.perf_counter() - started:.1f} s.")
+    write_ledger(folder / "blocks.csv", s.block_cases, s.today)
+    stack = Stack(folder)
+    await stack.start()
+    meter = Meter(stack)
+    meter.start()
+    try:
+        postgres_version = await measure(s, f, stack, meter, city)
+    finally:
+        meter.stop()
+        stack.stop()
+    header = [f"`python -m bench.city --cases {s.cases}` on {s.today.isoformat()}; {os.cpu_count()} cores shared "
+              f"with other engineers' test runs (load average {load_before[0]:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after): compare ratios more than absolute figures.", "",
+              *machine(), "", f"Versions: {versions(postgres_version)}."]
+    f.notes += cpu_notes(meter)
+    print()
+    print_table(f.rows)
+    write(s.output, s.cases, header, f.rows, f.notes)
+
+
+async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: City) -> str:
+    """Every phase in turn; returns PostgreSQL's version."""
+    with psycopg.connect(stack.url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+
+    # --- the event store's building blocks ----------------------------------------------------------
+    with meter.phase("blocks: event store"):
+        store = await asyncio.to_thread(blocks.import_without_temporal, stack.url, stack.folder / "blocks.csv",
+                                        s.today)
+        raw = await asyncio.to_thread(blocks.raw_inserts, stack.url)
+        blocks.drop_schema(stack.url)
+    store_cases = store.summary.registered
+    store_rate = store_cases / store.store.seconds
+    raw_many, raw_copy = raw.rows / raw.executemany_seconds, raw.rows / raw.copy_seconds
+    f.add("block: psycopg executemany, one transaction", f"{raw_many:,.0f} rows/s ({raw.rows:,} event rows, "
+          f"{raw.row_bytes:.0f} bytes of state each)")
+    f.add("block: psycopg COPY", f"{raw_copy:,.0f} rows/s")
+    f.add("block: import without Temporal (ledger → ApplicationCommands)", f"{store_cases / store.seconds:,.0f} "
+          f"cases/s ({store_cases:,} cases, {store.events:,} events in {store.seconds:.1f} s)")
+    f.add("  into the event store (aggregates built, saved)", f"{store_rate:,.0f} cases/s, "
+          f"{store.events / store.store.seconds:,.0f} events/s")
+    f.add("  of which inside eventsourcing `save`", f"{store.events / store.save.seconds:,.0f} events/s "
+          f"({store.save.calls} saves)", "psycopg executemany", ratio(store.events / store.save.seconds, raw_many))
+
+    # --- the parts ----------------------------------------------------------------------------------
+    await stack.start_part("worker")
+    await stack.start_part("api")
+    await stack.start_part("bare")
+    client = await connect(stack.address)
+    with meter.phase("bare starts"):
+        first = await bare.start_bare(client, "a", s.starts)
+
+    # --- import -------------------------------------------------------------------------------------
+    app_env = application_env(stack.url, {})
+    with meter.phase("import"):
+        since = time.perf_counter()
+        imported = await asyncio.to_thread(paths.import_city, stack.url, stack.address, stack.folder / "city.csv",
+                                           s.today, app_env)
+        imported.loaded_after = await paths.wait_until_loaded(stack.address, since, timeout=max(600.0, s.cases / 20))
+    with meter.phase("bare starts, after"):
+        second = await bare.start_bare(client, "b", s.starts)
+    bare_rate = 2 * s.starts / (first + second)
+    c = imported.commands
+    with psycopg.connect(stack.url) as conn:
+        row = conn.execute("SELECT count(*) FROM branchflow_events").fetchone()
+        events = int(row[0]) if row else 0
+    cases, rows = imported.summary.registered, imported.summary.rows
+    rate, event_rate = cases / c.store.seconds, events / c.store.seconds
+    outside = imported.seconds - c.batches.seconds
+    f.add("import: ledger rows read and checked", f"{rows / outside:,.0f} rows/s ({rows:,} rows in {outside:.1f} s)")
+    f.add("import: into the event store (aggregates built, saved)", f"{rate:,.0f} cases/s, {event_rate:,.0f} events/s "
+          f"({cases:,} cases, {events:,} events in {c.store.seconds:.1f} s)", "the same without Temporal",
+          ratio(rate, store_rate), "≥ 2,000 cases/s, ≥ 10,000 events/s", rate >= 2000 and event_rate >= 10_000)
+    save_rate = events / c.save.seconds
+    f.add("  of which inside eventsourcing `save`", f"{save_rate:,.0f} events/s ({c.save.seconds:.1f} s)",
+          "psycopg executemany", ratio(save_rate, raw_many), "≥ 0.25 of executemany", save_rate >= raw_many / 4)
+    start_rate = c.started / c.start_seconds
+    f.add("import: workflow starts (32 in flight)", f"{start_rate:,.0f} starts/s ({c.start_seconds:.1f} s)",
+          f"bare starts {bare_rate:,.0f}/s (before {s.starts / first:,.0f}, after {s.starts / second:,.0f})",
+          ratio(start_rate, bare_rate), "≥ 0.8 of bare", start_rate >= 0.8 * bare_rate)
+    loaded = imported.loaded_after
+    f.add("import: whole (ledger read, saves, starts)", f"{imported.seconds:.1f} s = {cases / imported.seconds:,.0f}"
+          f" cases/s; every workflow had loaded its case after "
+          f"{'(not within the timeout)' if loaded is None else f'{loaded:.1f} s'}")
+    if imported.summary.rejected:
+        f.notes.append(f"Import rejected {len(imported.summary.rejected)} rows, e.g. "
+                       f"{list(imported.summary.rejected.items())[:3]}")
+
+    # --- projections --------------------------------------------------------------------------------
+    with meter.phase("projection catch-up"):
+        projector = Projector(app_env)
+        started = time.perf_counter()
+        consumed = await asyncio.to_thread(projector.catch_up, 3600.0)
+        seconds = time.perf_counter() - started
+    f.add("projection catch-up from empty", f"{consumed / seconds:,.0f} events/s ({consumed:,} events in "
+          f"{seconds:.1f} s)", "psycopg COPY", ratio(consumed / seconds, raw_copy), "≥ 10,000 events/s",
+          consumed / seconds >= 10_000)
+    with meter.phase("projection rebuild"):
+        started = time.perf_counter()
+        rebuilt = await asyncio.to_thread(projector.rebuild, 3600.0)
+        seconds = time.perf_counter() - started
+    projector.close()
+    f.add("projection rebuild (reset, catch up, vacuum)", f"{seconds:.1f} s = {rebuilt / seconds:,.0f} events/s")
+    await stack.start_part("project")
+
+    # --- steps --------------------------------------------------------------------------------------
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=120) as http:
+        stepper = paths.Stepper(http, stack.tokens, city)
+        ids = [bare.bare_id(run, i) for run in ("a", "b") for i in range(s.starts)]
+        picks = [ids[(i * 7919) % len(ids)] for i in range(len(ids))]  # spread, as organizers pick cases
+
+        async def bare_one(i: int, local: bool = False) -> tuple[float, int]:
+            return await bare.update_once(client, picks[i % len(picks)], local), 200
+
+        async def bare_local(i: int) -> tuple[float, int]:
+            return await bare_one(i, local=True)
+
+        await paths.run_load(1, 10, stepper.one)  # warm: connections, plans
+        await paths.run_load(1, 10, bare_one)
+        with meter.phase("steps, 1 client"):
+            step1 = await paths.run_load(1, s.steps, stepper.one)
+        bare1 = await paths.run_load(1, s.steps, bare_one)
+        local1 = await paths.run_load(1, s.steps, bare_local)
+        with meter.phase("steps, 16 clients"):
+            step16 = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
+        bare16 = await paths.run_load(SIXTEEN, 6 * s.steps, bare_one)
+        p_step, p_bare, p_local = (paths.percentiles(x.latencies) for x in (step1, bare1, local1))
+        f.add("step over HTTP, 1 client", ms(p_step), f"bare update {ms(p_bare)}", ratio(p_step["p50"], p_bare["p50"]),
+              "p50 ≤ 25, p99 ≤ 60 ms, ≤ 1.3× bare",
+              p_step["p50"] <= 25 and p_step["p99"] <= 60 and p_step["p50"] <= 1.3 * p_bare["p50"])
+        f.add("  bare update with a local activity", ms(p_local), "bare update", ratio(p_local["p50"], p_bare["p50"]))
+        p16, pb16 = paths.percentiles(step16.latencies), paths.percentiles(bare16.latencies)
+        f.add("steps over HTTP, 16 clients", f"{step16.rate:,.0f} steps/s; {ms(p16)}",
+              f"bare updates {bare16.rate:,.0f}/s; {ms(pb16)}", ratio(step16.rate, bare16.rate), "≥ 150 steps/s",
+              step16.rate >= 150)
+        refused = step1.refused + step16.refused
+        failed = step1.failed + step16.failed + bare1.failed + bare16.failed + local1.failed
+        f.notes.append(f"Steps are the demo plan's own next steps (record an applicant, request a formal branch, "
+                       f"affiliate, assign an instructor, ...) on cases in a shuffled order, each case's in order, "
+                       f"dated today; {refused} of "
+                       f"{len(step1.latencies) + len(step16.latencies)} were refused by a rule (409, counted), "
+                       f"{len(failed)} failed{': ' + '; '.join(failed[:3]) if failed else ''}.")
+        await wait_projected(http, stack.tokens["supervisor"])
+        await queries(s, f, stack, http, city)
+    memory(f, meter, s.cases)
+    sizes(f, stack)
+    return str(row[0]) if row else "?"
+
+
+async def wait_projected(http: httpx.AsyncClient, token: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = await http.get("/api/v1/projections", headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code == 200 and answer.json()["lag"] == 0:
+            return
+        await asyncio.sleep(0.5)
+
+
+async def queries(s: Settings, f: Figures, stack: Stack, http: httpx.AsyncClient, city: City) -> None:
+    token = stack.tokens["supervisor"]
+    regions = [("city", "4404"), ("district", city.district()), ("street", city.street())]
+    few = max(3, s.repeat // 10)
+    asked: list[tuple[str, str, dict[str, str], int]] = [
+        *((f"board: {name}", "/api/v1/boards/status", {"region": code}, s.repeat) for name, code in regions),
+        *((f"statistics: {name}", "/api/v1/reports/statistics", {"region": code}, s.repeat) for name, code in regions),
+        ("ledger CSV: district", "/api/v1/reports/ledger", {"region": city.district()}, few),
+    ]
+    with psycopg.connect(stack.url, autocommit=True) as conn:
+        for what, path, params, repeat in asked:
+            await paths.timed_get(http, path, params, token)  # warm
+            load = await paths.run_load(1, repeat, partial(_get, http, path, params, token))
+            scope = Scope(region=params["region"])
+            calls: dict[str, Callable[[], object]] = {
+                "/api/v1/boards/status": partial(status_board, conn, scope),
+                "/api/v1/reports/statistics": partial(statistics, conn, scope.region, s.today),
+                "/api/v1/reports/ledger": partial(_ledger, conn, scope),
+            }
+            call = calls[path]
+            direct = paths.percentiles(paths.timed_call(call, repeat))
+            over_http = paths.percentiles(load.latencies)
+            goal = "ledger" not in what
+            f.add(f"{what} ({params['region']})", f"HTTP p50 {over_http['p50']:.1f} / p99 {over_http['p99']:.1f} ms",
+                  f"query function p50 {direct['p50']:.1f} / p99 {direct['p99']:.1f} ms",
+                  ratio(over_http["p50"], direct["p50"]), "p50 ≤ 20, p99 ≤ 50 ms" if goal else "",
+                  over_http["p50"] <= 20 and over_http["p99"] <= 50 if goal else None)
+
+
+async def _get(http: httpx.AsyncClient, path: str, params: dict[str, str], token: str, _: int) -> tuple[float, int]:
+    return await paths.timed_get(http, path, params, token)
+
+
+def _ledger(conn: psycopg.Connection[Any], scope: Scope) -> object:
+    return ledger_csv(ledger_rows(conn, scope))
+
+
+def memory(f: Figures, meter: Meter, cases: int) -> None:
+    names = {"worker": "worker", "api": "API (branchflow api)", "project": "projection runner",
+             "postgres": "PostgreSQL (all processes, shared memory once)", "temporal": "Temporal dev server",
+             "bare": "bare worker", "bench": "this benchmark (client)"}
+    for role, name in names.items():
+        if role in meter.peak_mb:
+            goal = role == "worker"
+            f.add(f"memory: {name}", f"peak {meter.peak_mb[role]:,.0f} MB (at the end {meter.now_mb[role]:,.0f} MB)",
+                  goal=f"≤ 1 GB with {cases:,} open cases" if goal else "",
+                  met=meter.peak_mb[role] <= 1024 if goal else None)
+
+
+def sizes(f: Figures, stack: Stack) -> None:
+    with psycopg.connect(stack.url) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    temporal_db = sum(p.stat().st_size for p in (stack.folder / "temporal").glob("temporal.db*"))
+    f.add("disk: PostgreSQL database, Temporal SQLite file",
+          f"{(row[0] if row else 0) / 2**20:,.0f} MB, {temporal_db / 2**20:,.0f} MB")
+
+
+def cpu_notes(meter: Meter) -> list[str]:
+    lines = ["", "CPU seconds per process in each phase (wall seconds in brackets): where the time goes.", "",
+             "| phase | " + " | ".join(ROLES) + " |", "| --- |" + " --- |" * len(ROLES)]
+    for phase, roles in meter.cpu.items():
+        cells = [f"{roles.get(r, 0.0):.1f}" for r in ROLES]
+        lines.append(f"| {phase} ({meter.walls[phase]:.1f} s) | " + " | ".join(cells) + " |")
+    return lines
+
+
+ROLES = ("worker", "api", "project", "postgres", "temporal", "bare", "bench")
