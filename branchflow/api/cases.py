@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
 from branchflow.api.auth import CurrentUser, require_region, require_role
+from branchflow.api.examples import CASE, HISTORY, REGISTRATION, example
 from branchflow.api.gates import CaseGates
 from branchflow.api.services import services
 from branchflow.api.users import Role
@@ -23,11 +24,6 @@ router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 STEP_ROLES = (Role.ORGANIZER, Role.SUPERVISOR)
 
-REGISTRATION_EXAMPLE = {
-    "name": "珠海市斗门区某电子科技有限公司", "credit_code": "91440403MA4W12345X", "kind": "economic",
-    "registered": True, "region_code": "440403101001", "industry": "C", "employees": 120, "above_scale": True,
-    "founded_on": "2026-03-01",
-}
 STEP_EXAMPLES = {
     "add_member": {"value": {"action": "add_member", "name": "王芳", "gender": "female", "birth_date": "1988-05-02",
                              "education": "bachelor", "status": "formal", "relation_transferred": True,
@@ -54,10 +50,11 @@ def _case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     return case_view(org, today(), system.application.thresholds)
 
 
-@router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization")
+@router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization",
+             responses={201: example(CASE)[201]})
 async def register(
     request: Request, user: CurrentUser,
-    registration: Annotated[Registration, Body(openapi_examples={"enterprise": {"value": REGISTRATION_EXAMPLE}})],
+    registration: Annotated[Registration, Body(openapi_examples={"enterprise": {"value": REGISTRATION}})],
 ) -> CaseView:
     require_role(user, *STEP_ROLES)
     require_region(user, registration.region_code)
@@ -67,12 +64,14 @@ async def register(
         return await services(request).formation.register(checked, user.name, today())
 
 
-@router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions")
+@router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions",
+            responses={200: example(CASE)[200]})
 def get_case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     return _case(request, user, org_id)
 
 
-@router.post("/organizations/{org_id}/actions", response_model=CaseView, summary="Take one step on a case")
+@router.post("/organizations/{org_id}/actions", response_model=CaseView, summary="Take one step on a case",
+             responses={200: example(CASE)[200]})
 async def act(
     request: Request, user: CurrentUser, org_id: UUID,
     step: Annotated[Action, Body(openapi_examples=STEP_EXAMPLES)],
@@ -88,7 +87,8 @@ async def act(
         return await services(request).formation.step(org_id, checked, user.name, today())
 
 
-@router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail")
+@router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail",
+            responses={200: example(HISTORY)[200]})
 def history(request: Request, user: CurrentUser, org_id: UUID) -> list[HistoryEntry]:
     system = services(request)
     require_region(user, system.application.case(org_id).region_code)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from branchflow.api.auth import CurrentUser, require_role, scoped_region
 from branchflow.api.errors import FieldError
+from branchflow.api.examples import BOARD, example
 from branchflow.api.services import services
 from branchflow.api.users import Role, User
 from branchflow.domain.values import RegionPrefix
@@ -83,7 +84,8 @@ def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuer
         return case_list(conn, filters, page=query.page, page_size=query.page_size)
 
 
-@router.get("/boards/status", response_model=StatusBoard, summary="Status board for a region and filters")
+@router.get("/boards/status", response_model=StatusBoard, summary="Status board for a region and filters",
+            responses={200: example(BOARD)[200]})
 def board(request: Request, user: CurrentUser, query: Annotated[ScopeQuery, Query()]) -> StatusBoard:
     with services(request).pool.connection() as conn:
         return status_board(conn, _scoped(user, query, Scope))
