@@ -28,4 +28,7 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router, responses=ERROR_RESPONSES,
                            dependencies=[Depends(only_declared_query_parameters)])
     install_pages(app)  # the Chinese web pages (branchflow/pages), beside the API
+    # Built now, once: FastAPI builds the schema lazily, and requests checking their query parameters
+    # against it from several threads at once failed while it was half built (BENCHMARKS.md).
+    app.openapi()
     return app
