@@ -1,6 +1,7 @@
 """The whole path at a city's scale, each figure beside its building block (issue 7):
 
-    python -m bench.city --cases 100000      # default; about an hour here, most of it starting workflows
+    python -m bench.city --cases 10000       # about 15 minutes on the 2-core machine
+    python -m bench.city                     # 100,000 cases, the default: well over an hour, most of it Temporal
     python -m bench.city --quick             # 300 cases, under a minute: a smoke run
 
 Starts its own PostgreSQL and Temporal dev server in a temporary folder, `branchflow worker`, `api` and

@@ -32,14 +32,18 @@ from branchflow.workflows.config import TASK_QUEUE
 
 
 class TimedWorkflowCommands(WorkflowCommands):
-    """`WorkflowCommands` with its halves timed: the batch into the event store (`store`: the aggregates built
-    from the rows' commands, and `save`, eventsourcing's part of it), then the workflow starts (adoption)."""
+    """`WorkflowCommands` with its parts timed: the batch into the event store (`store`: the aggregates built
+    from the rows' commands, and `save`, eventsourcing's part of it), the workflow starts, and the wait for the
+    workers to take the started workflows' first tasks before the next batch."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.store, self.save, self.batches, self.started = Timed(), Timed(), Timed(), 0
+        self.starts, self.waits = Timed(), Timed()
         self.direct.save_batch = self.store.wrap(self.direct.save_batch)  # type: ignore[method-assign]
         self.direct.app.save = self.save.wrap(self.direct.app.save)  # type: ignore[method-assign]
+        self._start = self.starts.wrap_async(self._start)  # type: ignore[method-assign,assignment]
+        self._wait_for_workers = self.waits.wrap_async(self._wait_for_workers)  # type: ignore[method-assign,assignment]
 
     def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
         results: list[StepResults | None] = self.batches.wrap(super().register_batch)(cases)
@@ -48,7 +52,7 @@ class TimedWorkflowCommands(WorkflowCommands):
 
     @property
     def start_seconds(self) -> float:
-        return self.batches.seconds - self.store.seconds
+        return self.starts.seconds
 
 
 @dataclass

@@ -69,7 +69,7 @@ def print_table(rows: list[Row]) -> None:
 def write(path: Path, cases: int, header: list[str], rows: list[Row], notes: list[str]) -> None:
     """Replaces the figures of this size between their markers, or adds them at the end of the file."""
     start, end = markers(cases)
-    figures = "\n".join([start, f"## {cases:,} cases", "", *header, "", *table(rows), "", *notes, end])
+    figures = "\n".join([start, f"### {cases:,} cases", "", *header, "", *table(rows), "", *notes, end])
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     if start in text and end in text:
         before, rest = text.split(start, 1)

@@ -131,6 +131,12 @@ class WorkflowCommands:
     """
 
     ADOPTING_AT_ONCE = 32  # workflow starts in flight while handing over a batch
+    # Workflow tasks left waiting before the next batch's workflows start, and how long to wait for that.
+    # Started faster than the workers take them, first tasks pile up in the task queue's backlog, which the dev
+    # server stores in SQLite and hands out far more slowly than a task matched to a waiting worker at once:
+    # with 20,000 cases started ahead it gave out 3.5 first tasks a second (BENCHMARKS.md). None: no waiting.
+    WAITING_TASKS: int | None = 200
+    WAIT_FOR_WORKERS = 120.0
 
     def __init__(self, client: FormationClient, app: FormationApplication, actor: str, today: date,
                  loop: asyncio.AbstractEventLoop) -> None:
@@ -156,13 +162,17 @@ class WorkflowCommands:
     def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
         results, saved = self.direct.save_batch(cases)
         # Each new workflow starts with its case as just saved, instead of loading it from the event store in a
-        # local activity of its first workflow task: bench/city.py measured that task at about 40 % of the
-        # worker's CPU per adopted case, and the start itself is no slower for the larger input.
+        # local activity of its first workflow task: a third less of the worker's CPU per adopted case (22.5 ->
+        # 15.4 ms on the 2-core machine, BENCHMARKS.md), and no read of the case back from the store.
         thresholds = self.direct.app.thresholds
         self.loop.run_until_complete(self._adopt({o.id: case_state(o, self.today, thresholds) for o in saved}))
         return results
 
     async def _adopt(self, cases: dict[UUID, CaseState]) -> None:
+        await self._start(cases)
+        await self._wait_for_workers()
+
+    async def _start(self, cases: dict[UUID, CaseState]) -> None:
         limit = asyncio.Semaphore(self.ADOPTING_AT_ONCE)
 
         async def adopt(org_id: UUID, state: CaseState) -> None:
@@ -170,3 +180,11 @@ class WorkflowCommands:
                 await self.client.adopt(org_id, state)
 
         await asyncio.gather(*(adopt(i, s) for i, s in cases.items()))
+
+    async def _wait_for_workers(self) -> None:
+        if self.WAITING_TASKS is None:
+            return
+        deadline = self.loop.time() + self.WAIT_FOR_WORKERS
+        while self.loop.time() < deadline and (waiting := await self.client.waiting_workflow_tasks()) is not None \
+                and waiting > self.WAITING_TASKS:
+            await asyncio.sleep(0.2)

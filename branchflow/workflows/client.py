@@ -13,6 +13,9 @@ from contextlib import asynccontextmanager, suppress
 from datetime import date
 from uuid import UUID, uuid4
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -125,6 +128,17 @@ class FormationClient:
             )
         except RPCError as e:
             raise WorkflowUnavailable(str(e)) from e
+
+    async def waiting_workflow_tasks(self) -> int | None:
+        """Workflow tasks waiting on the task queue for a worker (approximate); None where the server cannot say."""
+        request = DescribeTaskQueueRequest(
+            namespace=self.client.namespace, task_queue=TaskQueue(name=self.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, report_stats=True)
+        try:
+            answer = await self.client.workflow_service.describe_task_queue(request)
+        except RPCError:
+            return None
+        return answer.stats.approximate_backlog_count
 
     def _state(self, org_id: UUID, *, case: CaseState | None = None, awaiting_registration: bool = False
                ) -> FormationState:

@@ -25,12 +25,11 @@ from branchflow.workflows.config import TemporalConfig
 from branchflow.workflows.search import CLI_TYPES
 
 IP = "127.0.0.1"
-# SQLite's write-ahead log instead of its default rollback journal: every commit stays durable (synchronous
-# stays FULL: the log is synced at each commit), but a commit writes the log once instead of the journal and
-# the database. Measured by bench/city.py on the 2-core machine (bench/bare.py's workflow, same run, four
-# rounds): workflow starts 24-53/s -> 74-154/s, update round trip p50 30 -> 12-16 ms, 16 concurrent updates
-# 29-62/s -> 132-196/s; the server's CPU per update about a third lower. The log lives beside the database
-# (temporal.db-wal, temporal.db-shm): copy all three to back a stopped server up.
+# SQLite's write-ahead log instead of its default rollback journal, every commit still synced (synchronous=full,
+# said explicitly): a commit then writes the log once instead of the journal and the database. Measured on the
+# 2-core machine with bench/bare.py's workflow, three rounds alternating with the default (BENCHMARKS.md):
+# workflow starts 48-88/s -> 108-171/s, the server's CPU per start 10-13 -> 6-7 ms and per update 21-38 ->
+# 10-22 ms. The log lives beside the database (temporal.db-wal, -shm): back all three up, server stopped.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=full")
 
 

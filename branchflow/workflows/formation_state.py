@@ -2,8 +2,9 @@
 
 It lives apart from formation.py, which imports it through the sandbox's passthrough: Temporal's sandbox
 runs a workflow's module afresh for every workflow instance it creates in memory (every adopted case, and
-every case evicted from the worker's cache and stepped again), and building this pydantic model there was
-about a quarter of that cost in the worker's profile (BENCHMARKS.md).
+every case evicted from the worker's cache and stepped again), and building pydantic models there (this one,
+and deadlines.py's, which slipped past the passthrough) was about a quarter of that cost in the worker's
+profile (BENCHMARKS.md).
 """
 
 from __future__ import annotations
