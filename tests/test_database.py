@@ -98,6 +98,7 @@ def test_postgres_env_parses_urls() -> None:
         "POSTGRES_USER": "bf",
         "POSTGRES_PASSWORD": "s@cret",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "yes",
+        "APPLICATION_RECORDER_TOPIC": "branchflow.event_store:EventRecorder",
     }
     env = postgres_env("postgresql://postgres@%2Frun%2Fpg/branchflow")
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_PASSWORD"]) == ("/run/pg", "5432", "")

@@ -12,8 +12,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
 from branchflow.domain.actions import Step
@@ -125,6 +126,19 @@ class FormationApplication(Application[UUID]):
         return entries
 
     # --- persistence --------------------------------------------------------------------------
+
+    def save(self, *aggregates: Aggregate | None, **kwargs: Any) -> list[Recording[UUID]]:  # type: ignore[override]
+        """The library's `save`, for aggregates only: its `collect_events` asks of every object whether it is an
+        event through a runtime-checkable Protocol, 44 µs an object on Python 3.11 (a fifth of a batch's save)."""
+        processing = ProcessingEvent[UUID]()
+        for aggregate in filter(None, aggregates):
+            processing.events.extend(aggregate.collect_events())
+            processing.aggregates[aggregate.id] = aggregate
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return recordings
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return any(True for _ in self.recorder.select_events(aggregate_id, limit=1))

@@ -22,6 +22,7 @@ from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import ConcurrentChange, RuleViolation
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import PartyOrgType
+from branchflow.event_store import EventRecorder
 
 from .cases import DAY, add_members, applicant, organization, register, registration, stamp, state, with_formal_branch
 from .every_event import VERBS
@@ -74,6 +75,18 @@ def versions(app: FormationApplication, org_id: UUID) -> list[int]:
 
 
 class TestRoundTrip:
+    def test_a_save_goes_in_through_branchflows_recorder_and_gets_its_notification_ids(
+        self, app: FormationApplication
+    ) -> None:
+        assert isinstance(app.recorder, EventRecorder)
+        org = Organization(stamp=stamp(), **registration().facts())
+        org.report_headcount(70, False, stamp())
+        recordings = app.save(org)
+        assigned = [r.notification.id for r in recordings]
+        assert [r.domain_event.originator_version for r in recordings] == [1, 2]
+        assert [n.id for n in app.recorder.select_notifications(assigned[0], 10)] == assigned
+        assert assigned[1] == assigned[0] + 1 and app.recorder.max_notification_id() == assigned[1]
+
     def test_every_kind_of_event_is_saved_and_read_back_equal(self, app: FormationApplication) -> None:
         orgs = [build() for build in VERBS.values()]
         app.save(*orgs)
