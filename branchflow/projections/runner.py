@@ -27,9 +27,11 @@ import psycopg
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.utils import get_topic
 from psycopg.rows import tuple_row
 
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.receipt import Receipt
 from branchflow.projections.batch import Batch
 from branchflow.projections.schema import TRACKING, quote_identifier
 from branchflow.projections.writer import CasesView, StalePosition
@@ -38,6 +40,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 5000  # fewer, larger pages: less summary upkeep per event (measured best of 2k/5k/10k)
 _LAST_ID = 2**63 - 1
+# Receipts answer a repeated command; no read model shows them, and an import writes two for every three
+# events of its cases: left undecoded, they still move the position.
+_NOT_PROJECTED = frozenset({get_topic(Receipt.Issued)})  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ class Projector:
                 if not page:
                     at_head = True
                     break
-                events = [(self.app.mapper.to_domain_event(n), n.id) for n in page]
+                events = [(self.app.mapper.to_domain_event(n), n.id) for n in page if n.topic not in _NOT_PROJECTED]
                 try:
                     batch = self.view.prepare(events, previous)
                 except OriginatorVersionError:
