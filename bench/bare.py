@@ -20,11 +20,12 @@ from functools import partial
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 with workflow.unsafe.imports_passed_through():  # the sandbox re-imports this module: not these
     from branchflow.workflows.config import connect
-    from branchflow.workflows.worker import DEFAULT_ACTIVITY_THREADS, DEFAULT_WORKFLOW_CACHE
+    from branchflow.workflows.worker import DEFAULT_ACTIVITY_THREADS, DEFAULT_WORKFLOW_CACHE, SANDBOXED
 
 BARE_QUEUE = "bench-bare"
 
@@ -104,7 +105,8 @@ async def serve(address: str, task_queue: str) -> None:
     worker = Worker(client, task_queue=task_queue, workflows=[BareWorkflow], activities=[nothing],
                     activity_executor=ThreadPoolExecutor(DEFAULT_ACTIVITY_THREADS),
                     max_concurrent_local_activities=DEFAULT_ACTIVITY_THREADS,
-                    max_cached_workflows=DEFAULT_WORKFLOW_CACHE)
+                    max_cached_workflows=DEFAULT_WORKFLOW_CACHE,
+                    workflow_runner=SandboxedWorkflowRunner() if SANDBOXED else UnsandboxedWorkflowRunner())
     async with worker:
         print("bare worker ready", flush=True)
         await stop.wait()

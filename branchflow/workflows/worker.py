@@ -4,8 +4,8 @@
 TEMPORAL_NAMESPACE, BRANCHFLOW_TASK_QUEUE and DATABASE_URL; POSTGRES_SCHEMA, POSTGRES_POOL_SIZE and
 BRANCHFLOW_THRESHOLD_* pass through to the event store. BRANCHFLOW_WORKFLOW_CACHE bounds the workflows
 kept in memory (the rest wait in Temporal: their timers live on the server) and BRANCHFLOW_ACTIVITY_THREADS
-sizes the pool the synchronous activities run in; BRANCHFLOW_WORKFLOW_SANDBOX=off saves some CPU per step
-by running workflow code outside Temporal's sandbox. SIGINT or SIGTERM stops it gracefully.
+sizes the pool the synchronous activities run in. Workflow code runs outside Temporal's sandbox unless
+BRANCHFLOW_WORKFLOW_SANDBOX=on (see `SANDBOXED`). SIGINT or SIGTERM stops it gracefully.
 """
 
 from __future__ import annotations
@@ -30,7 +30,15 @@ from branchflow.workflows.formation import FormationWorkflow
 from branchflow.workflows.joint_branch import JointBranchWorkflow
 from branchflow.workflows.reservations import ReservationActivities
 
-DEFAULT_WORKFLOW_CACHE = 2000
+# Off: a workflow instance built again (its case had left the cache) costs the worker 7 instead of 14 ms of CPU,
+# a step on such a case 15-24 instead of 24-29 ms, and a cached workflow holds 98 instead of 168 KB (the
+# benchmark's cases, 2-core machine). What is given up is the sandbox's checks at run time: the replay tests
+# (tests/workflows) still replay every history in the sandbox, so workflow code that reads the clock or does
+# I/O fails there. BRANCHFLOW_WORKFLOW_SANDBOX=on brings it back.
+SANDBOXED = False
+# 4,000 × 98 KB ≈ 390 MB on a 90 MB worker (≈ 760 MB with the sandbox on): within 1 GB whatever the number of
+# open cases, the rest waiting in Temporal. It was 2,000 with the sandbox's 168 KB.
+DEFAULT_WORKFLOW_CACHE = 4000
 DEFAULT_ACTIVITY_THREADS = 16
 PASSED_TO_EVENT_STORE = ("POSTGRES_SCHEMA", "POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW", "AGGREGATE_CACHE_MAXSIZE")
 # The worker is its cases' single writer: it may keep the aggregates it wrote in memory. The cache
@@ -47,16 +55,19 @@ def application_env(database_url: str, environ: Mapping[str, str]) -> dict[str, 
     return {**postgres_env(database_url), **passed}
 
 
+def sandbox_wanted(environ: Mapping[str, str]) -> bool:
+    setting = environ.get("BRANCHFLOW_WORKFLOW_SANDBOX", "").strip().lower()
+    if setting not in ("", "on", "off"):
+        raise ValueError(f"BRANCHFLOW_WORKFLOW_SANDBOX must be on or off, got {setting!r}")
+    return setting == "on" if setting else SANDBOXED
+
+
 def build_worker(
     client: Client, app: FormationApplication, *, task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = DEFAULT_WORKFLOW_CACHE, activity_threads: int = DEFAULT_ACTIVITY_THREADS,
-    delay_after_save: float = 0.0, sandboxed: bool = True,
+    delay_after_save: float = 0.0, sandboxed: bool = SANDBOXED,
 ) -> Worker:
-    """`client` must use the pydantic data converter (`config.connect` gives one).
-
-    `sandboxed=False` runs workflow code without Temporal's sandbox (less CPU per step); the replay tests
-    still guard determinism.
-    """
+    """`client` must use the pydantic data converter (`config.connect` gives one)."""
     formation = FormationActivities(app, delay_after_save=delay_after_save)
     reservations = ReservationActivities(client)
     return Worker(
@@ -87,7 +98,7 @@ async def run_worker(
         max_cached_workflows=int(env.get("BRANCHFLOW_WORKFLOW_CACHE", DEFAULT_WORKFLOW_CACHE)),
         activity_threads=int(env.get("BRANCHFLOW_ACTIVITY_THREADS", DEFAULT_ACTIVITY_THREADS)),
         delay_after_save=float(env.get(FAULT_DELAY, "0")),
-        sandboxed=env.get("BRANCHFLOW_WORKFLOW_SANDBOX", "on") != "off",
+        sandboxed=sandbox_wanted(env),
     )
     if stop is None:
         stop = asyncio.Event()
