@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from branchflow.api import cases, joint_branches, reports
-from branchflow.api.cases import Regions
 from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from branchflow.api.gates import CaseGates
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
@@ -23,7 +22,6 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="branchflow", version="0.1.0", description=DESCRIPTION)
     app.state.services = services
     app.state.gates = CaseGates()  # commands in flight per case (see gates.py)
-    app.state.regions = Regions()  # cases' region codes, for the scope check of a step (see cases.py)
     install_error_handlers(app)
     app.add_middleware(RequestGuard)  # body size and NUL characters, for the API and the pages alike
     for module in (cases, joint_branches, reports):

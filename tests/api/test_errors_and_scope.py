@@ -92,3 +92,16 @@ def test_a_retried_step_with_the_same_command_id_applies_once(stack: Stack) -> N
         assert first.status_code == again.status_code == 200
         assert first.json() == again.json()
         assert [h["type"] for h in api.get(f"/organizations/{org}/history").json()] == ["Registered", "MemberAdded"]
+
+
+def test_a_case_whose_region_is_corrected_moves_to_the_new_streets_scope(stack: Stack) -> None:
+    other_street = "440403103"
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        org = register(api)
+        moved = api.post(f"/organizations/{org}/actions", json={
+            "action": "correct_facts", "corrects": 1, "changes": {"region_code": f"{other_street}001"},
+            "reason": "entered in the wrong street"})
+        assert moved.status_code == 200, moved.text
+        assert api.post(f"/organizations/{org}/actions", json=member("王")).status_code == 403
+    with stack.client(stack.token(Role.ORGANIZER, other_street)) as api:
+        assert api.post(f"/organizations/{org}/actions", json=member("王")).status_code == 200
