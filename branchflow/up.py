@@ -12,7 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from branchflow.api.app import create_app
-from branchflow.api.users import Role, add_user, has_users
+from branchflow.api.users import Role, add_user, ensure_schema, has_users
 from branchflow.bootstrap import Services, application, connection_pool
 from branchflow.database import resolve_database_url
 from branchflow.projections import Projector
@@ -33,6 +33,8 @@ class _Server(uvicorn.Server):
 
 
 async def serve_api(services: Services, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
+    with services.pool.connection() as conn:  # on a fresh database a token is refused (401) before any user exists
+        ensure_schema(conn)
     server = _Server(uvicorn.Config(create_app(services), host=host, port=port, log_level="warning",
                                     lifespan="off"))
     serving = asyncio.create_task(server.serve())

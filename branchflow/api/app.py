@@ -6,7 +6,6 @@ from fastapi import Depends, FastAPI
 
 from branchflow.api import cases, joint_branches, reports
 from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
-from branchflow.api.gates import CaseGates
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
 from branchflow.bootstrap import Services
 from branchflow.pages import install as install_pages
@@ -21,7 +20,6 @@ fields); 503 Temporal or the database did not answer: retry with the same `comma
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="branchflow", version="0.1.0", description=DESCRIPTION)
     app.state.services = services
-    app.state.gates = CaseGates()  # commands in flight per case (see gates.py)
     install_error_handlers(app)
     app.add_middleware(RequestGuard)  # body size and NUL characters, for the API and the pages alike
     for module in (cases, joint_branches, reports):

@@ -11,13 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from branchflow.api.auth import CurrentUser, require_region, require_role
 from branchflow.api.examples import CASE, HISTORY, REGISTRATION, example
-from branchflow.api.gates import CaseGates
 from branchflow.api.services import services
 from branchflow.api.users import Role
 from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, parse_action
 from branchflow.domain.application import HistoryEntry
 from branchflow.domain.case import CaseView, case_view
-from branchflow.domain.organization import organization_id
 from branchflow.domain.registration import Registration
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -37,11 +35,6 @@ def today() -> date:
     return date.today()
 
 
-def gates(request: Request) -> CaseGates:
-    found = request.app.state.gates
-    assert isinstance(found, CaseGates)
-    return found
-
 
 def _case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     system = services(request)
@@ -60,8 +53,7 @@ async def register(
     require_region(user, registration.region_code)
     # Re-validated with today's date so that business dates in the future are refused.
     checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
-    async with gates(request).entered(organization_id(checked.credit_code, checked.region_code, checked.name)):
-        return await services(request).formation.register(checked, user.name, today())
+    return await services(request).formation.register(checked, user.name, today())
 
 
 @router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions",
@@ -83,8 +75,7 @@ async def act(
     org = await run_in_threadpool(services(request).application.case, org_id)
     require_region(user, org.region_code)
     checked = parse_action(step.model_dump(), today())
-    async with gates(request).entered(org_id):
-        return await services(request).formation.step(org_id, checked, user.name, today())
+    return await services(request).formation.step(org_id, checked, user.name, today())
 
 
 @router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail",

@@ -39,6 +39,7 @@ from branchflow.workflows.commands import JointBranchCommand, RegisterCommand, S
 from branchflow.workflows.config import TASK_QUEUE, connect
 from branchflow.workflows.failures import WorkflowUnavailable, domain_error
 from branchflow.workflows.formation import DEFAULT_STEPS_BEFORE_CONTINUE, FormationState, FormationWorkflow, workflow_id
+from branchflow.workflows.gates import CaseGates
 from branchflow.workflows.joint_branch import JointBranchWorkflow, joint_branch_workflow_id
 
 DEFAULT_ANSWER_WITHIN = 30.0  # seconds a caller waits for a command before it is told to retry
@@ -54,6 +55,7 @@ class FormationClient:
         # A command still waiting after this (the event store is down, no worker runs) raises
         # WorkflowUnavailable; it goes on in its workflow, and a retry with its command_id finds it.
         self.answer_within = answer_within
+        self.gates = CaseGates()  # commands in flight per case (see gates.py)
 
     @classmethod
     async def connect(
@@ -71,7 +73,7 @@ class FormationClient:
             task_queue=self.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
         command = RegisterCommand(registration=registration, actor=actor, today=today)
-        async with self._translated(org_id):
+        async with self.gates.entered(org_id), self._translated(org_id):
             return await asyncio.wait_for(self.client.execute_update_with_start_workflow(
                 FormationWorkflow.register, command, start_workflow_operation=start,
                 id=f"register-{registration.command_id}",
@@ -83,7 +85,7 @@ class FormationClient:
             step = step.model_copy(update={"command_id": str(uuid4())})
         command = StepCommand.model_validate({"step": step, "actor": actor, "today": today})
         handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
-        async with self._translated(org_id):
+        async with self.gates.entered(org_id), self._translated(org_id):
             return await asyncio.wait_for(
                 handle.execute_update(FormationWorkflow.step, command, id=f"step-{step.command_id}"),
                 self.answer_within)

@@ -1,4 +1,5 @@
-"""How many commands this web server sends to one case's workflow at a time.
+"""How many commands this process sends to one case's workflow at a time (`FormationClient` keeps the gates,
+so the API, the pages and the CLI all queue here).
 
 Temporal admits at most 10 updates in flight on one workflow and refuses more (RESOURCE_EXHAUSTED). Fifty
 clients stepping one case at once would have forty refused, retried by the Temporal client and by the clients,
@@ -15,7 +16,7 @@ from contextlib import asynccontextmanager
 
 from branchflow.workflows.failures import WorkflowUnavailable
 
-IN_FLIGHT_PER_CASE = 4  # well under Temporal's 10 per workflow, with room for other web servers and the pages
+IN_FLIGHT_PER_CASE = 4  # well under Temporal's 10 per workflow, with room for other processes' commands
 WAIT = 30.0  # seconds a command may queue before it is told to retry
 
 
