@@ -165,17 +165,22 @@ class WorkflowCommands:
         # local activity of its first workflow task: a third less of the worker's CPU per adopted case (22.5 ->
         # 15.4 ms on the 2-core machine, BENCHMARKS.md), and no read of the case back from the store.
         thresholds = self.direct.app.thresholds
-        self.loop.run_until_complete(self._adopt({o.id: case_state(o, self.today, thresholds) for o in saved}))
+        adopted: dict[UUID, CaseState | None] = {o.id: case_state(o, self.today, thresholds) for o in saved}
+        # Cases stored before are adopted too (a running workflow is left as it is, a missing one loads its
+        # case): an import stopped between a batch's commit and its workflows' starts, run again, finishes.
+        adopted.update((organization_id(r.credit_code, r.region_code, r.name), None)
+                       for (r, _), result in zip(cases, results, strict=True) if result is None)
+        self.loop.run_until_complete(self._adopt(adopted))
         return results
 
-    async def _adopt(self, cases: dict[UUID, CaseState]) -> None:
+    async def _adopt(self, cases: dict[UUID, CaseState | None]) -> None:
         await self._start(cases)
         await self._wait_for_workers()
 
-    async def _start(self, cases: dict[UUID, CaseState]) -> None:
+    async def _start(self, cases: dict[UUID, CaseState | None]) -> None:
         limit = asyncio.Semaphore(self.ADOPTING_AT_ONCE)
 
-        async def adopt(org_id: UUID, state: CaseState) -> None:
+        async def adopt(org_id: UUID, state: CaseState | None) -> None:
             async with limit:
                 await self.client.adopt(org_id, state)
 

@@ -11,7 +11,8 @@ must also reach the head of the event store within `wait` seconds.
 
 Then every open case must have its running `FormationWorkflow`, and every running `FormationWorkflow` (on
 this task queue) an open case. A case stored without its workflow is normal only for the moment between an
-import's commit and its `adopt`; verify reports it, as it reports any other difference.
+import's commit and its `adopt` (an import stopped there, run again, starts them); verify reports it, as it
+reports any other difference.
 
 Differences name cases by id and fields by name, never the personal data in them.
 """

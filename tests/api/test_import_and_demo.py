@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 from branchflow.api.users import Role
+from branchflow.commands import ApplicationCommands
+from branchflow.database import postgres_env
+from branchflow.domain.application import FormationApplication
+from branchflow.ledger_import import import_ledger
 from tests.api.conftest import Stack
 
 HEADER = ["类型", "单位名称", "统一社会信用代码", "单位类型", "是否登记", "区划代码", "行业", "从业人员数",
@@ -66,3 +71,27 @@ def test_the_demo_fills_a_district_with_cases_at_every_stage(stack: Stack) -> No
         assert all(board["by_stage"][stage] > 0 for stage in
                    ("NO_MEMBERS", "DEVELOPING_MEMBERS", "TEMPORARY_BRANCH", "FORMAL_BRANCH"))
         assert len(board["children"]) >= 3
+
+
+def test_an_import_stopped_before_its_workflows_started_finishes_when_run_again(stack: Stack, tmp_path: Path) -> None:
+    ledger = tmp_path / "台帐.csv"
+    with ledger.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([HEADER, [
+            "单位", "斗门镇停电科技有限公司", "", "企业", "否", f"{STREET}004", "C", "60", "否", "2018-06-01",
+            "", "", "", "", "", ""]])
+    # The batch committed to the event store, then the import stopped: no workflow was started.
+    app = FormationApplication(postgres_env(stack.database_url))
+    try:
+        assert import_ledger(ledger, ApplicationCommands(app, "import", date.today()), date.today()).registered == 1
+    finally:
+        app.close()
+    again = stack.cli("import", str(ledger))
+    assert again.returncode == 0, again.stderr
+    assert "0 organizations registered" in again.stdout
+    organizer = stack.token(Role.ORGANIZER, STREET)
+    stack.projected(organizer)
+    with stack.client(organizer) as api:
+        [case] = api.get("/organizations", params={"region": f"{STREET}004"}).json()["items"]
+        instructor = {"action": "assign_instructor", "name": "陈指导员"}
+        step = api.post(f"/organizations/{case['id']}/actions", json=instructor)
+        assert step.status_code == 200, step.text
