@@ -37,6 +37,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from branchflow.domain.application import FormationApplication, history_entry
+from branchflow.domain.errors import CaseNotFound
 from branchflow.domain.organization import Organization
 from branchflow.projections.rows import CaseRow, MemberRow, case_row, case_row_from_db, member_row_from_db, member_rows
 from branchflow.projections.schema import AUDIT, CASE_STATES, CASES, MEMBERS, TRACKING, quote_identifier
@@ -263,9 +264,13 @@ async def check_workflows(client: Client, task_queue: str, open_cases: set[UUID]
         case_id = _case_id(wid)
         if case_id is None:
             differences.append(f"workflow {wid}: a FormationWorkflow whose id names no case")
-        elif not any(True for _ in app.recorder.select_events(case_id, limit=1)):
+            continue
+        try:
+            closed = app.case(case_id).closed_on is not None
+        except CaseNotFound:
             differences.append(f"workflow {wid}: running, but there is no case {case_id}")
-        elif app.case(case_id).closed_on is not None:
+            continue
+        if closed:
             differences.append(f"workflow {wid}: running, but case {case_id} is closed")
     return differences, len(running)
 
