@@ -40,6 +40,7 @@ from branchflow.domain.application import FormationApplication, history_entry
 from branchflow.domain.errors import CaseNotFound
 from branchflow.domain.organization import Organization
 from branchflow.projections.rows import CaseRow, MemberRow, case_row, case_row_from_db, member_row_from_db, member_rows
+from branchflow.projections.runner import lag
 from branchflow.projections.schema import AUDIT, CASE_STATES, CASES, MEMBERS, TRACKING, quote_identifier
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.workflows.config import TemporalConfig, connect
@@ -100,7 +101,7 @@ def recount(app: FormationApplication, database_url: str, wait: float = 30.0) ->
                 findings.differences.append(f"projections: {row['n']} events and no {', '.join(missing)} table "
                                             "(has the projection runner ever run on this database?)")
             return findings
-        behind = _wait_for_head(conn, app.name, events, wait)
+        behind = _wait_for_head(conn, app.name, wait)
         if behind:
             findings.differences.append(
                 f"projections: {behind} events are not projected after waiting {wait:g} s (is the runner stuck?)")
@@ -120,16 +121,12 @@ def _position(conn: psycopg.Connection[Any], application_name: str) -> int:
     return int(row["p"]) if row else 0
 
 
-def _wait_for_head(conn: psycopg.Connection[Any], application_name: str, events: str, wait: float) -> int:
+def _wait_for_head(conn: psycopg.Connection[Any], application_name: str, wait: float) -> int:
     """Events not yet projected once the projections reach the head, or `wait` seconds pass."""
     deadline = time.monotonic() + wait
-    while True:
-        position = _position(conn, application_name)
-        row = conn.execute(f"SELECT count(*) AS n FROM {events} WHERE notification_id > %s", (position,)).fetchone()
-        behind = int(row["n"]) if row else 0
-        if behind == 0 or time.monotonic() >= deadline:
-            return behind
+    while (behind := lag(conn, application_name)) and time.monotonic() < deadline:
         time.sleep(0.2)
+    return behind
 
 
 def _compare(conn: psycopg.Connection[Any], app: FormationApplication, events: str, findings: Findings) -> None:

@@ -251,9 +251,10 @@ class Projector:
 def lag(conn: psycopg.Connection[Any], application_name: str = FormationApplication.name) -> int:
     """Events recorded and not yet projected, read with a connection whose search path finds both the
     event store's and the projections' tables (for the API; `Projector.lag` is the same figure)."""
-    row = conn.execute(
-        f"SELECT count(*) FROM {quote_identifier(application_name.lower() + '_events')} WHERE notification_id > "
-        f"coalesce((SELECT max(notification_id) FROM {TRACKING} WHERE application_name = %s), 0)",
-        (application_name,)).fetchone()
+    with conn.cursor(row_factory=tuple_row) as cursor:  # whatever rows the connection makes
+        row = cursor.execute(
+            f"SELECT count(*) FROM {quote_identifier(application_name.lower() + '_events')} WHERE notification_id > "
+            f"coalesce((SELECT max(notification_id) FROM {TRACKING} WHERE application_name = %s), 0)",
+            (application_name,)).fetchone()
     assert row is not None
     return int(row[0])
