@@ -15,10 +15,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
 
 from bench.blocks import Timed
 from bench.ledger import City, CityCase
@@ -82,13 +78,10 @@ def import_city(stack_url: str, address: str, ledger: Path, today: date, app_env
 async def wait_until_loaded(address: str, since: float, timeout: float, task_queue: str = TASK_QUEUE) -> float | None:
     """Seconds from `since` (perf_counter) until the task queue has no workflow task waiting: every started
     workflow has had its first task (its case in memory, its deadline's timer set); None after `timeout`."""
-    client = await Client.connect(address)
-    request = DescribeTaskQueueRequest(namespace="default", task_queue=TaskQueue(name=task_queue),
-                                       task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, report_stats=True)
+    client = await FormationClient.connect(address, task_queue=task_queue)
     deadline, empty = time.perf_counter() + timeout, 0
     while time.perf_counter() < deadline:
-        answer = await client.workflow_service.describe_task_queue(request)
-        empty = empty + 1 if answer.stats.approximate_backlog_count == 0 else 0
+        empty = empty + 1 if await client.waiting_workflow_tasks() == 0 else 0
         if empty == 2:  # twice in a row: the count is approximate
             return time.perf_counter() - since
         await asyncio.sleep(0.5)
