@@ -122,11 +122,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from branchflow.verify import verify
 
     with database(args.data) as url:
-        loop = asyncio.new_event_loop()
-        try:
-            config, server = loop.run_until_complete(resolve_temporal(data_dir_from(args.data) / "temporal"))
-        finally:
-            loop.close()
+        config, server = asyncio.run(resolve_temporal(data_dir_from(args.data) / "temporal"))
         app = application(url)
         try:
             findings = verify(app, url, config, wait=args.wait)
