@@ -148,7 +148,6 @@ class TestRebuild:
             row = case_row_from_db(cur.execute("SELECT * FROM cases").fetchone() or {})
         assert row == case_row(app.case(org.id), app.thresholds) and row.version == 47
 
-
     def test_read_models_of_another_layout_are_made_anew_and_rebuilt(
         self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
     ) -> None:
@@ -159,7 +158,7 @@ class TestRebuild:
         upgraded = Projector(app=app)
         assert upgraded.position() == 0 and upgraded.lag() == 1
         upgraded.catch_up()
-        assert conn.execute("SELECT count(instructor IS NULL) FROM cases").fetchone() == (1,)
+        assert conn.execute("SELECT instructor FROM cases").fetchall() == [(None,)]  # the column is back, row rebuilt
         upgraded.close()
 
 
