@@ -23,13 +23,11 @@ from branchflow.demo import DemoPlan, PlannedCase, plan_demo
 from branchflow.domain.actions import AddMember, Step
 from branchflow.domain.organization import organization_id
 from branchflow.domain.registration import Registration
+from branchflow.ledger_format import COLUMNS
 
 CITY = "4404"
 MAX_PLANS = 20  # two per district
 MIN_PLAN = 500  # cases per plan below which the city is one plan
-HEADERS = ["row_type", "name", "credit_code", "kind", "registered", "region_code", "industry", "employees",
-           "above_scale", "founded_on", "superior_party_org", "owner_is_member", "member_name", "gender",
-           "birth_date", "education", "member_status", "relation_transferred"]
 
 
 @dataclass
@@ -71,7 +69,7 @@ def write_ledger(path: Path, cases: int, today: date) -> City:
     city = City([], 0, 0)
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
-        writer.writerow(HEADERS)
+        writer.writerow(COLUMNS)  # the canonical fields, as English headers
         for plan, (seed, size) in enumerate(plans(cases)):
             for case in _plan(today, size, seed).cases:
                 city.cases.append(_write_case(writer, plan, case))
