@@ -169,14 +169,3 @@ async def timed_get(http: httpx.AsyncClient, path: str, params: dict[str, str], 
     answer = await http.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
     await answer.aread()
     return (time.perf_counter() - started) * 1000, answer.status_code
-
-
-def timed_call(fn: Callable[[], object], repeat: int) -> list[float]:
-    fn()  # warm: plans and caches
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
