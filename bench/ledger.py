@@ -10,7 +10,6 @@ from its own seed. The import reads it as a work ledger (an organization row per
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,14 +33,12 @@ MIN_PLAN = 500  # cases per plan below which the city is one plan
 class CityCase:
     org_id: UUID
     region_code: str
-    profile: str
     steps: list[Step]  # the plan's steps other than add_member, in order (later steps after them)
 
 
 @dataclass
 class City:
     cases: list[CityCase]
-    organizations: int
     members: int
 
     def district(self) -> str:
@@ -66,14 +63,13 @@ def _moved(plan: int, region_code: str) -> str:
 
 def write_ledger(path: Path, cases: int, today: date) -> City:
     """Writes the city's ledger as CSV (English headers) and returns its cases with their remaining steps."""
-    city = City([], 0, 0)
+    city = City([], 0)
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)  # the canonical fields, as English headers
         for plan, (seed, size) in enumerate(plans(cases)):
             for case in _plan(today, size, seed).cases:
                 city.cases.append(_write_case(writer, plan, case))
-                city.organizations += 1
                 city.members += sum(isinstance(s, AddMember) for s in case.steps)
     return city
 
@@ -101,17 +97,8 @@ def _write_case(writer: Any, plan: int, case: PlannedCase) -> CityCase:
                              step.name, step.gender, step.birth_date.isoformat(), step.education.value,
                              step.status.value, _yes(step.relation_transferred)])
     rest = [s for s in case.steps if not isinstance(s, AddMember)] + list(case.later_steps)
-    return CityCase(organization_id(reg.credit_code, region, reg.name), region, case.profile, rest)
+    return CityCase(organization_id(reg.credit_code, region, reg.name), region, rest)
 
 
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
-
-
-def stepping_order(city: City) -> Iterator[tuple[CityCase, Step]]:
-    """Each case's next step, round after round: first steps of all cases, then second steps, ..."""
-    rounds = max((len(c.steps) for c in city.cases), default=0)
-    for i in range(rounds):
-        for case in city.cases:
-            if i < len(case.steps):
-                yield case, case.steps[i]

@@ -46,17 +46,12 @@ class TimedWorkflowCommands(WorkflowCommands):
         self.started += sum(r is not None for r in results)
         return results
 
-    @property
-    def start_seconds(self) -> float:
-        return self.starts.seconds
-
 
 @dataclass
 class ImportRun:
     summary: ImportSummary
     seconds: float
     commands: TimedWorkflowCommands
-    events: int = 0
     loaded_after: float | None = None  # seconds from the start until every workflow had loaded its case
 
 

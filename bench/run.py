@@ -58,7 +58,7 @@ async def run(s: Settings, folder: Path) -> None:
     load_before = os.getloadavg()
     started = time.perf_counter()
     city = write_ledger(folder / "city.csv", s.cases, s.today)
-    f.notes.append(f"The city: {city.organizations:,} organizations and {city.members:,} members in "
+    f.notes.append(f"The city: {len(city.cases):,} organizations and {city.members:,} members in "
                    f"{len(set(c.region_code[:6] for c in city.cases))} districts, written as a ledger in "
                    f"{time.perf_counter() - started:.1f} s.")
     write_ledger(folder / "blocks.csv", s.block_cases, s.today)
@@ -140,8 +140,8 @@ async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: Cit
     save_rate = events / c.save.seconds
     f.add("  of which inside eventsourcing `save`", f"{save_rate:,.0f} events/s ({c.save.seconds:.1f} s)",
           "psycopg executemany", ratio(save_rate, raw_many), "≥ 0.25 of executemany", save_rate >= raw_many / 4)
-    start_rate = c.started / c.start_seconds
-    f.add("import: workflow starts (32 in flight)", f"{start_rate:,.0f} starts/s ({c.start_seconds:.1f} s)",
+    start_rate = c.started / c.starts.seconds
+    f.add("import: workflow starts (32 in flight)", f"{start_rate:,.0f} starts/s ({c.starts.seconds:.1f} s)",
           f"bare starts {bare_rate:,.0f}/s (before {s.starts / first:,.0f}, after {s.starts / second:,.0f})",
           ratio(start_rate, bare_rate), "≥ 0.8 of bare", start_rate >= 0.8 * bare_rate)
     f.add("import: waiting for the workers between batches", f"{c.waits.seconds:.1f} s (until ≤ "

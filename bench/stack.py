@@ -73,14 +73,14 @@ class Stack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start_part(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+    async def start_part(self, name: str) -> None:
         if name == "bare":
             command = [sys.executable, "-m", "bench.bare", self.address]
         else:
             command = [sys.executable, "-m", "branchflow.cli", *(a.format(port=self.port) for a in PARTS[name])]
         log = self.folder / f"{name}.log"
         with log.open("ab") as out:
-            self.parts[name] = subprocess.Popen(command, env={**self.env, **(extra_env or {})}, stdout=out,
+            self.parts[name] = subprocess.Popen(command, env=self.env, stdout=out,
                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                                 cwd=Path(__file__).parent.parent)
         deadline = time.monotonic() + 60
