@@ -44,7 +44,7 @@ def _case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
 
 
 @router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization",
-             responses={201: example(CASE)[201]})
+             responses={201: example(CASE)})
 async def register(
     request: Request, user: CurrentUser,
     registration: Annotated[Registration, Body(openapi_examples={"enterprise": {"value": REGISTRATION}})],
@@ -57,13 +57,13 @@ async def register(
 
 
 @router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions",
-            responses={200: example(CASE)[200]})
+            responses={200: example(CASE)})
 def get_case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     return _case(request, user, org_id)
 
 
 @router.post("/organizations/{org_id}/actions", response_model=CaseView, summary="Take one step on a case",
-             responses={200: example(CASE)[200]})
+             responses={200: example(CASE)})
 async def act(
     request: Request, user: CurrentUser, org_id: UUID,
     step: Annotated[Action, Body(openapi_examples=STEP_EXAMPLES)],
@@ -79,7 +79,7 @@ async def act(
 
 
 @router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail",
-            responses={200: example(HISTORY)[200]})
+            responses={200: example(HISTORY)})
 def history(request: Request, user: CurrentUser, org_id: UUID) -> list[HistoryEntry]:
     system = services(request)
     require_region(user, system.application.case(org_id).region_code)

@@ -85,7 +85,7 @@ def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuer
 
 
 @router.get("/boards/status", response_model=StatusBoard, summary="Status board for a region and filters",
-            responses={200: example(BOARD)[200]})
+            responses={200: example(BOARD)})
 def board(request: Request, user: CurrentUser, query: Annotated[ScopeQuery, Query()]) -> StatusBoard:
     with services(request).pool.connection() as conn:
         return status_board(conn, _scoped(user, query, Scope))
