@@ -65,7 +65,7 @@ def bare_id(run: str, i: int) -> str:
     return f"bare-{run}-{i}"
 
 
-async def start_bare(client: Client, run: str, count: int, in_flight: int = 32) -> float:
+async def start_bare(client: Client, run: str, count: int, in_flight: int) -> float:
     """Starts `count` bare workflows with `in_flight` start calls at once (as `WorkflowCommands` adopts cases);
     returns the seconds it took."""
     started = time.perf_counter()

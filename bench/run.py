@@ -20,6 +20,7 @@ from bench.ledger import City, write_ledger
 from bench.projections import timed
 from bench.report import Row, machine, print_table, ratio, versions, write
 from bench.stack import Meter, Stack
+from branchflow.commands import WorkflowCommands
 from branchflow.projections import Projector, Scope, ledger_csv, ledger_rows, statistics, status_board
 from branchflow.workflows.config import connect
 from branchflow.workflows.worker import application_env
@@ -112,7 +113,7 @@ async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: Cit
     await stack.start_part("bare")
     client = await connect(stack.address)
     with meter.phase("bare starts"):
-        first = await bare.start_bare(client, "a", s.starts)
+        first = await bare.start_bare(client, "a", s.starts, WorkflowCommands.ADOPTING_AT_ONCE)
         await paths.wait_until_loaded(stack.address, 0.0, 600.0, bare.BARE_QUEUE)  # its first tasks done too
 
     # --- import -------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: Cit
                                            s.today, app_env)
         imported.loaded_after = await paths.wait_until_loaded(stack.address, since, timeout=max(600.0, s.cases / 20))
     with meter.phase("bare starts, after"):
-        second = await bare.start_bare(client, "b", s.starts)
+        second = await bare.start_bare(client, "b", s.starts, WorkflowCommands.ADOPTING_AT_ONCE)
         await paths.wait_until_loaded(stack.address, 0.0, 600.0, bare.BARE_QUEUE)
     bare_rate = 2 * s.starts / (first + second)
     c = imported.commands
@@ -141,7 +142,8 @@ async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: Cit
     f.add("  of which inside eventsourcing `save`", f"{save_rate:,.0f} events/s ({c.save.seconds:.1f} s)",
           "psycopg executemany", ratio(save_rate, raw_many), "≥ 0.25 of executemany", save_rate >= raw_many / 4)
     start_rate = c.started / c.starts.seconds
-    f.add("import: workflow starts (32 in flight)", f"{start_rate:,.0f} starts/s ({c.starts.seconds:.1f} s)",
+    f.add(f"import: workflow starts ({c.ADOPTING_AT_ONCE} in flight)",
+          f"{start_rate:,.0f} starts/s ({c.starts.seconds:.1f} s)",
           f"bare starts {bare_rate:,.0f}/s (before {s.starts / first:,.0f}, after {s.starts / second:,.0f})",
           ratio(start_rate, bare_rate), "≥ 0.8 of bare", start_rate >= 0.8 * bare_rate)
     f.add("import: waiting for the workers between batches", f"{c.waits.seconds:.1f} s (until ≤ "
