@@ -248,6 +248,8 @@ async def queries(s: Settings, f: Figures, stack: Stack, http: httpx.AsyncClient
             call = calls[path]
             direct_p50, direct_p99 = timed(call, repeat)
             over_http = paths.percentiles(load.latencies)
+            if load.failed:  # as the steps' failures, so that the smoke test sees them
+                f.notes.append(f"{what}: {len(load.failed)} of {repeat} calls failed: {'; '.join(load.failed[:3])}")
             goal = "ledger" not in what
             f.add(f"{what} ({params['region']})", f"HTTP p50 {over_http['p50']:.1f} / p99 {over_http['p99']:.1f} ms",
                   f"query function p50 {direct_p50:.1f} / p99 {direct_p99:.1f} ms",
