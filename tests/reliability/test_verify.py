@@ -13,6 +13,7 @@ import pytest
 from branchflow.api.users import Role
 from branchflow.bootstrap import application
 from branchflow.domain.registration import Registration
+from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import connect
 from branchflow.workflows.formation import FormationState, FormationWorkflow, workflow_id
 from tests.api.test_case_path import registration
@@ -40,6 +41,17 @@ def differences(deployment: Deployment, *args: str) -> list[str]:
     lines = done.stdout.strip().splitlines()
     assert done.returncode == 1 and lines[-1].endswith("difference(s) found"), done.stdout + done.stderr
     return lines[:-1]
+
+
+def adopt(deployment: Deployment, org_id: uuid.UUID) -> None:
+    """The case's workflow started from its stored events, as `FormationClient.adopt` does for an import."""
+
+    async def run() -> None:
+        client = FormationClient(await connect(deployment.temporal_address),
+                                 task_queue=deployment.env["BRANCHFLOW_TASK_QUEUE"])
+        await client.adopt(org_id)
+
+    asyncio.run(run())
 
 
 def test_when_all_agree_verify_says_so_in_one_line_and_exits_0(running: Deployment, case: str) -> None:
@@ -89,15 +101,7 @@ def test_an_open_case_without_its_workflow_is_reported_until_the_workflow_takes_
         app.close()
     assert f"case {stored.id}: open, but its workflow {workflow_id(stored.id)} is not running (none)" \
         in differences(running)
-
-    async def adopt() -> None:
-        from branchflow.workflows.client import FormationClient
-
-        client = FormationClient(await connect(running.temporal_address),
-                                 task_queue=running.env["BRANCHFLOW_TASK_QUEUE"])
-        await client.adopt(stored.id)
-
-    asyncio.run(adopt())
+    adopt(running, stored.id)
     running.verify()
 
 
@@ -124,13 +128,5 @@ def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_c
             in found, found
     finally:
         asyncio.run(workflows(terminate=True))
-
-    async def restart() -> None:  # what an operator does: the case's workflow is started again from its events
-        from branchflow.workflows.client import FormationClient
-
-        client = FormationClient(await connect(running.temporal_address),
-                                 task_queue=running.env["BRANCHFLOW_TASK_QUEUE"])
-        await client.adopt(uuid.UUID(case))
-
-    asyncio.run(restart())
+    adopt(running, uuid.UUID(case))  # what an operator does: the case's workflow is started again from its events
     running.verify()
