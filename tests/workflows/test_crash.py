@@ -8,10 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,44 +26,12 @@ from branchflow.workflows.config import connect
 from branchflow.workflows.deadlines import business_date
 from branchflow.workflows.dev_server import TemporalDevServer, temporal_binary
 from branchflow.workflows.formation import workflow_id
+from tests.reliability.processes import Part
 from tests.workflows.conftest import LoopThread
 from tests.workflows.harness import ORGANIZER, SUPERVISOR, member, registration, replay
 
 pytestmark = pytest.mark.slow
 DELAY_AFTER_SAVE = 30.0  # long enough to kill the worker between its commit and its answer
-
-
-class WorkerProcess:
-    """`python -m branchflow.workflows.worker` as a real subprocess."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, *, delay_after_save: float = 0.0) -> None:
-        self.log.write_text("")
-        env = {**self.env, "BRANCHFLOW_FAULT_DELAY_AFTER_SAVE": str(delay_after_save)}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "branchflow.workflows.worker"], env=env,
-                                            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while "worker ready" not in self.log.read_text():
-            assert self.process.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, "the worker did not start"
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -78,16 +44,17 @@ def dev_server(tmp_path: Path, loop: LoopThread) -> Iterator[TemporalDevServer]:
 
 @pytest.fixture
 def worker(tmp_path: Path, dev_server: TemporalDevServer, database_url: str, app_env: dict[str, str]
-           ) -> Iterator[WorkerProcess]:
+           ) -> Iterator[Part]:
     env = {**os.environ, "TEMPORAL_ADDRESS": dev_server.address, "DATABASE_URL": database_url,
            "POSTGRES_SCHEMA": app_env["POSTGRES_SCHEMA"], "BRANCHFLOW_TASK_QUEUE": f"tq-{uuid.uuid4().hex[:8]}"}
-    process = WorkerProcess(env, tmp_path / "worker.log")
+    process = Part("worker", [sys.executable, "-m", "branchflow.workflows.worker"], env, tmp_path / "worker.log",
+                   lambda log: "worker ready" in log)
     yield process
     process.stop()
 
 
 def test_killing_the_worker_and_restarting_temporal_loses_no_event_and_duplicates_none(
-    loop: LoopThread, dev_server: TemporalDevServer, worker: WorkerProcess, app: FormationApplication
+    loop: LoopThread, dev_server: TemporalDevServer, worker: Part, app: FormationApplication
 ) -> None:
     def events(org_id: UUID) -> list[str]:
         return [e.type for e in app.history(org_id)]
@@ -107,7 +74,7 @@ def test_killing_the_worker_and_restarting_temporal_loses_no_event_and_duplicate
         case = await pending
 
         worker.stop()
-        worker.start(delay_after_save=DELAY_AFTER_SAVE)
+        worker.start(BRANCHFLOW_FAULT_DELAY_AFTER_SAVE=str(DELAY_AFTER_SAVE))
         pending = asyncio.create_task(client.step(case.id, parse_action(member("张伟")), ORGANIZER, today))
         while events(case.id).count("MemberAdded") < 3:  # committed; the activity has not answered yet
             await asyncio.sleep(0.05)
