@@ -8,6 +8,7 @@ answers agree with the event store.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -89,3 +90,18 @@ def history(api: httpx.Client, case_id: str) -> list[dict[str, Any]]:
 
 def members_added(entries: list[dict[str, Any]]) -> list[str]:
     return [e["data"]["name"] for e in entries if e["type"] == "MemberAdded"]
+
+
+def csrf_token(page: httpx.Response) -> str:
+    """The CSRF token of a page's form (the sign-in form, or the sign-out form of a signed-in page)."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None, page.text[-2000:]
+    return found.group(1)
+
+
+def signed_in(base_url: str, token: str) -> httpx.Client:
+    """A browser session (cookie and CSRF token) signed in with `token` through the sign-in page."""
+    browser = httpx.Client(base_url=base_url, timeout=60)
+    signed = browser.post("/login", data={"token": token, "csrf": csrf_token(browser.get("/login")), "next": "/board"})
+    assert signed.status_code == 303, signed.text
+    return browser

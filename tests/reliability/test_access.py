@@ -7,7 +7,6 @@ or 409 when a rule refuses it); any other call is 403 before anything is sent to
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import pytest
 from branchflow.api.users import Role
 from tests.api.conftest import Stack
 from tests.api.test_case_path import registration
+from tests.reliability.protocol import csrf_token, signed_in
 
 pytestmark = pytest.mark.slow
 DISTRICT = "440406"
@@ -138,25 +138,14 @@ def test_the_api_answers_each_role_in_each_scope_as_the_table_says(
 @pytest.fixture(scope="module")
 def sessions(stack: Stack, tokens: dict[tuple[Role, str], str]) -> Iterator[dict[tuple[Role, str], httpx.Client]]:
     """A signed-in browser session (cookie and CSRF token) per role and scope."""
-    found = {}
-    for key, token in tokens.items():
-        browser = httpx.Client(base_url=stack.base_url, timeout=60)
-        form = browser.get("/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert csrf is not None
-        signed = browser.post("/login", data={"token": token, "csrf": csrf.group(1), "next": "/board"})
-        assert signed.status_code == 303, signed.text
-        found[key] = browser
+    found = {key: signed_in(stack.base_url, token) for key, token in tokens.items()}
     yield found
     for browser in found.values():
         browser.close()
 
 
 def session_csrf(browser: httpx.Client) -> str:
-    page = browser.get("/cases?region=44")  # any page carries the session's CSRF token (in the sign-out form)
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found is not None, page.text
-    return found.group(1)
+    return csrf_token(browser.get("/cases?region=44"))  # any page carries the session's CSRF token (sign-out form)
 
 
 @pytest.mark.parametrize("entry", PAGE_TABLE, ids=[label(e) for e in PAGE_TABLE])

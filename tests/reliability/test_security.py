@@ -7,12 +7,11 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import re
 import uuid
+from contextlib import closing
 from datetime import date, timedelta
 from typing import Any, cast
 
-import httpx
 import psycopg
 import pytest
 from temporalio.client import Client
@@ -23,7 +22,7 @@ from branchflow.workflows.config import connect
 from tests.api.conftest import Stack
 from tests.api.test_case_path import registration
 from tests.reliability.processes import Deployment
-from tests.reliability.protocol import Command, history, member_step, send
+from tests.reliability.protocol import Command, history, member_step, send, signed_in
 
 pytestmark = pytest.mark.slow
 STREET = "440403125"
@@ -53,10 +52,7 @@ def places_holding(conn: psycopg.Connection[Any], secret: str) -> list[str]:
 def test_tokens_and_session_ids_are_stored_only_as_hashes(stack: Stack) -> None:
     made = stack.cli("user", "add", f"hash-{uuid.uuid4().hex[:6]}", "--role", "organizer", "--region", STREET)
     token = made.stdout.split("token: ")[1].strip()
-    with httpx.Client(base_url=stack.base_url) as browser:  # and a session on the pages
-        csrf = re.search(r'name="csrf" value="([^"]+)"', browser.get("/login").text)
-        assert csrf is not None
-        browser.post("/login", data={"token": token, "csrf": csrf.group(1), "next": "/board"})
+    with closing(signed_in(stack.base_url, token)) as browser:  # and a session on the pages
         session = browser.cookies.get("branchflow_session")
     assert session
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
