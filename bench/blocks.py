@@ -18,10 +18,10 @@ from typing import Any
 
 import psycopg
 
-from branchflow.commands import ApplicationCommands
-from branchflow.database import postgres_env
+from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
+from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.application import FormationApplication
-from branchflow.ledger_import import ImportSummary, import_ledger
+from branchflow.runtime.postgres import postgres_env
 
 SCHEMA = "bench_blocks"
 EVENTS = f"{SCHEMA}.branchflow_events"

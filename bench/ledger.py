@@ -18,11 +18,11 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from branchflow.demo import DemoPlan, PlannedCase, plan_demo
+from branchflow.api.intake.demo import DemoPlan, PlannedCase, plan_demo
+from branchflow.api.intake.ledger_format import COLUMNS
 from branchflow.domain.actions import AddMember, Step
 from branchflow.domain.organization import organization_id
 from branchflow.domain.registration import Registration
-from branchflow.ledger_format import COLUMNS
 
 CITY = "4404"
 MAX_PLANS = 20  # two per district

@@ -18,11 +18,11 @@ import httpx
 
 from bench.blocks import Timed
 from bench.ledger import City, CityCase
-from branchflow.commands import StepResults, WorkflowCommands
+from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
+from branchflow.api.intake.targets import StepResults, WorkflowCommands
 from branchflow.domain.actions import SUPERVISOR_ACTIONS, Step
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.registration import Registration
-from branchflow.ledger_import import ImportSummary, import_ledger
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import TASK_QUEUE
 

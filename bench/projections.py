@@ -20,7 +20,6 @@ from typing import Any
 import psycopg
 
 from bench.synthetic import CityBuilder
-from branchflow.database import postgres_env, resolve_database_url
 from branchflow.domain.application import FormationApplication
 from branchflow.projections import (
     CaseFilters,
@@ -35,6 +34,7 @@ from branchflow.projections import (
     status_board,
 )
 from branchflow.projections.summaries import summaries_disagree
+from branchflow.runtime.postgres import postgres_env, resolve_database_url
 
 TODAY = date(2025, 6, 30)
 CITY, DISTRICT, STREET, COMMUNITY = "4404", "440403", "440403001", "440403001001"

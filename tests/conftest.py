@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from branchflow.database import resolve_database_url
+from branchflow.runtime.postgres import resolve_database_url
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from branchflow.database import EmbeddedPostgres, EmbeddedPostgresError, postgres_env, resolve_database_url
+from branchflow.runtime.postgres import EmbeddedPostgres, EmbeddedPostgresError, postgres_env, resolve_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def count_rows_or_create(url: str) -> int:
 
 
 def test_server_started_by_another_process_is_reused(tmp_path: Path) -> None:
-    code = "import sys; from pathlib import Path; from branchflow.database import EmbeddedPostgres as E;"
+    code = "import sys; from pathlib import Path; from branchflow.runtime.postgres import EmbeddedPostgres as E;"
     code += "print(E(Path(sys.argv[1])).start())"
     started = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pg")],
                              capture_output=True, text=True, check=True, timeout=60)
@@ -98,7 +98,7 @@ def test_postgres_env_parses_urls() -> None:
         "POSTGRES_USER": "bf",
         "POSTGRES_PASSWORD": "s@cret",
         "POSTGRES_ENABLE_DB_FUNCTIONS": "yes",
-        "APPLICATION_RECORDER_TOPIC": "branchflow.event_store:EventRecorder",
+        "APPLICATION_RECORDER_TOPIC": "branchflow.runtime.event_store:EventRecorder",
     }
     env = postgres_env("postgresql://postgres@%2Frun%2Fpg/branchflow")
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_PASSWORD"]) == ("/run/pg", "5432", "")

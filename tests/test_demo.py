@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from branchflow.commands import ApplicationCommands
-from branchflow.demo import STREETS, DemoPlan, load_demo, plan_demo
+from branchflow.api.intake.demo import STREETS, DemoPlan, load_demo, plan_demo
+from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Method, PartyOrgType, Stage, method, party_org_type, stage

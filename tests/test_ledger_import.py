@@ -12,15 +12,15 @@ import psycopg
 import pytest
 from openpyxl import Workbook
 
-from branchflow.commands import ApplicationCommands
-from branchflow.database import postgres_env
+from branchflow.api.intake.ledger_format import COLUMNS, read_ledger
+from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
+from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.actions import Step
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.organization import organization_id
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
-from branchflow.ledger_format import COLUMNS, read_ledger
-from branchflow.ledger_import import ImportSummary, import_ledger
+from branchflow.runtime.postgres import postgres_env
 
 TODAY = date(2026, 6, 30)
 ENTERPRISE = "91440403MA4W12345X"  # valid check character

@@ -7,8 +7,8 @@ from fastapi import Depends, FastAPI
 from branchflow.api import cases, joint_branches, reports
 from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
-from branchflow.bootstrap import Services
-from branchflow.pages import install as install_pages
+from branchflow.api.pages import install as install_pages
+from branchflow.runtime.bootstrap import Services
 
 DESCRIPTION = """branchflow tracks how each "two new" organization moves along the party-organization formation
 path — no members → developing members → temporary branch → formal branch. Every call needs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from branchflow.bootstrap import Services
+from branchflow.runtime.bootstrap import Services
 
 
 def services(request: Request) -> Services:

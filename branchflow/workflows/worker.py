@@ -1,8 +1,6 @@
-"""The worker: runs the workflows and the activities on task queue "branchflow".
+"""The worker's construction: the workflows and the activities on task queue "branchflow".
 
-`python -m branchflow.workflows.worker` (what `branchflow worker` runs) reads TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE, BRANCHFLOW_TASK_QUEUE and DATABASE_URL; POSTGRES_SCHEMA, POSTGRES_POOL_SIZE and
-BRANCHFLOW_THRESHOLD_* pass through to the event store. BRANCHFLOW_WORKFLOW_CACHE bounds the workflows
+The process that runs it is `branchflow.runtime.worker`. BRANCHFLOW_WORKFLOW_CACHE bounds the workflows
 kept in memory (the rest wait in Temporal: their timers live on the server) and BRANCHFLOW_ACTIVITY_THREADS
 sizes the pool the synchronous activities run in. Workflow code runs outside Temporal's sandbox unless
 BRANCHFLOW_WORKFLOW_SANDBOX=on (see `SANDBOXED`). SIGINT or SIGTERM stops it gracefully.
@@ -10,21 +8,15 @@ BRANCHFLOW_WORKFLOW_SANDBOX=on (see `SANDBOXED`). SIGINT or SIGTERM stops it gra
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import signal
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from branchflow.database import postgres_env
 from branchflow.domain.application import FormationApplication
 from branchflow.workflows.activities import FormationActivities
-from branchflow.workflows.config import TASK_QUEUE, TemporalConfig, connect
+from branchflow.workflows.config import TASK_QUEUE
 from branchflow.workflows.development import MemberDevelopmentWorkflow
 from branchflow.workflows.formation import FormationWorkflow
 from branchflow.workflows.joint_branch import JointBranchWorkflow
@@ -47,21 +39,6 @@ DEFAULT_AGGREGATE_CACHE = "2000"
 # Fault injection for the crash tests only: seconds to wait between a command's commit and its answer.
 FAULT_DELAY = "BRANCHFLOW_FAULT_DELAY_AFTER_SAVE"
 
-log = logging.getLogger(__name__)
-
-
-def application_env(database_url: str, environ: Mapping[str, str]) -> dict[str, str]:
-    passed = {k: v for k, v in environ.items() if k in PASSED_TO_EVENT_STORE or k.startswith("BRANCHFLOW_THRESHOLD_")}
-    return {**postgres_env(database_url), **passed}
-
-
-def sandbox_wanted(environ: Mapping[str, str]) -> bool:
-    setting = environ.get("BRANCHFLOW_WORKFLOW_SANDBOX", "").strip().lower()
-    if setting not in ("", "on", "off"):
-        raise ValueError(f"BRANCHFLOW_WORKFLOW_SANDBOX must be on or off, got {setting!r}")
-    return setting == "on" if setting else SANDBOXED
-
-
 def build_worker(
     client: Client, app: FormationApplication, *, task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = DEFAULT_WORKFLOW_CACHE, activity_threads: int = DEFAULT_ACTIVITY_THREADS,
@@ -82,45 +59,3 @@ def build_worker(
     )
 
 
-async def run_worker(
-    config: TemporalConfig, database_url: str, *, environ: Mapping[str, str] | None = None,
-    stop: asyncio.Event | None = None,
-) -> None:
-    """Runs until `stop` is set (or, without one, until SIGINT/SIGTERM)."""
-    env = os.environ if environ is None else environ
-    if config.address is None:
-        raise ValueError("run_worker needs a Temporal address (start the embedded dev server first)")
-    client = await connect(config.address, config.namespace)
-    app = FormationApplication(env={"AGGREGATE_CACHE_MAXSIZE": DEFAULT_AGGREGATE_CACHE,
-                                    **application_env(database_url, env)})
-    worker = build_worker(
-        client, app, task_queue=config.task_queue,
-        max_cached_workflows=int(env.get("BRANCHFLOW_WORKFLOW_CACHE", DEFAULT_WORKFLOW_CACHE)),
-        activity_threads=int(env.get("BRANCHFLOW_ACTIVITY_THREADS", DEFAULT_ACTIVITY_THREADS)),
-        delay_after_save=float(env.get(FAULT_DELAY, "0")),
-        sandboxed=sandbox_wanted(env),
-    )
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        async with worker:
-            log.info("worker ready on task queue %s at %s", config.task_queue, config.address)
-            await stop.wait()
-    finally:
-        app.close()
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = TemporalConfig.from_env()
-    database_url = os.environ.get("DATABASE_URL", "")
-    if config.address is None or not database_url:
-        raise SystemExit("set TEMPORAL_ADDRESS and DATABASE_URL (`branchflow worker` starts the embedded defaults)")
-    asyncio.run(run_worker(config, database_url))
-
-
-if __name__ == "__main__":
-    main()

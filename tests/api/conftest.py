@@ -20,10 +20,10 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from branchflow import up
 from branchflow.api.users import Role, add_user
+from branchflow.runtime import up
+from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from branchflow.workflows.config import TemporalConfig
-from branchflow.workflows.dev_server import TemporalDevServer
 
 
 def free_port() -> int:
@@ -48,7 +48,7 @@ class Stack:
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """A `branchflow` command run as a new user would, against this stack's servers."""
         env = {**os.environ, "DATABASE_URL": self.database_url, "TEMPORAL_ADDRESS": self.temporal_address}
-        return subprocess.run([sys.executable, "-m", "branchflow.cli", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "branchflow", *args], capture_output=True, text=True,
                               env=env, timeout=300)
 
     def token(self, role: Role, region: str, name: str | None = None) -> str:

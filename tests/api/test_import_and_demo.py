@@ -6,11 +6,11 @@ import csv
 from datetime import date
 from pathlib import Path
 
+from branchflow.api.intake.ledger_import import import_ledger
+from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.api.users import Role
-from branchflow.commands import ApplicationCommands
-from branchflow.database import postgres_env
 from branchflow.domain.application import FormationApplication
-from branchflow.ledger_import import import_ledger
+from branchflow.runtime.postgres import postgres_env
 from tests.api.conftest import Stack
 
 HEADER = ["类型", "单位名称", "统一社会信用代码", "单位类型", "是否登记", "区划代码", "行业", "从业人员数",

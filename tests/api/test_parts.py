@@ -21,7 +21,7 @@ from tests.api.test_case_path import member, registration
 @contextmanager
 def parts(env: dict[str, str], port: int) -> Iterator[None]:
     commands = [["worker"], ["project"], ["api", "--port", str(port)]]
-    processes = [subprocess.Popen([sys.executable, "-m", "branchflow.cli", *c], env=env, stdout=subprocess.DEVNULL,
+    processes = [subprocess.Popen([sys.executable, "-m", "branchflow", *c], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.STDOUT) for c in commands]
     try:
         yield

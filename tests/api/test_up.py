@@ -18,7 +18,7 @@ from tests.api.test_case_path import registration
 def start(data: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEMPORAL_ADDRESS"}}
     process = subprocess.Popen(
-        [sys.executable, "-m", "branchflow.cli", "up", "--data", str(data), "--port", str(port)],
+        [sys.executable, "-m", "branchflow", "up", "--data", str(data), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     printed: dict[str, str] = {}
@@ -46,7 +46,7 @@ def test_up_serves_with_the_printed_token_stops_on_ctrl_c_and_keeps_the_data(tmp
         assert printed["serving at"] == f"http://127.0.0.1:{port}"
         assert printed["temporal at"].startswith("127.0.0.1:")
         users = subprocess.run(
-            [sys.executable, "-m", "branchflow.cli", "user", "add", "li", "--role", "organizer", "--region",
+            [sys.executable, "-m", "branchflow", "user", "add", "li", "--role", "organizer", "--region",
              "440403", "--data", str(data)], capture_output=True, text=True, check=True)
         organizer = users.stdout.strip().removeprefix("token: ")
         api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1",

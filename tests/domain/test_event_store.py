@@ -16,13 +16,13 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from branchflow.database import postgres_env
 from branchflow.domain.actions import parse_action
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import ConcurrentChange, RuleViolation
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import PartyOrgType
-from branchflow.event_store import EventRecorder
+from branchflow.runtime.event_store import EventRecorder
+from branchflow.runtime.postgres import postgres_env
 
 from .cases import DAY, add_members, applicant, organization, register, registration, stamp, state, with_formal_branch
 from .every_event import VERBS

@@ -9,13 +9,13 @@ import pytest
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from branchflow.api.pages import charts
+from branchflow.api.pages.forms import action_form, field_errors, read
+from branchflow.api.pages.web import local_path
 from branchflow.domain.actions import ACTIONS, parse_action
 from branchflow.domain.case import CandidateView, CaseView, MemberView
 from branchflow.domain.people import DevelopmentStage, MemberStatus
 from branchflow.domain.rules import Stage
-from branchflow.pages import charts
-from branchflow.pages.forms import action_form, field_errors, read
-from branchflow.pages.web import local_path
 
 
 def member(person_id: str, name: str, status: MemberStatus = MemberStatus.FORMAL, here: bool = True) -> MemberView:

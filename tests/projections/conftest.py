@@ -11,10 +11,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from branchflow.database import postgres_env
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.organization import Organization
 from branchflow.projections import Projector
+from branchflow.runtime.postgres import postgres_env
 
 
 @contextmanager

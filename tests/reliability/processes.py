@@ -1,7 +1,7 @@
 """A branchflow deployment of separate processes on servers of its own, for the fault tests to kill and restart.
 
 PostgreSQL (the embedded server, on its own data folder) and the Temporal dev server run under the test's
-control, and so do the worker (`python -m branchflow.workflows.worker`, what `branchflow worker` runs), the
+control, and so do the worker (`python -m branchflow.runtime.worker`, what `branchflow worker` runs), the
 projection runner (`branchflow project`) and the web server (`branchflow api`), each a subprocess with its
 output in a log file. Nothing here touches the session's shared servers.
 """
@@ -24,8 +24,8 @@ import httpx
 import psycopg
 
 from branchflow.api.users import Role, add_user
-from branchflow.database import EmbeddedPostgres
-from branchflow.workflows.dev_server import TemporalDevServer
+from branchflow.runtime.postgres import EmbeddedPostgres
+from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from tests.api.conftest import free_port
 
 
@@ -89,8 +89,8 @@ class Deployment:
         self.port = free_port()
         self.env = {**os.environ, "DATABASE_URL": self.database_url, "TEMPORAL_ADDRESS": self.temporal_address,
                     "BRANCHFLOW_TASK_QUEUE": f"faults-{uuid.uuid4().hex[:6]}"}
-        cli = [sys.executable, "-m", "branchflow.cli"]
-        self.worker = Part("worker", [sys.executable, "-m", "branchflow.workflows.worker"], self.env,
+        cli = [sys.executable, "-m", "branchflow"]
+        self.worker = Part("worker", [sys.executable, "-m", "branchflow.runtime.worker"], self.env,
                            root / "worker.log", lambda log: "worker ready" in log)
         self.projector = Part("projection runner", [*cli, "project"], {**self.env, "PGAPPNAME": self.RUNNER_NAME},
                               root / "project.log", self._runner_connected)
@@ -156,7 +156,7 @@ class Deployment:
                             headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "branchflow.cli", *args], capture_output=True, text=True,
+        return subprocess.run([sys.executable, "-m", "branchflow", *args], capture_output=True, text=True,
                               env=self.env, timeout=timeout)
 
     def verify(self) -> subprocess.CompletedProcess[str]:

@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 
 from branchflow.api.users import Role
-from branchflow.bootstrap import application
 from branchflow.domain.registration import Registration
+from branchflow.runtime.bootstrap import application
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import connect
 from branchflow.workflows.formation import FormationState, FormationWorkflow, workflow_id

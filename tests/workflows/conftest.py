@@ -21,8 +21,8 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from branchflow.database import postgres_env
 from branchflow.domain.application import FormationApplication
+from branchflow.runtime.postgres import postgres_env
 from branchflow.workflows.search import register_search_attributes
 from tests.workflows.harness import Harness, replay
 

@@ -21,10 +21,10 @@ import pytest
 from branchflow.domain.actions import parse_action
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.rules import Stage
+from branchflow.runtime.temporal_dev_server import TemporalDevServer, temporal_binary
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import connect
 from branchflow.workflows.deadlines import business_date
-from branchflow.workflows.dev_server import TemporalDevServer, temporal_binary
 from branchflow.workflows.formation import workflow_id
 from tests.reliability.processes import Part
 from tests.workflows.conftest import LoopThread
@@ -47,7 +47,7 @@ def worker(tmp_path: Path, dev_server: TemporalDevServer, database_url: str, app
            ) -> Iterator[Part]:
     env = {**os.environ, "TEMPORAL_ADDRESS": dev_server.address, "DATABASE_URL": database_url,
            "POSTGRES_SCHEMA": app_env["POSTGRES_SCHEMA"], "BRANCHFLOW_TASK_QUEUE": f"tq-{uuid.uuid4().hex[:8]}"}
-    process = Part("worker", [sys.executable, "-m", "branchflow.workflows.worker"], env, tmp_path / "worker.log",
+    process = Part("worker", [sys.executable, "-m", "branchflow.runtime.worker"], env, tmp_path / "worker.log",
                    lambda log: "worker ready" in log)
     yield process
     process.stop()

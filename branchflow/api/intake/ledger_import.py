@@ -14,7 +14,16 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid5
 
-from branchflow.commands import (
+from branchflow.api.intake.ledger_format import (
+    CONVERTERS,
+    CellError,
+    Cells,
+    cell_text,
+    member_row,
+    organization_row,
+    read_ledger,
+)
+from branchflow.api.intake.targets import (
     BATCH_SIZE,
     BatchCommands,
     Commands,
@@ -25,15 +34,6 @@ from branchflow.domain.actions import AddMember
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, DomainError, RuleViolation
 from branchflow.domain.organization import organization_id
 from branchflow.domain.registration import Registration
-from branchflow.ledger_format import (
-    CONVERTERS,
-    CellError,
-    Cells,
-    cell_text,
-    member_row,
-    organization_row,
-    read_ledger,
-)
 
 IMPORT_NAMESPACE = UUID("3d6f0b8e-7c0a-4d55-9a0e-1f2b8c4e5a71")
 

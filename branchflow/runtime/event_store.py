@@ -17,7 +17,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-TOPIC = "branchflow.event_store:EventRecorder"
+TOPIC = "branchflow.runtime.event_store:EventRecorder"
 
 
 class EventRecorder(PostgresApplicationRecorder):

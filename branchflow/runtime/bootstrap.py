@@ -10,8 +10,8 @@ from pathlib import Path
 from psycopg_pool import ConnectionPool
 
 from branchflow.domain.application import FormationApplication
+from branchflow.runtime.worker import application_env
 from branchflow.workflows.client import FormationClient
-from branchflow.workflows.worker import application_env
 
 DEFAULT_DATA_DIR = Path("branchflow-data")
 

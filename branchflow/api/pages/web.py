@@ -20,11 +20,11 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.datastructures import FormData, UploadFile
 
+from branchflow.api.pages import labels
+from branchflow.api.pages.sessions import COOKIE, PageSession, find_session, same_secret
 from branchflow.api.users import User
-from branchflow.bootstrap import Services
 from branchflow.domain.errors import CaseNotFound
-from branchflow.pages import labels
-from branchflow.pages.sessions import COOKIE, PageSession, find_session, same_secret
+from branchflow.runtime.bootstrap import Services
 from branchflow.workflows.failures import WorkflowUnavailable
 
 HERE = Path(__file__).parent

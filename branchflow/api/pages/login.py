@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from branchflow.pages.sessions import (
+from branchflow.api.pages.sessions import (
     COOKIE,
     LIFETIME,
     LOGIN_COOKIE,
@@ -19,7 +19,16 @@ from branchflow.pages.sessions import (
     open_session,
     same_secret,
 )
-from branchflow.pages.web import PageRoute, SignedIn, checked_form, local_path, posted_form, redirect, render, services
+from branchflow.api.pages.web import (
+    PageRoute,
+    SignedIn,
+    checked_form,
+    local_path,
+    posted_form,
+    redirect,
+    render,
+    services,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

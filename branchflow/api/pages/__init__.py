@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from branchflow.pages import board, case, cases, login, reports
+from branchflow.api.pages import board, case, cases, login, reports
 
 STATIC = Path(__file__).parent / "static"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from branchflow.pages import labels
+from branchflow.api.pages import labels
 
 LABEL_WIDTH = 170
 BAR_WIDTH = 420

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from branchflow.commands import BATCH_SIZE, BatchCommands, Commands, Progress
+from branchflow.api.intake.targets import BATCH_SIZE, BatchCommands, Commands, Progress
 from branchflow.domain.actions import FIVE_GOODS, TEN_HAVES, Step, parse_action
 from branchflow.domain.calendar import add_months
 from branchflow.domain.errors import AlreadyRegistered, DomainError

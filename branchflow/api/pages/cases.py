@@ -16,12 +16,21 @@ from pydantic import ValidationError
 
 from branchflow.api.auth import require_role
 from branchflow.api.cases import STEP_ROLES
+from branchflow.api.pages.board import SCOPE_FIELDS, link, page_region, scope_errors
+from branchflow.api.pages.forms import Form, entered, field_errors, no_choices, read, widgets
+from branchflow.api.pages.web import (
+    PageRoute,
+    SignedIn,
+    checked_form,
+    error_page,
+    query_values,
+    redirect,
+    render,
+    services,
+)
 from branchflow.api.users import User
 from branchflow.domain.errors import AlreadyRegistered
 from branchflow.domain.registration import Registration
-from branchflow.pages.board import SCOPE_FIELDS, link, page_region, scope_errors
-from branchflow.pages.forms import Form, entered, field_errors, no_choices, read, widgets
-from branchflow.pages.web import PageRoute, SignedIn, checked_form, error_page, query_values, redirect, render, services
 from branchflow.projections import CaseFilters, Scope, case_list, ledger_csv, ledger_rows, ledger_xlsx
 from branchflow.workflows.failures import WorkflowUnavailable
 

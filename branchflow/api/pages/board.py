@@ -13,10 +13,19 @@ from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from branchflow.api.auth import scoped_region
+from branchflow.api.pages import charts, labels
+from branchflow.api.pages.forms import field_errors
+from branchflow.api.pages.web import (
+    PageRoute,
+    SignedIn,
+    error_page,
+    percent,
+    query_values,
+    render,
+    scope_path,
+    services,
+)
 from branchflow.domain.values import parse_region_prefix
-from branchflow.pages import charts, labels
-from branchflow.pages.forms import field_errors
-from branchflow.pages.web import PageRoute, SignedIn, error_page, percent, query_values, render, scope_path, services
 from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, status_board
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

@@ -18,15 +18,15 @@ from pydantic import ValidationError
 
 from branchflow.api.auth import require_region, require_role
 from branchflow.api.cases import STEP_ROLES
+from branchflow.api.pages import charts, labels
+from branchflow.api.pages.forms import action_form, entered, field_errors, read
+from branchflow.api.pages.timeline import entry
+from branchflow.api.pages.web import PageRoute, SignedIn, checked_form, redirect, render, services
 from branchflow.api.users import Role, User
 from branchflow.domain.actions import ACTIONS, SUPERVISOR_ACTIONS, parse_action
 from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.errors import ConcurrentChange, RuleViolation, UnknownPerson
 from branchflow.domain.organization import Organization
-from branchflow.pages import charts, labels
-from branchflow.pages.forms import action_form, entered, field_errors, read
-from branchflow.pages.timeline import entry
-from branchflow.pages.web import PageRoute, SignedIn, checked_form, redirect, render, services
 from branchflow.workflows.failures import InvalidStep, WorkflowUnavailable
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from branchflow.pages import labels
-from branchflow.pages.forms import OPTION_LABELS
+from branchflow.api.pages import labels
+from branchflow.api.pages.forms import OPTION_LABELS
 
 SKIPPED = frozenset({"joint_branch_id"})
 # What an event's `name` names.

@@ -12,16 +12,16 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from branchflow.api.intake.demo import load_demo
+from branchflow.api.intake.ledger_import import import_ledger
+from branchflow.api.intake.targets import Progress, WorkflowCommands
 from branchflow.api.users import Role, UserExists, add_user
-from branchflow.bootstrap import Services, application, connection_pool, data_dir_from
-from branchflow.commands import Progress, WorkflowCommands
-from branchflow.database import resolve_database_url
-from branchflow.demo import load_demo
-from branchflow.ledger_import import import_ledger
 from branchflow.projections import Projector
+from branchflow.runtime.bootstrap import Services, application, connection_pool, data_dir_from
+from branchflow.runtime.postgres import resolve_database_url
+from branchflow.runtime.temporal_dev_server import resolve_temporal
+from branchflow.runtime.worker import application_env, run_worker
 from branchflow.workflows.client import FormationClient
-from branchflow.workflows.dev_server import resolve_temporal
-from branchflow.workflows.worker import application_env, run_worker
 
 
 @contextmanager
@@ -90,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from branchflow import up
+    from branchflow.runtime import up
 
     asyncio.run(up.run(data_dir_from(args.data), args.host, args.port, say=lambda line: print(line, flush=True)))
     return 0
@@ -119,7 +119,7 @@ def cmd_rebuild_projections(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from branchflow.verify import verify
+    from branchflow.runtime.verify import verify
 
     with database(args.data) as url:
         config, server = asyncio.run(resolve_temporal(data_dir_from(args.data) / "temporal"))
@@ -152,7 +152,7 @@ def cmd_project(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    from branchflow import up
+    from branchflow.runtime import up
 
     async def main(url: str) -> None:
         stop = asyncio.Event()

@@ -18,10 +18,10 @@ from typing import Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from branchflow.api.pages import labels
 from branchflow.domain.actions import ACTIONS
 from branchflow.domain.case import CaseView
 from branchflow.domain.organization import CORRECTABLE_FACTS, CORRECTABLE_MEMBER_FIELDS
-from branchflow.pages import labels
 
 Kind = Literal["text", "date", "number", "checkbox", "select", "checkboxes", "list", "pair"]
 COMMON = frozenset({"action", "reason", "occurred_on", "command_id"})

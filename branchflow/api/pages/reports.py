@@ -15,11 +15,11 @@ from markupsafe import Markup
 from pydantic import TypeAdapter, ValidationError
 
 from branchflow.api.auth import require_role
+from branchflow.api.pages import charts, labels
+from branchflow.api.pages.board import link, page_region
+from branchflow.api.pages.timeline import entry
+from branchflow.api.pages.web import PageRoute, SignedIn, percent, query_values, render, services
 from branchflow.api.reports import READERS
-from branchflow.pages import charts, labels
-from branchflow.pages.board import link, page_region
-from branchflow.pages.timeline import entry
-from branchflow.pages.web import PageRoute, SignedIn, percent, query_values, render, services
 from branchflow.projections import Statistics, audit_trail, statistics
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
