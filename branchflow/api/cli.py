@@ -92,7 +92,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from branchflow.runtime import up
 
-    asyncio.run(up.run(data_dir_from(args.data), args.host, args.port, say=lambda line: print(line, flush=True)))
+    try:
+        asyncio.run(up.run(data_dir_from(args.data), args.host, args.port, say=lambda line: print(line, flush=True)))
+    except up.AlreadyUp as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,7 +3,7 @@
 It keeps its SQLite file in the data folder, so workflows survive a restart, and registers the search
 attributes branchflow upserts. `TEMPORAL_ADDRESS` set means an existing cluster is used instead.
 Layout of ``data_dir``: ``temporal.db`` (with its write-ahead log ``temporal.db-wal`` and ``-shm``), ``ports``
-(gRPC and UI ports, kept across restarts), ``temporal.log``.
+(gRPC and UI ports, kept across restarts), ``pid`` (the running server's), ``temporal.log``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 
 from temporalio.client import Client
@@ -52,6 +53,7 @@ class TemporalDevServer:
         self.namespace = namespace
         self.timeout = timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self.found_pid: int | None = None  # a server this object found running (see `stop(force=True)`)
         self.port = self.ui_port = 0
 
     @property
@@ -71,6 +73,7 @@ class TemporalDevServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if (running := await self._running()) is not None:
             self.port, self.ui_port = running
+            self.found_pid = self._server_pid()
             return self.address
         self.port, self.ui_port = self._ports()
         command = [
@@ -85,11 +88,17 @@ class TemporalDevServer:
         with (self.data_dir / "temporal.log").open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             start_new_session=True)  # Ctrl-C in a terminal reaches us, not it
+        (self.data_dir / "pid").write_text(f"{self.process.pid}\n")
         await self._wait_until_ready()
         return self.address
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stops the server cleanly (SIGTERM, then SIGKILL after `timeout` seconds)."""
+    def stop(self, timeout: float = 15.0, *, force: bool = False) -> None:
+        """Stops the server cleanly (SIGTERM, then SIGKILL after `timeout` seconds) if this object started it,
+        or, with ``force``, also one it found running (what `branchflow up` adopted after a crash)."""
+        if force and self.process is None and self.found_pid is not None:
+            _terminate(self.found_pid, timeout)
+            self.found_pid = None
+            return
         if self.process is None or self.process.poll() is not None:
             self.process = None
             return
@@ -129,6 +138,15 @@ class TemporalDevServer:
         except Exception:  # something else holds the port: start our own on new ports
             return None
         return port, ui_port
+
+    def _server_pid(self) -> int | None:
+        """The pid kept in ``pid`` if that process is still this folder's server (pids are reused)."""
+        try:
+            pid = int((self.data_dir / "pid").read_text())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        return pid if b"start-dev" in command and str(self.data_dir / "temporal.db").encode() in command else None
 
     def _ports(self) -> tuple[int, int]:
         """The ports used last time if they are still free, else new ones (kept for next time)."""
@@ -172,6 +190,27 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    """SIGTERM to a process that is not our child, then SIGKILL; returns once it has exited."""
+    deadline = time.monotonic() + timeout
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        while _alive(pid):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                deadline = time.monotonic() + timeout
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie (in a container nothing may reap an orphan that exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _free_port() -> int:

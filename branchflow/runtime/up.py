@@ -1,8 +1,13 @@
-"""`branchflow up`: every part in one process on the embedded default, stopped cleanly on SIGINT/SIGTERM."""
+"""`branchflow up`: every part in one process on the embedded default, stopped cleanly on SIGINT/SIGTERM.
+
+It owns the data folder's servers while it runs (a lock, ``up.lock``, says so): the PostgreSQL and Temporal it
+finds running, left by an `up` that was killed, are used as they are and stopped with the rest at the end.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -67,27 +72,43 @@ def first_start_admin(database_url: str, say: Say) -> None:
             say(f"admin token: {add_user(conn, 'admin', Role.ADMIN, '')}")
 
 
+class AlreadyUp(RuntimeError):
+    """Another `branchflow up` runs on this data folder."""
+
+
+@contextmanager
+def owning(data_dir: Path) -> Iterator[None]:
+    """Held for as long as this `up` runs; the kernel lets go of it when the process dies, even by SIGKILL."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / "up.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyUp(f"another `branchflow up` runs on {data_dir}") from None
+        yield
+
+
 async def run(data_dir: Path, host: str, port: int, say: Say = print, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    database_url, postgres = resolve_database_url(data_dir)
-    try:
-        first_start_admin(database_url, say)
-        config, temporal = await resolve_temporal(data_dir / "temporal")
+    with owning(data_dir):
+        database_url, postgres = resolve_database_url(data_dir)
         try:
-            await run_parts(config, database_url, host, port, stop, say,
-                            temporal_ui=temporal.ui_address if temporal is not None else None)
-            if temporal is not None:
-                say("stopping")
+            first_start_admin(database_url, say)
+            config, temporal = await resolve_temporal(data_dir / "temporal")
+            try:
+                await run_parts(config, database_url, host, port, stop, say,
+                                temporal_ui=temporal.ui_address if temporal is not None else None)
+                if temporal is not None:
+                    say("stopping")
+            finally:
+                if temporal is not None:
+                    temporal.stop(force=True)  # also one found running: no other `up` holds the folder
         finally:
-            if temporal is not None:
-                temporal.stop()
-    finally:
-        if postgres is not None:
-            postgres.stop()
+            if postgres is not None:
+                postgres.stop(force=True)
 
 
 async def run_parts(config: TemporalConfig, database_url: str, host: str, port: int, stop: asyncio.Event,
