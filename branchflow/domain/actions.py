@@ -30,11 +30,6 @@ from branchflow.domain.registration import validated_fact_changes, validated_mem
 from branchflow.domain.rules import (
     PartyOrgType,
     Thresholds,
-    branch_members,
-    can_affiliate,
-    can_establish_temporary_branch,
-    can_request_formal_branch,
-    formed,
 )
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.step import PersonId
@@ -76,10 +71,6 @@ class TransferIn(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.transfer_in(self.member_id, stamp)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(m.present and not m.relation_transferred for m in org.members.values())
-
 
 class TransferOut(Step):
     action: Literal["transfer_out"]
@@ -87,10 +78,6 @@ class TransferOut(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.transfer_out(self.member_id, stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(m.present for m in org.members.values())
 
 
 class AssignInstructor(Step):
@@ -100,20 +87,12 @@ class AssignInstructor(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.assign_instructor(self.name, stamp)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and org.instructor is None
-
 
 class WithdrawInstructor(Step):
     action: Literal["withdraw_instructor"]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.withdraw_instructor(stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and org.instructor is not None
 
 
 class Affiliate(Step):
@@ -123,20 +102,12 @@ class Affiliate(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.affiliate(self.party_org_name, stamp, t)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return can_affiliate(org, t) is None
-
 
 class EndAffiliation(Step):
     action: Literal["end_affiliation"]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.end_affiliation(stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and org.affiliation is not None
 
 
 class EstablishTemporaryBranch(Step):
@@ -145,10 +116,6 @@ class EstablishTemporaryBranch(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.establish_temporary_branch(self.name, stamp, t)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return can_establish_temporary_branch(org, t) is None
 
 
 class RequestFormalBranch(Step):
@@ -159,10 +126,6 @@ class RequestFormalBranch(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.request_formal_branch(self.name, self.party_org_type, stamp, t)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return can_request_formal_branch(org, t) is None
-
 
 class ApproveFormalBranch(Step):
     action: Literal["approve_formal_branch"]
@@ -172,12 +135,6 @@ class ApproveFormalBranch(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.approve_formal_branch(self.party_org_type, stamp, t)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        # Members may have left since the request: then it can only be rejected.
-        return (org.closed_on is None and org.formal_request is not None
-                and branch_members(org) >= t.branch_members)
-
 
 class RejectFormalBranch(Step):
     action: Literal["reject_formal_branch"]
@@ -186,10 +143,6 @@ class RejectFormalBranch(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.reject_formal_branch(stamp)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and org.formal_request is not None
-
 
 class LeaveJointBranch(Step):
     action: Literal["leave_joint_branch"]
@@ -197,20 +150,12 @@ class LeaveJointBranch(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.leave_joint_branch(stamp)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and org.joint_branch is not None
-
 
 class DissolveBranch(Step):
     action: Literal["dissolve_branch"]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.dissolve_branch(stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and (org.formal_branch is not None or org.temporary_branch is not None)
 
 
 class ElectBranchCommittee(Step):
@@ -222,20 +167,12 @@ class ElectBranchCommittee(Step):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.elect_branch_committee(self.secretary, self.deputy_secretary, self.committee, stamp)
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and org.formal_branch is not None
-
 
 class FormYouthLeague(Step):
     action: Literal["form_youth_league"]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.form_youth_league(stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return formed(org) and org.youth_league_formed_on is None
 
 
 class RateFiveGoods(Step):
@@ -250,10 +187,6 @@ class RateFiveGoods(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.rate_five_goods({k: getattr(self, k) for k in FIVE_GOODS}, stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return formed(org)
 
 
 class CheckTenHaves(Step):
@@ -273,10 +206,6 @@ class CheckTenHaves(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.check_ten_haves({k: getattr(self, k) for k in TEN_HAVES}, stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return formed(org) or (org.closed_on is None and org.temporary_branch is not None)
 
 
 class CorrectFacts(Step):
@@ -308,10 +237,6 @@ class CorrectMember(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.correct_member(self.member_id, self.corrects, self.changes, stamp)
-
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(m.present for m in org.members.values())
 
 
 class CloseCase(Step):
@@ -358,4 +283,3 @@ def parse_action(data: dict[str, Any], today: date | None = None) -> Step:
 
 def next_actions(org: Organization, today: date, t: Thresholds) -> list[str]:
     return [name for name, a in ACTIONS.items() if a.available(org, today, t)]
-

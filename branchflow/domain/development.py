@@ -20,6 +20,8 @@ EXTENSION_MONTHS = (6, 12)  # probation may be extended once, by 6 to 12 months
 INTRODUCERS = 2  # two formal members introduce a development target
 COMMITTEE_FROM_MEMBERS = 7  # a branch committee is elected from 7 formal members; fewer elect a secretary
 COMMITTEE_SIZE = (3, 7)  # a branch committee has 3–5 members, at most 7
+ADMISSION_NEEDS_FORMAL_BRANCH = ("members are admitted by the general meeting of a formal branch; a temporary "
+                                 "branch trains activists but does not admit members")
 
 
 def _stage(candidate: Candidate, expected: DevelopmentStage, step: str) -> RuleViolation | None:
@@ -56,11 +58,11 @@ def can_talk(candidate: Candidate) -> RuleViolation | None:
     return None
 
 
-def can_designate_activist(candidate: Candidate) -> RuleViolation | None:
+def can_designate(candidate: Candidate) -> RuleViolation | None:
     return _stage(candidate, DevelopmentStage.APPLICANT, "designating an activist")
 
 
-def can_review_activist(candidate: Candidate) -> RuleViolation | None:
+def can_review(candidate: Candidate) -> RuleViolation | None:
     return _stage(candidate, DevelopmentStage.ACTIVIST, "the half-yearly review")
 
 
@@ -88,11 +90,7 @@ def can_admit(
     if (v := _stage(candidate, DevelopmentStage.DEVELOPMENT_TARGET, "admission")) is not None:
         return v
     if not has_formal_branch:
-        return RuleViolation(
-            "admission_needs_formal_branch",
-            "members are admitted by the general meeting of a formal branch; a temporary branch trains "
-            "activists but does not admit members",
-        )
+        return RuleViolation("admission_needs_formal_branch", ADMISSION_NEEDS_FORMAL_BRANCH)
     introducers = set(introducer_ids)
     if len(introducers) != INTRODUCERS:
         return RuleViolation("two_introducers", f"admission needs exactly {INTRODUCERS} different introducers")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from branchflow.domain import development
 from branchflow.domain.organization import Organization
-from branchflow.domain.people import DevelopmentStage, MemberStatus
-from branchflow.domain.rules import Thresholds, formed
+from branchflow.domain.people import DevelopmentStage
+from branchflow.domain.rules import Thresholds
 from branchflow.domain.stamp import Stamp
-from branchflow.domain.step import PersonId, PersonStep, Step, candidates_at, probationary_ids
+from branchflow.domain.step import PersonId, PersonStep, Step
 from branchflow.domain.values import BirthDate, Education, Gender, PersonName
 
 
@@ -33,12 +32,6 @@ class TalkToApplicant(PersonStep):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.talk_to_applicant(self.person_id, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(
-            development.can_talk(org.candidates[p]) is None for p in candidates_at(org, DevelopmentStage.APPLICANT)
-        )
 
 
 class DesignateActivist(PersonStep):
@@ -64,13 +57,6 @@ class ConfirmDevelopmentTarget(PersonStep):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.confirm_development_target(self.person_id, stamp)
 
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(
-            development.can_confirm_target(org.candidates[p], today) is None
-            for p in candidates_at(org, DevelopmentStage.ACTIVIST)
-        )
-
 
 class AdmitProbationary(PersonStep):
     action: Literal["admit_probationary"]
@@ -79,11 +65,6 @@ class AdmitProbationary(PersonStep):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.admit_probationary(self.person_id, self.introducer_ids, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        formal = sum(1 for m in org.members.values() if m.present and m.status is MemberStatus.FORMAL)
-        return super().available(org, today, t) and formed(org) and formal >= development.INTRODUCERS
 
 
 class ApproveProbationary(PersonStep):
@@ -101,22 +82,12 @@ class WithdrawCandidate(PersonStep):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.withdraw_candidate(self.person_id, stamp)
 
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(c.in_development for c in org.candidates.values())
-
 
 class ConvertToFormal(PersonStep):
     action: Literal["convert_to_formal"]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.convert_to_formal(self.person_id, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(
-            development.can_convert(org.members[p], today) is None for p in probationary_ids(org)
-        )
 
 
 class ExtendProbation(PersonStep):
@@ -126,20 +97,9 @@ class ExtendProbation(PersonStep):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.extend_probation(self.person_id, self.months, stamp)
 
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and any(
-            development.can_extend(org.members[p], development.EXTENSION_MONTHS[0]) is None
-            for p in probationary_ids(org)
-        )
-
 
 class CancelProbation(PersonStep):
     action: Literal["cancel_probation"]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.cancel_probation(self.person_id, stamp)
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and bool(probationary_ids(org))

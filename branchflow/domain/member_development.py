@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.domain import event
 
-from branchflow.domain import development
+from branchflow.domain import development, guards
 from branchflow.domain.calendar import add_months
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
-from branchflow.domain.rules import open_case, require
+from branchflow.domain.rules import require
 from branchflow.domain.stamp import Stamp
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def record_applicant(
     self: Organization, name: str, gender: str, birth_date: date, education: str, stamp: Stamp
 ) -> str:
-    require(open_case(self))
+    require(guards.can_take_a_step(self, stamp.occurred_on))
     require(development.can_apply(birth_date, stamp.occurred_on))
     person_id = self.next_person_id()
     self._applicant_recorded(person_id, name, gender, birth_date, education, stamp)
@@ -44,7 +44,7 @@ def applicant_recorded(
 
 
 def talk_to_applicant(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
+    require(guards.can_talk_to_applicant(self, stamp.occurred_on))
     require(development.can_talk(self.candidate(person_id)))
     self._applicant_talked_to(person_id, stamp)
 
@@ -55,8 +55,8 @@ def applicant_talked_to(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 
 def designate_activist(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
-    require(development.can_designate_activist(self.candidate(person_id)))
+    require(guards.can_designate_activist(self, stamp.occurred_on))
+    require(development.can_designate(self.candidate(person_id)))
     self._activist_designated(person_id, stamp)
 
 
@@ -68,8 +68,8 @@ def activist_designated(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 
 def review_activist(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
-    require(development.can_review_activist(self.candidate(person_id)))
+    require(guards.can_review_activist(self, stamp.occurred_on))
+    require(development.can_review(self.candidate(person_id)))
     self._activist_reviewed(person_id, stamp)
 
 
@@ -79,7 +79,7 @@ def activist_reviewed(self: Organization, person_id: str, stamp: Stamp) -> None:
 
 
 def confirm_development_target(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
+    require(guards.can_confirm_development_target(self, stamp.occurred_on))
     require(development.can_confirm_target(self.candidate(person_id), stamp.occurred_on))
     self._development_target_confirmed(person_id, stamp)
 
@@ -92,7 +92,7 @@ def development_target_confirmed(self: Organization, person_id: str, stamp: Stam
 
 def admit_probationary(self: Organization, person_id: str, introducer_ids: list[str], stamp: Stamp) -> None:
     """The branch general meeting votes; the superior committee approves afterwards."""
-    require(open_case(self))
+    require(guards.can_admit_probationary(self, stamp.occurred_on))
     candidate = self.candidate(person_id)
     has_branch = self.formal_branch is not None or self.joint_branch is not None
     require(development.can_admit(candidate, self.members, has_branch, introducer_ids))
@@ -106,7 +106,7 @@ def probationary_admitted(self: Organization, person_id: str, introducer_ids: li
 
 
 def approve_probationary(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
+    require(guards.can_approve_probationary(self, stamp.occurred_on))
     require(development.can_approve(self.candidate(person_id), stamp.occurred_on))
     self._probationary_approved(person_id, stamp)
 
@@ -125,7 +125,7 @@ def probationary_approved(self: Organization, person_id: str, stamp: Stamp) -> N
 
 
 def convert_to_formal(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
+    require(guards.can_convert_to_formal(self, stamp.occurred_on))
     require(development.can_convert(self.member(person_id), stamp.occurred_on))
     self._converted_to_formal(person_id, stamp)
 
@@ -136,7 +136,7 @@ def converted_to_formal(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 
 def extend_probation(self: Organization, person_id: str, months: int, stamp: Stamp) -> None:
-    require(open_case(self))
+    require(guards.can_extend_probation(self, stamp.occurred_on))
     require(development.can_extend(self.member(person_id), months))
     self._probation_extended(person_id, months, stamp)
 
@@ -149,7 +149,7 @@ def probation_extended(self: Organization, person_id: str, months: int, stamp: S
 
 
 def cancel_probation(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
+    require(guards.can_cancel_probation(self, stamp.occurred_on))
     if self.member(person_id).status is not MemberStatus.PROBATIONARY:
         raise RuleViolation("not_probationary", "only a probationary member's probation can be cancelled")
     self._probation_cancelled(person_id, stamp)
@@ -161,7 +161,7 @@ def probation_cancelled(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 
 def withdraw_candidate(self: Organization, person_id: str, stamp: Stamp) -> None:
-    require(open_case(self))
+    require(guards.can_withdraw_candidate(self, stamp.occurred_on))
     self.candidate(person_id)
     self._candidate_withdrawn(person_id, stamp)
 

@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from branchflow.domain import development
+from branchflow.domain import development, guards
 from branchflow.domain import member_development as md
 from branchflow.domain.calendar import add_months
 from branchflow.domain.errors import RuleViolation, UnknownPerson
@@ -25,13 +25,8 @@ from branchflow.domain.rules import (
     PartyOrgType,
     Thresholds,
     branch_members,
-    can_affiliate,
-    can_establish_temporary_branch,
     can_join_joint_branch,
-    can_request_formal_branch,
     default_party_org_type,
-    formed,
-    open_case,
     require,
     term_years,
 )
@@ -88,7 +83,7 @@ class Organization(Aggregate):
     # --- facts -------------------------------------------------------------------------------
 
     def report_headcount(self, employees: int, above_scale: bool, stamp: Stamp) -> None:
-        require(open_case(self))
+        require(guards.can_take_a_step(self, stamp.occurred_on))
         self._headcount_reported(employees, above_scale, stamp)
 
     @event("HeadcountReported")
@@ -96,7 +91,6 @@ class Organization(Aggregate):
         self.employees, self.above_scale = employees, above_scale
 
     def _check_correction(self, corrects: int, changes: dict[str, Any], correctable: frozenset[str]) -> None:
-        require(open_case(self))
         if not 1 <= corrects <= self.version:
             raise RuleViolation("unknown_event", f"this case has no event with version {corrects}")
         if not changes:
@@ -106,6 +100,7 @@ class Organization(Aggregate):
 
     def correct_facts(self, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
         """A correction names the version of the event it corrects; nothing is overwritten in the store."""
+        require(guards.can_take_a_step(self, stamp.occurred_on))
         self._check_correction(corrects, changes, CORRECTABLE_FACTS)
         corrected = {name: changes.get(name, getattr(self, name)) for name in ("registered", "credit_code", "kind")}
         if (problem := credit_code_problem(**corrected)) is not None:
@@ -118,6 +113,7 @@ class Organization(Aggregate):
             setattr(self, name, value)
 
     def correct_member(self, member_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
+        require(guards.can_name_a_member(self, stamp.occurred_on))
         self._check_correction(corrects, changes, CORRECTABLE_MEMBER_FIELDS)
         member = self.member(member_id)
         if "birth_date" in changes:
@@ -152,7 +148,7 @@ class Organization(Aggregate):
         self, name: str, gender: str, birth_date: date, education: str, status: MemberStatus,
         relation_transferred: bool, stamp: Stamp,
     ) -> str:
-        require(open_case(self))
+        require(guards.can_take_a_step(self, stamp.occurred_on))
         require(development.can_be_member(birth_date, stamp.occurred_on))
         person_id = self.next_person_id()
         self._member_added(person_id, name, gender, birth_date, education, status, relation_transferred, stamp)
@@ -170,7 +166,7 @@ class Organization(Aggregate):
         )
 
     def transfer_in(self, member_id: str, stamp: Stamp) -> None:
-        require(open_case(self))
+        require(guards.can_transfer_in(self, stamp.occurred_on))
         if self.member(member_id).relation_transferred:
             raise RuleViolation("already_transferred", "the member's organizational relation is already here")
         self._transferred_in(member_id, stamp)
@@ -180,7 +176,7 @@ class Organization(Aggregate):
         self.members[member_id].relation_transferred = True
 
     def transfer_out(self, member_id: str, stamp: Stamp) -> None:
-        require(open_case(self))
+        require(guards.can_name_a_member(self, stamp.occurred_on))
         self.member(member_id)
         self._transferred_out(member_id, stamp)
 
@@ -206,9 +202,7 @@ class Organization(Aggregate):
     # --- coverage and formation --------------------------------------------------------------
 
     def assign_instructor(self, name: str, stamp: Stamp) -> None:
-        require(open_case(self))
-        if self.instructor is not None:
-            raise RuleViolation("instructor_assigned", f"{self.instructor} is already assigned; withdraw first")
+        require(guards.can_assign_instructor(self, stamp.occurred_on))
         self._instructor_assigned(name, stamp)
 
     @event("InstructorAssigned")
@@ -216,9 +210,7 @@ class Organization(Aggregate):
         self.instructor = name
 
     def withdraw_instructor(self, stamp: Stamp) -> None:
-        require(open_case(self))
-        if self.instructor is None:
-            raise RuleViolation("no_instructor", "no instructor is assigned")
+        require(guards.can_withdraw_instructor(self, stamp.occurred_on))
         self._instructor_withdrawn(stamp)
 
     @event("InstructorWithdrawn")
@@ -226,7 +218,7 @@ class Organization(Aggregate):
         self.instructor = None
 
     def affiliate(self, party_org_name: str, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS) -> None:
-        require(can_affiliate(self, t))
+        require(guards.GUARDS["affiliate"](self, stamp.occurred_on, t))
         self._affiliated(party_org_name, stamp)
 
     @event("Affiliated")
@@ -234,9 +226,7 @@ class Organization(Aggregate):
         self.affiliation = party_org_name
 
     def end_affiliation(self, stamp: Stamp) -> None:
-        require(open_case(self))
-        if self.affiliation is None:
-            raise RuleViolation("not_affiliated", "the organization's members are not affiliated elsewhere")
+        require(guards.can_end_affiliation(self, stamp.occurred_on))
         self._affiliation_ended(stamp)
 
     @event("AffiliationEnded")
@@ -244,7 +234,7 @@ class Organization(Aggregate):
         self.affiliation = None
 
     def establish_temporary_branch(self, name: str, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS) -> None:
-        require(can_establish_temporary_branch(self, t))
+        require(guards.GUARDS["establish_temporary_branch"](self, stamp.occurred_on, t))
         self._temporary_branch_established(name, stamp)
 
     @event("TemporaryBranchEstablished")
@@ -254,7 +244,7 @@ class Organization(Aggregate):
     def request_formal_branch(
         self, name: str, party_org_type: PartyOrgType | None, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS
     ) -> None:
-        require(can_request_formal_branch(self, t))
+        require(guards.GUARDS["request_formal_branch"](self, stamp.occurred_on, t))
         self._formal_branch_requested(name, party_org_type, stamp)
 
     @event("FormalBranchRequested")
@@ -269,15 +259,9 @@ class Organization(Aggregate):
 
         The default counts the formal members whose relation is here, as the request's condition does.
         """
-        require(open_case(self))
-        if self.formal_request is None:
-            raise RuleViolation("no_request", "there is no formal branch request to approve")
-        if (n := branch_members(self)) < t.branch_members:
-            raise RuleViolation(
-                "standalone_needs_members",
-                f"a party organization of its own needs {t.branch_members} or more transferred-in formal members; "
-                f"it has {n} now",
-            )
+        require(guards.can_approve_formal_branch(self, stamp.occurred_on, t))
+        assert self.formal_request is not None
+        n = branch_members(self)
         default = default_party_org_type(n)
         chosen = PartyOrgType(party_org_type or self.formal_request.type or default)
         if chosen != default and not stamp.reason.strip():
@@ -297,9 +281,7 @@ class Organization(Aggregate):
         self.joint_branch = None  # a branch of its own replaces the joint branch
 
     def reject_formal_branch(self, stamp: Stamp) -> None:
-        require(open_case(self))
-        if self.formal_request is None:
-            raise RuleViolation("no_request", "there is no formal branch request to reject")
+        require(guards.can_reject_formal_branch(self, stamp.occurred_on))
         self._formal_branch_rejected(stamp)
 
     @event("FormalBranchRejected")
@@ -320,9 +302,7 @@ class Organization(Aggregate):
         self.temporary_branch, self.affiliation = None, None
 
     def leave_joint_branch(self, stamp: Stamp) -> None:
-        require(open_case(self))
-        if self.joint_branch is None:
-            raise RuleViolation("not_in_joint_branch", "the organization is not in a joint branch")
+        require(guards.can_leave_joint_branch(self, stamp.occurred_on))
         self._joint_branch_left(stamp)
 
     @event("JointBranchLeft")
@@ -331,9 +311,7 @@ class Organization(Aggregate):
 
     def dissolve_branch(self, stamp: Stamp) -> None:
         """Falling back: the organization's own formal or temporary branch is dissolved."""
-        require(open_case(self))
-        if self.formal_branch is None and self.temporary_branch is None:
-            raise RuleViolation("no_branch", "the organization has no branch of its own to dissolve")
+        require(guards.can_dissolve_branch(self, stamp.occurred_on))
         self._branch_dissolved(stamp)
 
     @event("BranchDissolved")
@@ -345,10 +323,7 @@ class Organization(Aggregate):
     def elect_branch_committee(
         self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp
     ) -> None:
-        require(open_case(self))
-        if self.formal_branch is None:
-            raise RuleViolation("no_formal_branch", "elections are held by a formal party organization of its own; "
-                                "a temporary branch has appointed officers and holds no term elections")
+        require(guards.can_elect_branch_committee(self, stamp.occurred_on))
         require(development.committee_violation(branch_members(self), committee))
         self._branch_committee_elected(secretary, deputy_secretary, committee, stamp)
 
@@ -362,11 +337,7 @@ class Organization(Aggregate):
 
     def form_youth_league(self, stamp: Stamp) -> None:
         """党建带团建: the Youth League is set up alongside a party organization."""
-        require(open_case(self))
-        if not formed(self):
-            raise RuleViolation("not_formed", "the Youth League is set up alongside a formal party organization")
-        if self.youth_league_formed_on is not None:
-            raise RuleViolation("youth_league_formed", "the Youth League is already set up")
+        require(guards.can_form_youth_league(self, stamp.occurred_on))
         self._youth_league_formed(stamp)
 
     @event("YouthLeagueFormed")
@@ -374,9 +345,7 @@ class Organization(Aggregate):
         self.youth_league_formed_on = stamp.occurred_on
 
     def rate_five_goods(self, ratings: dict[str, bool], stamp: Stamp) -> None:
-        require(open_case(self))
-        if not formed(self):
-            raise RuleViolation("not_formed", "the five-goods rating is for a formal party organization")
+        require(guards.can_rate_five_goods(self, stamp.occurred_on))
         self._five_goods_rated(ratings, stamp)
 
     @event("FiveGoodsRated")
@@ -384,9 +353,7 @@ class Organization(Aggregate):
         self.five_goods = ratings
 
     def check_ten_haves(self, checks: dict[str, bool], stamp: Stamp) -> None:
-        require(open_case(self))
-        if not (formed(self) or self.temporary_branch is not None):
-            raise RuleViolation("no_party_organization", "the ten-haves check is for an established party organization")
+        require(guards.can_check_ten_haves(self, stamp.occurred_on))
         self._ten_haves_checked(checks, stamp)
 
     @event("TenHavesChecked")
@@ -397,7 +364,7 @@ class Organization(Aggregate):
 
     def escalate(self, rule: str, subject: str, due_on: date, stamp: Stamp) -> None:
         """Recorded by the workflow when a deadline passes unmet; the record stays in the history."""
-        require(open_case(self))
+        require(guards.can_take_a_step(self, stamp.occurred_on))
         self._deadline_escalated(rule, subject, due_on, stamp)
 
     @event("DeadlineEscalated")
@@ -405,7 +372,7 @@ class Organization(Aggregate):
         self.escalations[Obligation(rule, due_on, subject).key] = Escalation(rule, subject, due_on, stamp.occurred_on)
 
     def close_case(self, stamp: Stamp) -> None:
-        require(open_case(self))
+        require(guards.can_take_a_step(self, stamp.occurred_on))
         self._case_closed(stamp)
 
     @event("CaseClosed")

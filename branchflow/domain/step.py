@@ -7,8 +7,10 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from branchflow.domain.errors import RuleViolation
+from branchflow.domain.guards import GUARDS
 from branchflow.domain.organization import Organization
-from branchflow.domain.people import DevelopmentStage, MemberStatus
+from branchflow.domain.people import DevelopmentStage
 from branchflow.domain.rules import Thresholds
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.values import BusinessDate, Key, Reason, no_control_characters
@@ -31,24 +33,17 @@ class Step(BaseModel):
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         raise NotImplementedError
 
-    @staticmethod
-    def available(org: Organization, today: date, t: Thresholds) -> bool:
+    @classmethod
+    def refusal(cls, org: Organization, today: date, t: Thresholds) -> RuleViolation | None:
+        """The rule that forbids this action on the case now (whatever its input), or None: its one guard."""
+        return GUARDS[cls.model_fields["action"].annotation.__args__[0]](org, today, t)  # type: ignore[union-attr]
+
+    @classmethod
+    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
         """Whether this action could be taken now by someone; the forms offer only these."""
-        return org.closed_on is None
-
-
-def candidates_at(org: Organization, stage: DevelopmentStage) -> list[str]:
-    return [c.id for c in org.candidates.values() if c.in_development and c.stage is stage]
-
-
-def probationary_ids(org: Organization) -> list[str]:
-    return [m.id for m in org.members.values() if m.present and m.status is MemberStatus.PROBATIONARY]
+        return cls.refusal(org, today, t) is None
 
 
 class PersonStep(Step):
     person_id: PersonId
-    STAGE: ClassVar[DevelopmentStage | None] = None
-
-    @classmethod
-    def available(cls, org: Organization, today: date, t: Thresholds) -> bool:
-        return org.closed_on is None and cls.STAGE is not None and bool(candidates_at(org, cls.STAGE))
+    STAGE: ClassVar[DevelopmentStage | None] = None  # the stage of the people the step is for

@@ -6,31 +6,17 @@ validators can reject a forbidden step, with the rule in words, before anything 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 from pydantic import BaseModel
 
+from branchflow.domain.actions import ACTIONS
 from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.organization import Organization
-from branchflow.domain.rules import (
-    Thresholds,
-    can_affiliate,
-    can_establish_temporary_branch,
-    can_join_joint_branch,
-    can_request_formal_branch,
-    open_case,
-)
+from branchflow.domain.rules import Thresholds, can_join_joint_branch, open_case
 
 ANY_STEP = "*"  # the key of `blocked` for a reason that forbids every step (a closed case)
-
-# Steps whose unavailability the domain explains with a rule of its own.
-EXPLAINED: dict[str, Callable[[Organization, Thresholds], RuleViolation | None]] = {
-    "request_formal_branch": can_request_formal_branch,
-    "establish_temporary_branch": can_establish_temporary_branch,
-    "affiliate": can_affiliate,
-}
 
 
 class Rule(BaseModel):
@@ -45,11 +31,14 @@ class Rule(BaseModel):
 class CaseState(BaseModel):
     view: CaseView
     as_of: date  # the business date `view.next_actions` was computed for
-    blocked: dict[str, Rule] = {}  # why a step missing from next_actions is forbidden, where the domain says
+    blocked: dict[str, Rule] = {}  # why each step missing from next_actions is forbidden: its guard's rule
     join_blocked: Rule | None = None  # why the organization may not join a joint branch now
 
     def refusal(self, action: str) -> Rule:
-        """The rule that forbids `action`, for a step that is not among `next_actions`."""
+        """The rule that forbids `action`, for a step that is not among `next_actions`.
+
+        A state built before every step had its guard may lack the rule: then the step is named unavailable.
+        """
         if (reason := self.blocked.get(action) or self.blocked.get(ANY_STEP)) is not None:
             return reason
         allowed = ", ".join(self.view.next_actions) or "none"
@@ -62,7 +51,7 @@ def case_state(org: Organization, today: date, t: Thresholds) -> CaseState:
     if (closed := open_case(org)) is not None:
         blocked = {ANY_STEP: Rule.of(closed)}
     else:
-        blocked = {name: Rule.of(v) for name, check in EXPLAINED.items() if (v := check(org, t)) is not None}
+        blocked = {name: Rule.of(v) for name, step in ACTIONS.items() if (v := step.refusal(org, today, t)) is not None}
     join = can_join_joint_branch(org, t)
     return CaseState(view=case_view(org, today, t), as_of=today, blocked=blocked,
                      join_blocked=Rule.of(join) if join is not None else None)

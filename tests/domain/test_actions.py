@@ -17,6 +17,7 @@ from branchflow.domain.errors import DomainError, RuleViolation
 from branchflow.domain.organization import Organization
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import SEED_THRESHOLDS, PartyOrgType
+from branchflow.workflows.case_state import case_state
 
 from .cases import (
     activist,
@@ -243,3 +244,37 @@ def test_a_closed_case_is_offered_nothing_and_every_step_names_the_closed_case()
 def test_a_new_case_is_offered_the_first_steps() -> None:
     assert next_actions(organization(), TODAY, SEED_THRESHOLDS) == [
         "report_headcount", "add_member", "record_applicant", "assign_instructor", "correct_facts", "close_case"]
+
+
+# --- one guard per step: the refusal next_actions gives is the rule the aggregate raises --------------
+
+
+def refused_with(name: str, org: Organization) -> set[str]:
+    """The rules the aggregate answers for every input worth trying (an unknown person answers no rule)."""
+    rules = set()
+    for body in bodies(name, org) or [{"person_id": "P99", "introducer_ids": ["P98", "P99"]}]:
+        trial = copy.deepcopy(org)
+        with pytest.raises(DomainError) as raised:
+            parse_action({"action": name, **body}, TODAY).apply(trial, stamp(TODAY), SEED_THRESHOLDS)
+        rules.add(getattr(raised.value, "rule", type(raised.value).__name__))
+    return rules
+
+
+@pytest.mark.parametrize("name", sorted(ACTIONS))
+def test_every_step_refused_names_the_rule_the_domain_names(name: str) -> None:
+    """For every step, in every scenario where it is not offered: the workflow's refusal (its case state) and
+    the aggregate's answer to every input are the step's one guard's rule, never `step_not_available`."""
+    refused_somewhere = False
+    for scenario, build in sorted(SCENARIOS.items()):
+        org = build()
+        guard = ACTIONS[name].refusal(org, TODAY, SEED_THRESHOLDS)
+        if name in next_actions(org, TODAY, SEED_THRESHOLDS):
+            assert guard is None, scenario
+            continue
+        refused_somewhere = True
+        assert guard is not None, scenario
+        given = case_state(org, TODAY, SEED_THRESHOLDS).refusal(name)
+        assert (given.rule, given.message) == (guard.rule, guard.message), scenario
+        assert refused_with(name, org) == {guard.rule}, scenario
+    assert refused_somewhere or name in {"report_headcount", "add_member", "record_applicant", "correct_facts",
+                                         "close_case"}, "a scenario where the step is refused"

@@ -141,7 +141,7 @@ class TestMembers:
 
     def test_only_a_present_member_is_corrected(self) -> None:
         org = organization()
-        (member,) = add_members(org, 1)
+        member, _ = add_members(org, 2)
         org.transfer_out(member, stamp())
         with pytest.raises(UnknownPerson):
             org.correct_member(member, 2, {"name": "Wang Fang"}, stamp())

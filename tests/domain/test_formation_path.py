@@ -107,6 +107,7 @@ class TestStandaloneBranch:
 
     def test_an_unknown_member_cannot_be_transferred(self) -> None:
         org = organization()
+        add_members(org, 1)
         with pytest.raises(UnknownPerson):
             org.transfer_out("P9", stamp())
 

@@ -67,6 +67,10 @@ class TestApplicant:
         org.talk_to_applicant(person, stamp())
         with pytest.raises(RuleViolation) as raised:
             org.talk_to_applicant(person, stamp())
+        assert raised.value.rule == "no_applicant_to_talk_to"  # the step's guard: nobody waits for a talk
+        applicant(org)
+        with pytest.raises(RuleViolation) as raised:
+            org.talk_to_applicant(person, stamp())
         assert raised.value.rule == "already_talked"
 
     def test_a_recorded_applicant_gets_the_next_person_id(self) -> None:
@@ -202,6 +206,10 @@ class TestProbation:
         org = formed_org()
         with pytest.raises(RuleViolation) as raised:
             org.convert_to_formal(formal_ids(org)[0], stamp())
+        assert raised.value.rule == "no_probationary_member"
+        probationary(org, date(2023, 1, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.convert_to_formal(formal_ids(org)[0], stamp())
         assert raised.value.rule == "not_probationary"
 
     @pytest.mark.parametrize(("months", "ends_on"), [(6, date(2025, 9, 1)), (12, date(2026, 3, 1))])
@@ -240,25 +248,39 @@ class TestProbation:
         org = formed_org()
         with pytest.raises(RuleViolation) as raised:
             org.cancel_probation(formal_ids(org)[0], stamp())
+        assert raised.value.rule == "no_probationary_member"
+        probationary(org, date(2023, 1, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.cancel_probation(formal_ids(org)[0], stamp())
         assert raised.value.rule == "not_probationary"
 
 
 class TestTheWay:
     @pytest.mark.parametrize(
-        ("verb", "at"),
-        [("talk_to_applicant", activist), ("review_activist", applicant), ("confirm_development_target", applicant),
-         ("admit_probationary", activist), ("approve_probationary", development_target)],
+        ("verb", "at", "right", "nobody"),
+        [("talk_to_applicant", activist, applicant, "no_applicant_to_talk_to"),
+         ("review_activist", applicant, activist, "no_activist"),
+         ("confirm_development_target", applicant, lambda org: activist(org, date(2023, 1, 1)), "no_activist"),
+         ("admit_probationary", activist, development_target, "no_development_target"),
+         ("approve_probationary", development_target, admitted, "no_admission_to_approve")],
     )
-    def test_steps_out_of_order_are_refused(self, verb: str, at: Callable[[Organization], str]) -> None:
+    def test_steps_out_of_order_are_refused(
+        self, verb: str, at: Callable[[Organization], str], right: Callable[[Organization], str], nobody: str
+    ) -> None:
         org = formed_org()
         person = at(org)
         args: tuple[object, ...] = (person, formal_ids(org)[:2]) if verb == "admit_probationary" else (person,)
+        with pytest.raises(RuleViolation) as raised:
+            getattr(org, verb)(*args, stamp())
+        assert raised.value.rule == nobody  # the step's guard: nobody at the stage the step is for
+        right(org)
         with pytest.raises(RuleViolation) as raised:
             getattr(org, verb)(*args, stamp())
         assert raised.value.rule == "wrong_development_stage"
 
     def test_an_unknown_person_is_refused(self) -> None:
         org = formed_org()
+        applicant(org)
         with pytest.raises(UnknownPerson):
             org.designate_activist("P42", stamp())
 
@@ -269,6 +291,7 @@ class TestTheWay:
         assert not org.candidates[person].in_development
         assert development_obligations(org) == []
         assert stage(org) is Stage.NO_MEMBERS
+        applicant(org)
         with pytest.raises(UnknownPerson):
             org.withdraw_candidate(person, stamp())
 

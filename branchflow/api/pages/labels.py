@@ -129,6 +129,11 @@ RULES: Final = {
     "already_registered": "该组织已经登记过", "concurrent_change": "案件刚被他人修改，请刷新后重试",
     "step_not_available": "这一步现在不能办理（案件已有变化，请看下方现在可以办理的步骤）",
     "applicant_under_18": "入党申请人须年满18岁", "member_under_18": "党员须年满18岁",
+    "no_member_to_transfer_in": "没有组织关系待转入的党员", "no_members": "本单位没有党员",
+    "no_applicant_to_talk_to": "没有待谈话的入党申请人", "no_applicant": "没有入党申请人",
+    "no_activist": "没有入党积极分子", "no_development_target": "没有发展对象",
+    "no_admission_to_approve": "没有待审批的预备党员", "no_probationary_member": "没有预备党员",
+    "no_candidate": "没有正在发展的人员",
 }
 
 

@@ -1,0 +1,244 @@
+"""One guard per step: whether a step can be taken on this case at all, and if not, the rule that forbids it.
+
+The aggregate's verb checks its guard first (then what the step's own input needs: the person named, the
+values given), `next_actions` offers exactly the steps whose guard passes, and the workflow's update
+validator refuses the others with the guard's rule. So every refusal names the same rule, whichever door
+the step came through. `day` is the step's business date (today, for the forms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from branchflow.domain import development
+from branchflow.domain.errors import RuleViolation
+from branchflow.domain.people import DevelopmentStage, MemberStatus
+from branchflow.domain.rules import (
+    SEED_THRESHOLDS,
+    Thresholds,
+    branch_members,
+    can_affiliate,
+    can_establish_temporary_branch,
+    can_request_formal_branch,
+    formed,
+    open_case,
+)
+
+if TYPE_CHECKING:
+    from branchflow.domain.organization import Organization
+
+Guard = Callable[["Organization", date, Thresholds], RuleViolation | None]
+
+
+def _none_of(rule: str, message: str, found: bool) -> RuleViolation | None:
+    return None if found else RuleViolation(rule, message)
+
+
+def _at(org: Organization, stage: DevelopmentStage) -> list[str]:
+    return [c.id for c in org.candidates.values() if c.in_development and c.stage is stage]
+
+
+def _probationary(org: Organization) -> list[str]:
+    return [m.id for m in org.members.values() if m.present and m.status is MemberStatus.PROBATIONARY]
+
+
+def can_take_a_step(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    """What every step needs: an open case."""
+    return open_case(org)
+
+
+def can_transfer_in(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of(
+        "no_member_to_transfer_in", "every member's organizational relation is already here",
+        any(m.present and not m.relation_transferred for m in org.members.values()))
+
+
+def can_name_a_member(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    """Transferring out and correcting a member need a member present."""
+    return open_case(org) or _none_of("no_members", "the organization has no party member present",
+                                      any(m.present for m in org.members.values()))
+
+
+def can_talk_to_applicant(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of(
+        "no_applicant_to_talk_to", "no applicant is waiting for the talk",
+        any(development.can_talk(org.candidates[p]) is None for p in _at(org, DevelopmentStage.APPLICANT)))
+
+
+def _someone_at(org: Organization, stage: DevelopmentStage, rule: str, message: str) -> RuleViolation | None:
+    return open_case(org) or _none_of(rule, message, bool(_at(org, stage)))
+
+
+def can_designate_activist(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return _someone_at(org, DevelopmentStage.APPLICANT, "no_applicant", "there is no applicant")
+
+
+def can_review_activist(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return _someone_at(org, DevelopmentStage.ACTIVIST, "no_activist", "there is no activist")
+
+
+def can_approve_probationary(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return _someone_at(org, DevelopmentStage.AWAITING_APPROVAL, "no_admission_to_approve",
+                       "no admission is waiting for approval")
+
+
+def can_confirm_development_target(
+    org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
+) -> RuleViolation | None:
+    if (v := open_case(org)) is not None:
+        return v
+    activists = [org.candidates[p] for p in _at(org, DevelopmentStage.ACTIVIST)]
+    if not activists:
+        return RuleViolation("no_activist", "there is no activist")
+    refusals = [development.can_confirm_target(c, day) for c in activists]
+    return None if None in refusals else refusals[0]
+
+
+def can_admit_probationary(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    if (v := open_case(org)) is not None:
+        return v
+    if not _at(org, DevelopmentStage.DEVELOPMENT_TARGET):
+        return RuleViolation("no_development_target", "there is no development target to admit")
+    if not formed(org):
+        return RuleViolation("admission_needs_formal_branch", development.ADMISSION_NEEDS_FORMAL_BRANCH)
+    formal = sum(1 for m in org.members.values() if m.present and m.status is MemberStatus.FORMAL)
+    return _none_of("two_introducers", f"admission needs {development.INTRODUCERS} formal members as "
+                    f"introducers; the organization has {formal}", formal >= development.INTRODUCERS)
+
+
+def can_convert_to_formal(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    if (v := open_case(org)) is not None:
+        return v
+    members = [org.members[p] for p in _probationary(org)]
+    if not members:
+        return RuleViolation("no_probationary_member", "there is no probationary member")
+    refusals = [development.can_convert(m, day) for m in members]
+    return None if None in refusals else refusals[0]
+
+
+def can_extend_probation(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    if (v := open_case(org)) is not None:
+        return v
+    members = [org.members[p] for p in _probationary(org)]
+    if not members:
+        return RuleViolation("no_probationary_member", "there is no probationary member")
+    refusals = [development.can_extend(m, development.EXTENSION_MONTHS[0]) for m in members]
+    return None if None in refusals else refusals[0]
+
+
+def can_cancel_probation(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of("no_probationary_member", "there is no probationary member",
+                                      bool(_probationary(org)))
+
+
+def can_withdraw_candidate(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of("no_candidate", "nobody is in member development",
+                                      any(c.in_development for c in org.candidates.values()))
+
+
+def can_assign_instructor(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    if (v := open_case(org)) is not None:
+        return v
+    if org.instructor is not None:
+        return RuleViolation("instructor_assigned", f"{org.instructor} is already assigned; withdraw first")
+    return None
+
+
+def can_withdraw_instructor(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of("no_instructor", "no instructor is assigned", org.instructor is not None)
+
+
+def can_end_affiliation(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of(
+        "not_affiliated", "the organization's members are not affiliated elsewhere", org.affiliation is not None)
+
+
+def can_approve_formal_branch(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    if (v := can_reject_formal_branch(org, day, t)) is not None:
+        return v
+    # Members may have left since the request: then it can only be rejected.
+    if (n := branch_members(org)) < t.branch_members:
+        return RuleViolation(
+            "standalone_needs_members",
+            f"a party organization of its own needs {t.branch_members} or more transferred-in formal members; "
+            f"it has {n} now",
+        )
+    return None
+
+
+def can_reject_formal_branch(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of("no_request", "there is no formal branch request", org.formal_request is not None)
+
+
+def can_leave_joint_branch(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of("not_in_joint_branch", "the organization is not in a joint branch",
+                                      org.joint_branch is not None)
+
+
+def can_dissolve_branch(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of(
+        "no_branch", "the organization has no branch of its own to dissolve",
+        org.formal_branch is not None or org.temporary_branch is not None)
+
+
+def can_elect_branch_committee(
+    org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
+) -> RuleViolation | None:
+    return open_case(org) or _none_of(
+        "no_formal_branch", "elections are held by a formal party organization of its own; a temporary branch "
+        "has appointed officers and holds no term elections", org.formal_branch is not None)
+
+
+def can_form_youth_league(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    if (v := open_case(org)) is not None:
+        return v
+    if not formed(org):
+        return RuleViolation("not_formed", "the Youth League is set up alongside a formal party organization")
+    if org.youth_league_formed_on is not None:
+        return RuleViolation("youth_league_formed", "the Youth League is already set up")
+    return None
+
+
+def can_rate_five_goods(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of(
+        "not_formed", "the five-goods rating is for a formal party organization", formed(org))
+
+
+def can_check_ten_haves(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return open_case(org) or _none_of(
+        "no_party_organization", "the ten-haves check is for an established party organization",
+        formed(org) or org.temporary_branch is not None)
+
+
+def _thresholds_only(check: Callable[[Organization, Thresholds], RuleViolation | None]) -> Guard:
+    def guard(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+        return check(org, t)
+
+    return guard
+
+
+GUARDS: dict[str, Guard] = {
+    "report_headcount": can_take_a_step, "add_member": can_take_a_step, "transfer_in": can_transfer_in,
+    "transfer_out": can_name_a_member, "record_applicant": can_take_a_step,
+    "talk_to_applicant": can_talk_to_applicant, "designate_activist": can_designate_activist,
+    "review_activist": can_review_activist, "confirm_development_target": can_confirm_development_target,
+    "admit_probationary": can_admit_probationary, "approve_probationary": can_approve_probationary,
+    "convert_to_formal": can_convert_to_formal, "extend_probation": can_extend_probation,
+    "cancel_probation": can_cancel_probation, "withdraw_candidate": can_withdraw_candidate,
+    "assign_instructor": can_assign_instructor, "withdraw_instructor": can_withdraw_instructor,
+    "affiliate": _thresholds_only(can_affiliate), "end_affiliation": can_end_affiliation,
+    "establish_temporary_branch": _thresholds_only(can_establish_temporary_branch),
+    "request_formal_branch": _thresholds_only(can_request_formal_branch),
+    "approve_formal_branch": can_approve_formal_branch, "reject_formal_branch": can_reject_formal_branch,
+    "leave_joint_branch": can_leave_joint_branch, "dissolve_branch": can_dissolve_branch,
+    "elect_branch_committee": can_elect_branch_committee, "form_youth_league": can_form_youth_league,
+    "rate_five_goods": can_rate_five_goods, "check_ten_haves": can_check_ten_haves,
+    "correct_facts": can_take_a_step, "correct_member": can_name_a_member, "close_case": can_take_a_step,
+}
+
+
+def refusal(org: Organization, action: str, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    """Why `action` cannot be taken on this case on `day`, or None when it can (for some input)."""
+    return GUARDS[action](org, day, t)
