@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from branchflow.api.services import services
 from branchflow.api.users import Role, User, authenticate
+from branchflow.domain.actions import CorrectFacts, Step
 
 bearer = HTTPBearer(auto_error=False, description="The API token printed by `branchflow user add` or `branchflow up`")
 
@@ -31,6 +32,13 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def require_region(user: User, region_code: str) -> None:
     if not user.covers(region_code):
         raise HTTPException(403, f"region {region_code} is outside your scope {user.region or '(all)'}")
+
+
+def require_step_in_scope(user: User, step: Step) -> None:
+    """A step may not carry a case out of its actor's scope: a correction of its region must stay inside it
+    (a registration there is refused too, so a correction would be a way around that)."""
+    if isinstance(step, CorrectFacts) and isinstance(region := step.changes.get("region_code"), str):
+        require_region(user, region)
 
 
 def scoped_region(user: User, region: str | None) -> str:

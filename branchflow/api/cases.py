@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
-from branchflow.api.auth import CurrentUser, require_region, require_role
+from branchflow.api.auth import CurrentUser, require_region, require_role, require_step_in_scope
 from branchflow.api.examples import CASE, HISTORY, REGISTRATION, example
 from branchflow.api.services import services
 from branchflow.api.users import Role
@@ -75,6 +75,7 @@ async def act(
     org = await run_in_threadpool(services(request).application.case, org_id)
     require_region(user, org.region_code)
     checked = parse_action(step.model_dump(), today())
+    require_step_in_scope(user, checked)
     return await services(request).formation.step(org_id, checked, user.name, today())
 
 

@@ -5,6 +5,9 @@
 - A JSON body that is not text at all (no UTF-8, UTF-16 or UTF-32) answers 422, as malformed JSON does.
 - A query parameter that the route does not declare (in its OpenAPI) answers 422 naming it: a misspelt
   filter (`regoin=4404`) would otherwise be ignored, and a board would show the whole scope instead.
+- A JSON body that Python cannot read back (an integer of over 4,300 digits, arrays or objects nested deeper
+  than `MAX_JSON_DEPTH`) answers 422 naming the body, before authentication: parsing it would raise
+  `ValueError` or `RecursionError` in FastAPI, a 500.
 - A NUL character (U+0000) anywhere in the query, the path, a JSON body's keys and strings or a form's fields
   answers 422 naming the field. PostgreSQL cannot keep it in a text or jsonb column: an event carrying one
   would be stored (events are bytes) but could never be projected, and every board would stop there.
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -26,14 +28,21 @@ from branchflow.api.errors import FieldError
 
 MAX_BODY_BYTES = 256 * 1024  # a step or a registration is a few kilobytes; the pages' forms are limited to 64 KiB
 NUL = "\x00"
+MAX_JSON_DEPTH = 64  # a step nests three levels; far below the interpreter's recursion limit
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def _nul_fields(value: Any, path: str = "") -> Iterator[str]:
+class UnreadableJson(Exception):
+    """JSON that is well formed but that Python cannot hold (a huge integer, a deep nesting)."""
+
+
+def _nul_fields(value: Any, path: str = "", depth: int = 0) -> Iterator[str]:
     """The JSON paths of the keys and strings that hold a NUL."""
+    if depth > MAX_JSON_DEPTH:
+        raise UnreadableJson(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
         if NUL in value:
             yield path or "body"
@@ -42,10 +51,10 @@ def _nul_fields(value: Any, path: str = "") -> Iterator[str]:
             where = f"{path}.{key}" if path else str(key)
             if NUL in str(key):
                 yield where
-            yield from _nul_fields(item, where)
+            yield from _nul_fields(item, where, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _nul_fields(item, f"{path}.{index}" if path else str(index))
+            yield from _nul_fields(item, f"{path}.{index}" if path else str(index), depth + 1)
 
 
 def nul_fields(scope: Scope, body: bytes) -> list[str]:
@@ -63,8 +72,14 @@ def nul_fields(scope: Scope, body: bytes) -> list[str]:
         found += [name for name, value in pairs if NUL in name or NUL in value]
         return found
     if "json" in content_type or not content_type:  # FastAPI reads a body without a content type as JSON
-        with suppress(json.JSONDecodeError):  # not JSON (a raw NUL byte makes it so): the route answers 422
+        try:
             found += _nul_fields(json.loads(body))
+        except json.JSONDecodeError:
+            pass  # not JSON (a raw NUL byte makes it so): the route answers 422
+        except UnicodeDecodeError:
+            raise  # JSON in no Unicode encoding at all: RequestGuard answers it
+        except (ValueError, RecursionError) as error:  # int() of over 4,300 digits; nesting past the limit
+            raise UnreadableJson(str(error) or type(error).__name__) from None
     elif b"\x00" in body:
         found.append("body")
     return found
@@ -95,6 +110,10 @@ class RequestGuard:
         except UnicodeDecodeError:  # JSON in no Unicode encoding at all
             await _answer(send, 422, {"detail": "invalid input: body", "errors": [
                 {"field": "body", "message": "the body is not text in UTF-8 (nor UTF-16 or UTF-32)"}]})
+            return
+        except UnreadableJson as error:
+            await _answer(send, 422, {"detail": "invalid input: body", "errors": [
+                {"field": "body", "message": f"the JSON cannot be read: {error}"}]})
             return
         if fields:
             await _answer(send, 422, {

@@ -17,7 +17,7 @@ from branchflow.api.errors import FieldError
 from branchflow.api.examples import BOARD, example
 from branchflow.api.services import services
 from branchflow.api.users import Role, User
-from branchflow.domain.values import RegionPrefix
+from branchflow.domain.values import CalendarDate, RegionPrefix
 from branchflow.projections import (
     AuditPage,
     CaseFilters,
@@ -123,7 +123,7 @@ def projection_status(request: Request, user: CurrentUser) -> ProjectionStatus:
 @router.get("/audit", response_model=AuditPage, summary="The audit trail across cases (supervisors)")
 def audit(
     request: Request, user: CurrentUser, region: RegionPrefix | None = None, actor: str | None = None,
-    since: date | None = None, until: date | None = None, case_id: UUID | None = None,
+    since: CalendarDate | None = None, until: CalendarDate | None = None, case_id: UUID | None = None,
     page: Page = 1, page_size: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE_SIZE)] = 100,
 ) -> AuditPage:
     require_role(user, *READERS)

@@ -10,6 +10,7 @@ message; inside a model the same message appears in the 422 error for the field.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
@@ -192,7 +193,8 @@ _SECTIONS: Final = frozenset(get_args(IndustrySection))
 
 
 def parse_industry(value: object) -> IndustrySection:
-    section = value.strip().upper() if isinstance(value, str) else value
+    # Only text can be a section: a list or an object would not even hash for the lookup.
+    section = value.strip().upper() if isinstance(value, str) else None
     if section not in _SECTIONS:
         raise PydanticCustomError(
             "industry", f"industry must be a GB/T 4754 section letter A-T, got {value!r}"
@@ -236,6 +238,18 @@ SUBTYPE_LABELS: Final[dict[EconomicSubtype | SocialSubtype, str]] = {
 # --- Dates -------------------------------------------------------------------------------------
 
 EARLIEST_BUSINESS_DATE: Final = date(1949, 10, 1)
+ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def calendar_date(value: object) -> object:
+    """Only a date or its text YYYY-MM-DD: pydantic would read a number (0, "1700000000") as a Unix time."""
+    if isinstance(value, date) or (isinstance(value, str) and ISO_DATE.fullmatch(value.strip())):
+        return value.strip() if isinstance(value, str) else value
+    raise PydanticCustomError("date_format", "a date must be written YYYY-MM-DD, got {value}", {"value": repr(value)})
+
+
+CalendarDate = Annotated[date, BeforeValidator(calendar_date)]
+"""A date in a body or a query: any date, written YYYY-MM-DD."""
 
 
 def business_date(value: date, *, today: date) -> date:
@@ -247,7 +261,7 @@ def _business_date_in_context(value: date, info: ValidationInfo) -> date:
     return _date_between(value, EARLIEST_BUSINESS_DATE, _today_from(info), "date")
 
 
-BusinessDate = Annotated[date, AfterValidator(_business_date_in_context)]
+BusinessDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_business_date_in_context)]
 """A business date in a model; the future check applies when the context gives ``today``."""
 
 
@@ -336,7 +350,7 @@ def _birth_date_in_context(value: date, info: ValidationInfo) -> date:
 
 
 PersonName = Annotated[str, AfterValidator(parse_person_name)]
-BirthDate = Annotated[date, AfterValidator(_birth_date_in_context)]
+BirthDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_birth_date_in_context)]
 
 
 class Person(BaseModel):

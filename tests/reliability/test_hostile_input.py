@@ -93,6 +93,11 @@ class TestMalformedInput:
         ({"name": "零\x00字节"}, "name"),  # PostgreSQL cannot keep NUL: it would stop every board
         ({"reason": "\x00"}, "reason"),
         ({"surprise": True}, "surprise"),
+        # Issue 14: values of another JSON type than the field's were a 500 (unhashable in a set lookup).
+        *[({"industry": bad}, "industry") for bad in ({}, [], ["C"], {"C": 1})],
+        ({"founded_on": 0}, "founded_on"),  # issue 14: 0 was taken for 1970-01-01
+        ({"founded_on": "0"}, "founded_on"),
+        ({"occurred_on": 1700000000}, "occurred_on"),
     ])
     def test_a_registration_with_a_bad_field_is_422_naming_it(
         self, api: httpx.Client, change: dict[str, Any], field: str
@@ -114,6 +119,10 @@ class TestMalformedInput:
         ({"action": "assign_instructor", "name": ["a", "list"]}, "name"),
         ({"action": "correct_facts", "corrects": 1, "changes": {"region_code": "x"}}, "changes"),
         ({"action": "correct_facts", "corrects": 1, "changes": {"id": "x"}}, "changes"),
+        *[({"action": "correct_facts", "corrects": 1, "changes": {"industry": bad}}, "changes")
+          for bad in ({}, [], ["C"], {"C": 1})],
+        ({**member_step("王"), "birth_date": 0}, "birth_date"),
+        ({**member_step("王"), "occurred_on": "0"}, "occurred_on"),
     ])
     def test_a_step_with_a_bad_field_is_422_naming_it(
         self, api: httpx.Client, case: str, body: dict[str, Any], field: str
@@ -142,11 +151,31 @@ class TestMalformedInput:
         ("/reports/statistics", {"regoin": "440403"}, "query.regoin"),
         ("/organizations", {"page": 10**15}, "query.page"),  # (page - 1) * size would overflow the database
         ("/audit", {"page_size": 501}, "query.page_size"),
+        ("/audit", {"until": "0"}, "query.until"),  # issue 14: a number is no date
+        ("/audit", {"since": "1700000000"}, "query.since"),
     ])
     def test_a_bad_query_is_422_naming_the_parameter(
         self, api: httpx.Client, path: str, params: dict[str, Any], field: str
     ) -> None:
         refused(api.get(path, params=params), 422, field)
+
+    def test_an_admin_sending_a_registration_of_the_wrong_json_types_gets_422_not_500(self, stack: Stack) -> None:
+        with stack.client(stack.token(Role.ADMIN, "")) as admin:
+            refused(admin.post("/organizations", json={**registration(f"{STREET}001"), "industry": {}}), 422,
+                    "industry")
+
+    @pytest.mark.parametrize("content", [
+        b'{"employees": ' + b"9" * 5000 + b"}",  # past Python's 4,300 digits of int() from text
+        b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # past the recursion limit
+        b"[" * 1000 + b"]" * 1000,
+    ], ids=["huge_integer", "deep_nesting", "nesting_1000"])
+    @pytest.mark.parametrize("path", ["/api/v1/organizations", "/login", "/api/v1/joint-branches"])
+    def test_json_too_large_to_parse_is_422_before_authentication(
+        self, stack: Stack, content: bytes, path: str
+    ) -> None:
+        with httpx.Client(base_url=stack.base_url) as anonymous:
+            answer = anonymous.post(path, content=content, headers={"content-type": "application/json"})
+        refused(answer, 422, "body")
 
     def test_lists_page_and_a_board_defaults_to_the_users_own_scope(self, api: httpx.Client, case: str) -> None:
         assert api.get("/organizations", params={"page": 2, "page_size": 5}).status_code == 200

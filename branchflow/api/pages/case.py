@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from branchflow.api.auth import require_region, require_role
+from branchflow.api.auth import require_region, require_role, require_step_in_scope
 from branchflow.api.cases import STEP_ROLES
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.forms import action_form, entered, field_errors, read
@@ -111,6 +111,7 @@ async def take_step(request: Request, session: SignedIn, org_id: UUID) -> Respon
     except ValidationError as e:
         failure = Failure(action, 422, command_id, values, field_errors(e, action), "请按提示修改后再提交。")
         return await again(request, session, org_id, failure)
+    require_step_in_scope(user, step)
     try:
         await services(request).formation.step(org_id, step, user.name, date.today())
     except (RuleViolation, UnknownPerson, InvalidStep, ConcurrentChange, WorkflowUnavailable) as e:

@@ -28,6 +28,7 @@ from branchflow.api.pages.web import (
     render,
     services,
 )
+from branchflow.api.reports import MAX_PAGE
 from branchflow.api.users import User
 from branchflow.domain.errors import AlreadyRegistered
 from branchflow.domain.registration import Registration
@@ -42,7 +43,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/cases")
-def cases_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+def cases_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
     values = query_values(request, *LIST_FIELDS)
     region = page_region(session, values.get("region"))
     if not region:

@@ -19,12 +19,13 @@ from branchflow.api.pages import charts, labels
 from branchflow.api.pages.board import link, page_region
 from branchflow.api.pages.timeline import entry
 from branchflow.api.pages.web import PageRoute, SignedIn, percent, query_values, render, services
-from branchflow.api.reports import READERS
+from branchflow.api.reports import MAX_PAGE, READERS
+from branchflow.domain.values import CalendarDate
 from branchflow.projections import Statistics, audit_trail, statistics
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
-DATE = TypeAdapter(date)
+DATE: TypeAdapter[date] = TypeAdapter(CalendarDate)
 
 
 def _share(n: int, total: int) -> str:
@@ -72,7 +73,7 @@ def _date(values: dict[str, str], name: str) -> date | None:
 
 
 @router.get("/audit")
-def audit_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+def audit_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
     require_role(session.user, *READERS)
     values = query_values(request, "region", "actor", "since", "until")
     region = page_region(session, values.get("region"))
