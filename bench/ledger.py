@@ -88,12 +88,13 @@ def _plan(today: date, size: int, seed: int) -> DemoPlan:
 def _write_case(writer: Any, plan: int, case: PlannedCase) -> CityCase:
     reg: Registration = case.registration
     region = _moved(plan, reg.region_code)
-    writer.writerow(["organization", reg.name, reg.credit_code or "", reg.kind, _yes(reg.registered), region,
+    writer.writerow(["organization", reg.name, reg.credit_code or "", reg.kind, reg.subtype, _yes(reg.registered),
+                     region,
                      reg.industry, reg.employees, _yes(reg.above_scale), reg.founded_on.isoformat(),
                      reg.superior_party_org or "", _yes(reg.owner_is_member)] + [""] * 6)
     for step in case.steps:
         if isinstance(step, AddMember):
-            writer.writerow(["member", reg.name, reg.credit_code or "", "", "", region, "", "", "", "", "", "",
+            writer.writerow(["member", reg.name, reg.credit_code or "", "", "", "", region, "", "", "", "", "", "",
                              step.name, step.gender, step.birth_date.isoformat(), step.education.value,
                              step.status.value, _yes(step.relation_transferred)])
     rest = [s for s in case.steps if not isinstance(s, AddMember)] + list(case.later_steps)

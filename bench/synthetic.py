@@ -20,7 +20,7 @@ from branchflow.domain.people import MemberStatus
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import PartyOrgType
 from branchflow.domain.stamp import Stamp
-from branchflow.domain.values import Education, make_credit_code
+from branchflow.domain.values import SUBTYPES, Education, make_credit_code
 
 CITY = "4404"
 DISTRICTS, STREETS, COMMUNITIES = 10, 15, 20
@@ -55,10 +55,12 @@ class CityBuilder:
         founded = date(rng.randrange(1995, 2025), rng.randrange(1, 13), rng.randrange(1, 29))
         return Organization(
             name=f"{'企业' if kind == 'economic' else '社会组织'}{self.serial:06d}",
-            credit_code=credit if registered else None, kind=kind, registered=registered, region_code=code,
+            credit_code=credit if registered else None, kind=kind,
+            subtype=SUBTYPES[kind][self.serial % len(SUBTYPES[kind])],  # by serial: the draws stay as they were
+            registered=registered, region_code=code,
             industry=industry or rng.choice(INDUSTRIES), employees=employees,
             above_scale=(employees > 100 and rng.random() < 0.7) or rng.random() < 0.03,
-            founded_on=founded, superior_party_org=None, owner_is_member=rng.random() < 0.1,
+            founded_on=founded, superior_party_org=None, owner_is_member=rng.random() < 0.1, responsible_committee=None,
             stamp=self.stamp(rng.randrange(200, 400)),
         )
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from openpyxl import Workbook
 
-from branchflow.api.intake.ledger_format import COLUMNS, read_ledger
+from branchflow.api.intake.ledger_format import COLUMNS, organization_row, read_ledger
 from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
 from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.actions import Step
@@ -298,3 +298,25 @@ def test_rows_can_come_in_any_order(tmp_path: Path) -> None:
     summary = import_ledger(path, ApplicationCommands(app, "importer", TODAY), TODAY)
     assert (summary.registered, summary.members_added, summary.report()) == (1, 1, [])
     assert [m.name for m in app.case(organization_id(ENTERPRISE, "", "")).members.values()] == ["黄海"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [({"subtype": "律师事务所"}, ("social", "intermediary")), ({"kind": "社会团体"}, ("social", "social_association")),
+     ({"kind": "企业", "subtype": "外商投资"}, ("economic", "foreign_invested")),
+     ({"kind": "economic", "subtype": "individual"}, ("economic", "individual")),
+     ({"subtype": "民办非企业单位"}, ("social", "private_non_enterprise")),
+     ({"kind": "私营企业"}, ("economic", "private")),
+     ({"kind": "企业"}, ("economic", "private")), ({"kind": "社会组织"}, ("social", "social_association"))],
+)
+def test_a_row_names_its_subtype_in_chinese_or_english(cells: dict[str, str], expected: tuple[str, str]) -> None:
+    row = organization_row({"name": "某单位", "region_code": "440403002001", "industry": "L", "employees": "5",
+                            "founded_on": "2015-03-01", **cells}, TODAY)
+    assert isinstance(row, Registration) and (row.kind, row.subtype) == expected
+
+
+def test_a_subtype_of_another_kind_is_refused_naming_the_column() -> None:
+    row = organization_row({"name": "某单位", "kind": "企业", "subtype": "基金会", "region_code": "440403002001",
+                            "industry": "L", "employees": "5", "founded_on": "2015-03-01"}, TODAY)
+    assert isinstance(row, list) and [p.split(":")[0] for p in row] == ["subtype"]
+    assert "单位性质" in COLUMNS["subtype"]

@@ -13,8 +13,8 @@ from branchflow.projections.board import StatusBoard, figures
 
 REGISTRATION = {
     "name": "珠海市斗门区某电子科技有限公司", "credit_code": "91440403MA4W12345X", "kind": "economic",
-    "registered": True, "region_code": "440403101001", "industry": "C", "employees": 120, "above_scale": True,
-    "founded_on": "2026-03-01",
+    "subtype": "private", "registered": True, "region_code": "440403101001", "industry": "C", "employees": 120,
+    "above_scale": True, "founded_on": "2026-03-01",
 }
 MEMBERS = ("王芳", "李强", "张伟")
 ON = date(2026, 11, 30)

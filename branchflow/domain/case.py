@@ -59,6 +59,8 @@ class CaseOutline(BaseModel):
     name: str
     credit_code: str | None
     kind: str
+    # None only in answers recorded before subtypes were (workflow histories); every case has one.
+    subtype: str | None = None
     registered: bool
     region_code: str
     industry: str
@@ -114,7 +116,8 @@ def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
     present = [m for m in org.members.values() if m.present]
     late = {o.key for o in overdue(org, t)}
     return CaseView(
-        id=org.id, name=org.name, credit_code=org.credit_code, kind=org.kind, registered=org.registered,
+        id=org.id, name=org.name, credit_code=org.credit_code, kind=org.kind, subtype=org.subtype,
+        registered=org.registered,
         region_code=org.region_code, industry=org.industry, employees=org.employees, above_scale=org.above_scale,
         founded_on=org.founded_on, superior_party_org=org.superior_party_org, owner_is_member=org.owner_is_member,
         stage=stage(org), method=method(org), formed=formed(org), organization_covered=organization_covered(org),

@@ -19,7 +19,7 @@ from branchflow.domain.errors import RuleViolation, UnknownPerson
 from branchflow.domain.obligations import Obligation
 from branchflow.domain.people import Candidate, Member, MemberStatus
 from branchflow.domain.records import Escalation, FormalRequest, JointBranchMembership, PartyOrganization
-from branchflow.domain.registration import credit_code_problem
+from branchflow.domain.registration import DEFAULT_SUBTYPE, credit_code_problem, subtype_problem
 from branchflow.domain.rules import (
     SEED_THRESHOLDS,
     PartyOrgType,
@@ -36,7 +36,7 @@ ORGANIZATION_NAMESPACE = UUID("6f1c1d8e-2b55-4f0e-9a51-5d0d8f3e2a10")
 
 # Facts a correction may change, and the members' fields likewise.
 CORRECTABLE_FACTS = frozenset(
-    {"name", "credit_code", "kind", "registered", "region_code", "industry", "employees", "above_scale",
+    {"name", "credit_code", "kind", "subtype", "registered", "region_code", "industry", "employees", "above_scale",
      "founded_on", "superior_party_org", "owner_is_member"}
 )
 CORRECTABLE_MEMBER_FIELDS = frozenset({"name", "gender", "birth_date", "education"})
@@ -47,20 +47,52 @@ def organization_id(credit_code: str | None, region_code: str, name: str) -> UUI
     return uuid5(ORGANIZATION_NAMESPACE, credit_code or f"{region_code}/{name}")
 
 
+def _with_subtype(state: dict[str, Any]) -> None:
+    """Version 2 records the subtype and the responsible committee: a case registered before gets its kind's
+    default subtype (`DEFAULT_SUBTYPE`) and no committee."""
+    state.setdefault("subtype", DEFAULT_SUBTYPE[state["kind"]])
+    state.setdefault("responsible_committee", None)
+
+
 class Organization(Aggregate):
     """The verbs of member development (发展党员) are written in `member_development` and taken in below."""
+
+    class_version = 2  # snapshots: see `upcast_v1_v2`
+    upcast_v1_v2 = staticmethod(_with_subtype)
+
+    class Registered(Aggregate.Created):
+        """The registration's facts, as stored (version 2 added `subtype` and `responsible_committee`)."""
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(_with_subtype)
+
+        name: str
+        credit_code: str | None
+        kind: str
+        subtype: str
+        registered: bool
+        region_code: str
+        industry: str
+        employees: int
+        above_scale: bool
+        founded_on: date
+        superior_party_org: str | None
+        owner_is_member: bool
+        responsible_committee: str | None
+        stamp: Stamp
 
     @staticmethod
     def create_id(credit_code: str | None, region_code: str, name: str, **_: Any) -> UUID:
         return organization_id(credit_code, region_code, name)
 
-    @event("Registered")
+    @event(Registered)
     def __init__(
-        self, *, name: str, credit_code: str | None, kind: str, registered: bool, region_code: str,
+        self, *, name: str, credit_code: str | None, kind: str, subtype: str, registered: bool, region_code: str,
         industry: str, employees: int, above_scale: bool, founded_on: date, superior_party_org: str | None,
-        owner_is_member: bool, stamp: Stamp,
+        owner_is_member: bool, responsible_committee: str | None, stamp: Stamp,
     ) -> None:
         self.name, self.credit_code, self.kind, self.registered = name, credit_code, kind, registered
+        self.subtype, self.responsible_committee = subtype, responsible_committee
         self.region_code, self.industry, self.founded_on = region_code, industry, founded_on
         self.employees, self.above_scale = employees, above_scale
         self.superior_party_org, self.owner_is_member = superior_party_org, owner_is_member
@@ -105,6 +137,9 @@ class Organization(Aggregate):
         corrected = {name: changes.get(name, getattr(self, name)) for name in ("registered", "credit_code", "kind")}
         if (problem := credit_code_problem(**corrected)) is not None:
             raise RuleViolation("credit_code_mismatch", problem)
+        # A kind corrected without a subtype keeps the old subtype, which no longer fits: the rule says so.
+        if (problem := subtype_problem(corrected["kind"], changes.get("subtype", self.subtype))) is not None:
+            raise RuleViolation("subtype_mismatch", problem)
         self._facts_corrected(corrects, changes, stamp)
 
     @event("FactsCorrected")

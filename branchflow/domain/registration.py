@@ -16,6 +16,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from branchflow.domain.values import (
+    SUBTYPES,
     BirthDate,
     BusinessDate,
     CreditCode,
@@ -27,9 +28,14 @@ from branchflow.domain.values import (
     PersonName,
     Reason,
     RegionCode,
+    Subtype,
     Title,
     credit_code_kind,
 )
+
+# The subtype of a case registered before subtypes were recorded (its Registered event is upcast), and of a
+# ledger without a subtype column: the commonest of its kind.
+DEFAULT_SUBTYPE: dict[str, Subtype] = {"economic": "private", "social": "social_association"}
 
 
 def credit_code_problem(registered: bool, credit_code: str | None, kind: str) -> str | None:
@@ -45,11 +51,19 @@ def credit_code_problem(registered: bool, credit_code: str | None, kind: str) ->
     return None
 
 
+def subtype_problem(kind: str, subtype: str) -> str | None:
+    """What is wrong with the subtype for this kind, or None (registration and corrections)."""
+    if subtype not in (fitting := SUBTYPES.get(kind, ())):
+        return f"subtype {subtype} is not one of a {kind} organization's: {', '.join(fitting)}"
+    return None
+
+
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Title
     kind: OrganizationKind
+    subtype: Subtype  # required of every new registration; checked against kind
     registered: bool
     # After kind and registered, which it is checked against (so that its errors name this field).
     credit_code: Annotated[CreditCode | None, Field(validate_default=True)] = None
@@ -60,6 +74,7 @@ class Registration(BaseModel):
     founded_on: BusinessDate
     superior_party_org: Title | None = None
     owner_is_member: bool = False
+    responsible_committee: Key | None = None  # a committee's code (the committee registry checks it)
     reason: Reason = ""
     occurred_on: BusinessDate | None = None
     command_id: Key | None = None
@@ -72,6 +87,13 @@ class Registration(BaseModel):
         ) is not None:
             raise PydanticCustomError("credit_code", problem)
         return credit_code
+
+    @field_validator("subtype")
+    @classmethod
+    def _subtype_fits(cls, subtype: str, info: ValidationInfo) -> str:
+        if "kind" in info.data and (problem := subtype_problem(info.data["kind"], subtype)) is not None:
+            raise PydanticCustomError("subtype", problem)
+        return subtype
 
     def facts(self) -> dict[str, Any]:
         return self.model_dump(exclude=set(_STEP_FIELDS))

@@ -224,6 +224,17 @@ class SocialSubtype(StrEnum):
     learned_society = "learned_society"
 
 
+# An organization's subtype (api.md's values), one of its kind's: `registration.subtype_problem` checks the pair.
+Subtype = Literal[
+    "private", "individual", "foreign_invested", "other",
+    "social_association", "private_non_enterprise", "foundation", "intermediary", "trade_association",
+    "learned_society",
+]
+SUBTYPES: Final[dict[str, tuple[str, ...]]] = {
+    "economic": tuple(EconomicSubtype), "social": tuple(SocialSubtype),
+}
+assert set(get_args(Subtype)) == set(EconomicSubtype) | set(SocialSubtype)
+
 # fmt: off
 SUBTYPE_LABELS: Final[dict[EconomicSubtype | SocialSubtype, str]] = {
     EconomicSubtype.private: "私营企业", EconomicSubtype.individual: "个体工商户",

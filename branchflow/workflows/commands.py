@@ -10,10 +10,10 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from branchflow.domain.actions import Action
-from branchflow.domain.registration import Registration
+from branchflow.domain.registration import DEFAULT_SUBTYPE, Registration
 from branchflow.domain.rules import PartyOrgType
 from branchflow.workflows.case_state import CaseState
 
@@ -26,6 +26,15 @@ class RegisterCommand(BaseModel):
     registration: Registration
     actor: Actor
     today: date
+
+    @field_validator("registration", mode="before")
+    @classmethod
+    def _recorded_before_subtypes(cls, value: object) -> object:
+        """Workflow histories recorded before subtypes hold registrations without one: they replay with the
+        kind's default, as the stored Registered events are upcast."""
+        if isinstance(value, dict) and "subtype" not in value and value.get("kind") in DEFAULT_SUBTYPE:
+            return {**value, "subtype": DEFAULT_SUBTYPE[value["kind"]]}
+        return value
 
 
 class StepCommand(BaseModel):

@@ -14,7 +14,8 @@ STREET = "440403101"
 
 def registration(region_code: str = f"{STREET}001", **overrides: Any) -> dict[str, Any]:
     body = {
-        "name": f"斗门区测试电子有限公司{uuid.uuid4().hex[:6]}", "kind": "economic", "registered": True,
+        "name": f"斗门区测试电子有限公司{uuid.uuid4().hex[:6]}", "kind": "economic", "subtype": "private",
+        "registered": True,
         "credit_code": make_credit_code("914404031" + uuid.uuid4().hex[:8].upper().replace("I", "1")
                                         .replace("O", "0").replace("Z", "2").replace("S", "5").replace("V", "7")),
         "region_code": region_code, "industry": "C", "employees": 120, "above_scale": True,

@@ -42,9 +42,10 @@ def facts(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "name": f"Organization {next(_serial)}",
         "credit_code": credit_code(kind, region_code) if registered else None,
-        "kind": kind, "registered": registered, "region_code": region_code, "industry": "C", "employees": 10,
+        "kind": kind, "subtype": "private" if kind == "economic" else "social_association",
+        "registered": registered, "region_code": region_code, "industry": "C", "employees": 10,
         "above_scale": False, "founded_on": FOUNDED, "superior_party_org": "Doumen two-new working committee",
-        "owner_is_member": False,
+        "owner_is_member": False, "responsible_committee": None,
     }
     return base | overrides
 

@@ -86,6 +86,18 @@ class TestFacts:
         with pytest.raises(RuleViolation, match="issued to a social organization"):
             org.correct_facts(1, {"credit_code": credit_code("social")}, stamp())
 
+    def test_a_subtype_must_fit_the_kind(self) -> None:
+        org = organization(kind="economic")
+        org.correct_facts(1, {"subtype": "foreign_invested"}, stamp())
+        assert org.subtype == "foreign_invested"
+        for changes in ({"subtype": "foundation"}, {"kind": "social", "registered": False, "credit_code": None}):
+            with pytest.raises(RuleViolation) as raised:
+                org.correct_facts(1, changes, stamp())
+            assert raised.value.rule == "subtype_mismatch"
+        org.correct_facts(1, {"kind": "social", "subtype": "foundation", "registered": False, "credit_code": None},
+                          stamp())
+        assert (org.kind, org.subtype) == ("social", "foundation")
+
     def test_a_closed_case_takes_no_corrections(self) -> None:
         # Choice: "a closed case takes no further steps" holds for corrections too (the forms offer none).
         org = organization()
@@ -110,6 +122,7 @@ class TestValuesAreCheckedAsOnRegistration:
          ({"founded_on": "2030-01-01"}, "founded_on: date 2030-01-01 is in the future"),
          ({"credit_code": "91440403000000001X"}, "credit_code: unified social credit code has a wrong check"),
          ({"name": " "}, "name: String should have at least 1 character"),
+         ({"subtype": "partnership"}, "subtype: Input should be 'private'"),
          ({"owner": "x"}, "owner is not a field that can be corrected")],
     )
     def test_a_wrong_value_is_refused_naming_the_field(self, changes: dict[str, Any], message: str) -> None:

@@ -5,6 +5,7 @@ Each test gets a fresh schema of the session's server (the `database_url` fixtur
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +25,18 @@ from branchflow.domain.rules import PartyOrgType
 from branchflow.runtime.event_store import EventRecorder
 from branchflow.runtime.postgres import postgres_env
 
-from .cases import DAY, add_members, applicant, organization, register, registration, stamp, state, with_formal_branch
+from .cases import (
+    DAY,
+    add_members,
+    applicant,
+    memory_application,
+    organization,
+    register,
+    registration,
+    stamp,
+    state,
+    with_formal_branch,
+)
 from .every_event import VERBS
 
 pytestmark = pytest.mark.slow
@@ -232,3 +244,26 @@ def test_the_thresholds_come_from_the_settings(connect: Callable[..., FormationA
     org_id = register(app, 2)
     org = app.perform(org_id, parse_action({"action": "request_formal_branch", "name": "Branch"}), "o", DAY)
     assert org.formal_request is not None
+
+
+def test_a_case_registered_before_subtypes_reads_with_its_kinds_default() -> None:
+    """Stored data is sacred: a version-1 Registered event (no subtype, no committee) is upcast on reading."""
+    app = memory_application()
+    economic, social = register(app), register(app, kind="social", registered=False)
+    recorder = app.recorder
+    for case_id in (economic, social):
+        (stored,) = [s for s in recorder.select_events(case_id) if s.originator_version == 1]
+        state = app.mapper.transcoder.decode(stored.state)
+        for name in ("subtype", "responsible_committee", "class_version"):
+            state.pop(name, None)
+        old = dataclasses.replace(stored, state=app.mapper.transcoder.encode(state))
+        upcast = app.mapper.to_domain_event(old)
+        assert upcast.responsible_committee is None
+        assert upcast.subtype == ("private" if case_id == economic else "social_association")
+        assert upcast.mutate(None).subtype == upcast.subtype
+
+
+def test_a_snapshot_taken_before_subtypes_reads_with_its_kinds_default() -> None:
+    state: dict[str, Any] = {"kind": "social"}
+    Organization.upcast_v1_v2(state)
+    assert state == {"kind": "social", "subtype": "social_association", "responsible_committee": None}

@@ -23,8 +23,26 @@ def errors(**overrides: Any) -> list[tuple[str, str]]:
 def test_the_facts_of_an_organization_are_kept() -> None:
     r = Registration.model_validate(facts(name="  Acme Ltd. ", industry="c", reason="ledger", command_id="r-1"))
     assert r.name == "Acme Ltd." and r.industry == "C"
-    assert set(r.facts()) == {"name", "credit_code", "kind", "registered", "region_code", "industry", "employees",
-                              "above_scale", "founded_on", "superior_party_org", "owner_is_member"}
+    assert set(r.facts()) == {"name", "credit_code", "kind", "subtype", "registered", "region_code", "industry",
+                              "employees", "above_scale", "founded_on", "superior_party_org", "owner_is_member",
+                              "responsible_committee"}
+
+
+def test_a_new_registration_names_its_subtype() -> None:
+    without = facts()
+    del without["subtype"]
+    with pytest.raises(ValidationError) as raised:
+        Registration.model_validate(without)
+    assert [e["loc"] for e in raised.value.errors()] == [("subtype",)]
+
+
+def test_the_subtype_is_one_of_its_kinds() -> None:
+    assert errors(subtype="foundation") == [
+        ("subtype", "subtype foundation is not one of a economic organization's: private, individual, "
+                    "foreign_invested, other")]
+    assert errors(subtype="partnership")[0][0] == "subtype"
+    social = Registration.model_validate(facts(kind="social", subtype="intermediary"))
+    assert (social.subtype, social.responsible_committee) == ("intermediary", None)
 
 
 def test_a_registered_organization_has_a_credit_code() -> None:

@@ -27,6 +27,7 @@ def register(visitor: Visitor, name: str, region_code: str, employees: int) -> N
     page.click("header nav >> text=登记组织")
     page.fill("#register-name", name)
     page.select_option("#register-kind", "economic")
+    page.select_option("#register-subtype", "private")
     page.fill("#register-credit_code", credit_code())
     page.fill("#register-region_code", region_code)
     page.select_option("#register-industry", "C")

@@ -41,7 +41,8 @@ def credit_code(region: str = "440403") -> str:
 def registration(today: date, *, employees: int = 20, region_code: str = "440403101001", industry: str = "C",
                  registered: bool = True, **facts: Any) -> Registration:
     return Registration.model_validate({
-        "name": f"测试科技有限公司-{secrets.token_hex(4)}", "kind": "economic", "registered": registered,
+        "name": f"测试科技有限公司-{secrets.token_hex(4)}", "kind": "economic", "subtype": "private",
+        "registered": registered,
         "credit_code": credit_code(region_code[:6]) if registered else None, "region_code": region_code,
         "industry": industry, "employees": employees, "founded_on": today, **facts,
     })

@@ -54,9 +54,20 @@ ECONOMIC: dict[str, tuple[float, tuple[str, ...]]] = {  # industry: (share, trad
     "A": (0.06, ("水产养殖", "海鲈养殖", "农业发展")), "O": (0.04, ("家政服务", "汽车维修")),
 }
 SOCIAL: dict[str, tuple[float, tuple[str, ...]]] = {  # industry: (share, kinds of organization)
-    "S": (0.5, ("商会", "行业协会", "志愿者协会", "社会工作服务中心", "慈善会")),
-    "P": (0.2, ("培训学校", "幼儿园")), "Q": (0.15, ("养老院", "康复中心")), "R": (0.15, ("龙舟协会", "书画协会")),
+    "S": (0.42, ("商会", "行业协会", "志愿者协会", "社会工作服务中心", "慈善会", "教育基金会")),
+    "P": (0.17, ("培训学校", "幼儿园")), "Q": (0.13, ("养老院", "康复中心")), "R": (0.13, ("龙舟协会", "书画协会")),
+    "L": (0.1, ("律师事务所", "会计师事务所", "税务师事务所")), "M": (0.05, ("科技学会", "水产学会")),
 }
+# The subtype a social organization's kind names (domain.md's table rows); economic ones by registration below.
+SOCIAL_SUBTYPES = {
+    "商会": "trade_association", "行业协会": "trade_association", "志愿者协会": "social_association",
+    "社会工作服务中心": "private_non_enterprise", "慈善会": "social_association", "教育基金会": "foundation",
+    "培训学校": "private_non_enterprise", "幼儿园": "private_non_enterprise", "养老院": "private_non_enterprise",
+    "康复中心": "private_non_enterprise", "龙舟协会": "social_association", "书画协会": "social_association",
+    "律师事务所": "intermediary", "会计师事务所": "intermediary", "税务师事务所": "intermediary",
+    "科技学会": "learned_society", "水产学会": "learned_society",
+}
+FOREIGN_INVESTED = ("C", "I")  # in these industries one registered enterprise in eight (by name) is foreign-invested
 EDUCATION = {"primary_or_less": 12, "junior_middle": 30, "senior_middle": 25, "junior_college": 15,
              "bachelor": 15, "postgraduate": 3}
 
@@ -219,8 +230,16 @@ class _Planner:
         if rng.random() < 0.06 and span_days < 120:  # founded this year: the year-end deadline runs
             founded = start = self.today - timedelta(days=rng.randint(0, self.today.timetuple().tm_yday - 1))
         region = f"{DISTRICT[0]}{street + 1:03d}{community + 1:03d}"
+        if social:
+            subtype = SOCIAL_SUBTYPES[trade]
+        elif not registered:
+            subtype = "individual"  # an unregistered shop (店) is individually owned
+        else:  # by the name, not the generator: the other draws stay as they were
+            subtype = "foreign_invested" if industry in FOREIGN_INVESTED and sum(map(ord, name)) % 8 == 0 else (
+                "other" if sum(map(ord, name)) % 29 == 0 else "private")
         return _Case(self, profile, start, {
-            "name": name, "credit_code": code, "kind": "social" if social else "economic", "registered": registered,
+            "name": name, "credit_code": code, "kind": "social" if social else "economic", "subtype": subtype,
+            "registered": registered,
             "region_code": region, "industry": industry, "employees": headcount, "above_scale": above,
             "founded_on": founded, "superior_party_org": f"中共{DISTRICT[1]}{street_name}委员会",
         })

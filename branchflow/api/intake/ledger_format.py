@@ -14,8 +14,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from branchflow.domain.actions import AddMember, parse_action
-from branchflow.domain.registration import Registration
-from branchflow.domain.values import EDUCATION_LABELS, INDUSTRY_NAMES, Education, credit_code_kind, parse_credit_code
+from branchflow.domain.registration import DEFAULT_SUBTYPE, Registration
+from branchflow.domain.values import (
+    EDUCATION_LABELS,
+    INDUSTRY_NAMES,
+    SUBTYPE_LABELS,
+    SUBTYPES,
+    Education,
+    credit_code_kind,
+    parse_credit_code,
+)
 
 # --- the format ------------------------------------------------------------------------------------
 
@@ -25,6 +33,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("单位名称", "组织名称", "企业名称", "名称"),
     "credit_code": ("统一社会信用代码", "社会信用代码", "信用代码"),
     "kind": ("单位类型", "组织类型", "单位类别"),
+    "subtype": ("单位性质", "组织类别", "细分类型", "企业类型", "社会组织类型", "登记类型", "subtype"),
     "registered": ("是否登记", "登记情况"),
     "region_code": ("区划代码", "行政区划代码"),
     "industry": ("行业", "所属行业", "行业门类"),
@@ -45,9 +54,29 @@ _ROW_TYPES = {"单位": "organization", "组织": "organization", "两新组织"
               "organization": "organization", "党员": "member", "member": "member"}
 _TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "已登记", "已转入", "规上"}
 _FALSE = {"否", "n", "no", "false", "0", "×", "✗", "未登记", "未转入", "规下"}
-_KINDS = {"economic": ("economic", "企业", "经济组织", "新经济组织", "非公有制企业", "个体工商户"),
-          "social": ("social", "社会组织", "新社会组织", "社会团体", "社团", "民办非企业单位", "民非", "基金会",
-                     "中介机构", "行业协会", "学会")}
+# A subtype's words: its value, its label (SUBTYPE_LABELS) and what ledgers write for it.
+_SUBTYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "private": ("私营", "私营企业", "民营企业", "私营有限责任公司", "私营股份有限公司", "私人独资企业", "合伙企业"),
+    "individual": ("个体", "个体户", "个体工商户", "个体经营"),
+    "foreign_invested": ("外商投资", "外资", "外资企业", "外商投资企业", "外商独资企业", "中外合资企业",
+                         "中外合作企业", "港澳台投资企业", "港澳台商投资企业"),
+    "other": ("其他", "其他企业"),
+    "social_association": ("社会团体", "社团"),
+    "private_non_enterprise": ("民办非企业单位", "民非", "社会服务机构"),
+    "foundation": ("基金会",),
+    "intermediary": ("中介机构", "中介组织", "律师事务所", "会计师事务所", "税务师事务所", "审计师事务所",
+                     "资产评估机构"),
+    "trade_association": ("行业协会", "商会", "行业协会商会"),
+    "learned_society": ("学会", "研究会"),
+}
+_SUBTYPES = {**{label: subtype.value for subtype, label in SUBTYPE_LABELS.items()},
+             **{word: subtype for subtype, words in _SUBTYPE_WORDS.items() for word in (subtype, *words)}}
+_KIND_OF_SUBTYPE = {subtype: kind for kind, subtypes in SUBTYPES.items() for subtype in subtypes}
+# A kind's words; a subtype's words name its kind too (单位类型 = 社会团体 is a social organization).
+_KINDS = {"economic": ("economic", "企业", "经济组织", "新经济组织", "非公有制企业", "非公企业"),
+          "social": ("social", "社会组织", "新社会组织")}
+_KIND_WORDS = {**{word: _KIND_OF_SUBTYPE[subtype] for word, subtype in _SUBTYPES.items() if word != "其他"},
+               **{alias: kind for kind, aliases in _KINDS.items() for alias in aliases}}
 _GENDER = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male", "f": "female"}
 _STATUS = {"正式党员": "formal", "正式": "formal", "formal": "formal",
            "预备党员": "probationary", "预备": "probationary", "probationary": "probationary"}
@@ -56,8 +85,8 @@ _EDUCATION = {**{label: e.value for e, label in EDUCATION_LABELS.items()}, **{e.
               "中技": "senior_middle", "职高": "senior_middle", "技校": "senior_middle", "专科": "junior_college",
               "高职": "junior_college", "本科": "bachelor", "大学": "bachelor", "硕士": "postgraduate",
               "博士": "postgraduate", "硕士研究生": "postgraduate", "博士研究生": "postgraduate"}
-_ORG_FIELDS = ("name", "credit_code", "kind", "registered", "region_code", "industry", "employees", "above_scale",
-               "founded_on", "superior_party_org", "owner_is_member")
+_ORG_FIELDS = ("name", "credit_code", "kind", "subtype", "registered", "region_code", "industry", "employees",
+               "above_scale", "founded_on", "superior_party_org", "owner_is_member")
 _MEMBER_FIELDS = {"member_name": "name", "gender": "gender", "birth_date": "birth_date", "education": "education",
                   "member_status": "status", "relation_transferred": "relation_transferred"}
 Cells = dict[str, Any]
@@ -171,7 +200,7 @@ def _industry(value: object) -> str:
 
 CONVERTERS: dict[str, Callable[[object], object]] = {
     "row_type": _lookup(_ROW_TYPES, "row type"), "registered": _bool, "employees": _int, "above_scale": _bool,
-    "kind": _lookup({alias: kind for kind, aliases in _KINDS.items() for alias in aliases}, "kind"),
+    "kind": _lookup(_KIND_WORDS, "kind"), "subtype": _lookup(_SUBTYPES, "subtype"),
     "founded_on": _date, "owner_is_member": _bool, "industry": _industry, "gender": _lookup(_GENDER, "gender"),
     "birth_date": _date, "education": _lookup(_EDUCATION, "education"),
     "member_status": _lookup(_STATUS, "member status"), "relation_transferred": _bool,
@@ -205,9 +234,15 @@ def organization_row(cells: Cells, today: date) -> Registration | list[str]:
     values, problems = _converted(cells)
     if "registered" not in cells:
         values["registered"] = "credit_code" in values  # 是否登记 left blank: registered if it has a code
+    if "subtype" not in cells and (word := cell_text(cells.get("kind", ""))) in _SUBTYPES and word != "其他":
+        values["subtype"] = _SUBTYPES[word]  # 单位类型 = 律师事务所: an intermediary
+    if "kind" not in cells and "subtype" in values:
+        values["kind"] = _KIND_OF_SUBTYPE[values["subtype"]]
     if "kind" not in cells and "credit_code" in values:
         with suppress(ValueError):  # a bad code is reported by the registration
             values["kind"] = credit_code_kind(values["credit_code"])  # 9 enterprise, 5 social organization
+    if "subtype" not in values and values.get("kind") in DEFAULT_SUBTYPE:
+        values["subtype"] = DEFAULT_SUBTYPE[values["kind"]]  # a ledger without subtypes: the kind's commonest
     facts = {k: v for k, v in values.items() if k in _ORG_FIELDS and v is not None}
     try:
         registration = Registration.model_validate(facts, context={"today": today})
