@@ -37,6 +37,7 @@ class CaseRow:
     name: str
     credit_code: str | None
     kind: str
+    subtype: str
     registered: bool
     region_code: str
     industry: str
@@ -93,7 +94,8 @@ def case_row(org: Organization, t: Thresholds) -> CaseRow:
     org_type = party_org_type(org)
     joint = org.joint_branch
     return CaseRow(
-        id=org.id, name=org.name, credit_code=org.credit_code, kind=org.kind, registered=org.registered,
+        id=org.id, name=org.name, credit_code=org.credit_code, kind=org.kind, subtype=org.subtype,
+        registered=org.registered,
         region_code=org.region_code, industry=org.industry, employees=org.employees, above_scale=org.above_scale,
         founded_on=org.founded_on, founded_year=org.founded_on.year, superior_party_org=org.superior_party_org,
         owner_is_member=org.owner_is_member, registered_on=org.registered_on, closed_on=org.closed_on,

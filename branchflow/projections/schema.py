@@ -68,7 +68,8 @@ Columns = tuple[tuple[str, str, str], ...]
 _BYTEWISE = 'text COLLATE "C"'  # codes and names compare by code point on every server
 CASE_COLUMNS: Final[Columns] = (
     ("id", "uuid", "PRIMARY KEY"), ("name", _BYTEWISE, "NOT NULL"), ("credit_code", "text", ""),
-    ("kind", "text", "NOT NULL"), ("registered", "boolean", "NOT NULL"), ("region_code", _BYTEWISE, "NOT NULL"),
+    ("kind", "text", "NOT NULL"), ("subtype", "text", "NOT NULL"), ("registered", "boolean", "NOT NULL"),
+    ("region_code", _BYTEWISE, "NOT NULL"),
     ("industry", "text", "NOT NULL"), ("employees", "integer", "NOT NULL"), ("above_scale", "boolean", "NOT NULL"),
     ("founded_on", "date", "NOT NULL"), ("founded_year", "integer", "NOT NULL"),
     ("superior_party_org", "text", ""), ("owner_is_member", "boolean", "NOT NULL"),
