@@ -10,13 +10,16 @@ from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
 from branchflow.api.auth import CurrentUser, require_region, require_role, require_step_in_scope
+from branchflow.api.errors import FieldError
 from branchflow.api.examples import CASE, HISTORY, REGISTRATION, example
+from branchflow.api.jurisdiction import unknown_county
 from branchflow.api.services import services
 from branchflow.api.users import Role
 from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, parse_action
 from branchflow.domain.application import HistoryEntry
 from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.registration import Registration
+from branchflow.projections.regions import region_names
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -40,7 +43,13 @@ def _case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     system = services(request)
     org = system.application.case(org_id)
     require_region(user, org.region_code)
-    return case_view(org, today(), system.application.thresholds)
+    return named(request, case_view(org, today(), system.application.thresholds))
+
+
+def named(request: Request, case: CaseView) -> CaseView:
+    """The case with its region's name beside the code."""
+    with services(request).pool.connection() as conn:
+        return case.model_copy(update={"region_name": region_names(conn, [case.region_code]).get(case.region_code)})
 
 
 @router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization",
@@ -53,7 +62,10 @@ async def register(
     require_region(user, registration.region_code)
     # Re-validated with today's date so that business dates in the future are refused.
     checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
-    return await services(request).formation.register(checked, user.name, today())
+    if problem := await run_in_threadpool(unknown_county, request, checked.region_code):
+        raise FieldError("region_code", problem)
+    case = await services(request).formation.register(checked, user.name, today())
+    return await run_in_threadpool(named, request, case)
 
 
 @router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions",
@@ -76,7 +88,8 @@ async def act(
     require_region(user, org.region_code)
     checked = parse_action(step.model_dump(), today())
     require_step_in_scope(user, checked)
-    return await services(request).formation.step(org_id, checked, user.name, today())
+    case = await services(request).formation.step(org_id, checked, user.name, today())
+    return await run_in_threadpool(named, request, case)
 
 
 @router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail",

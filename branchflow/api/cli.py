@@ -14,9 +14,11 @@ from pathlib import Path
 
 from branchflow.api.intake.demo import load_demo
 from branchflow.api.intake.ledger_import import import_ledger
+from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
 from branchflow.api.users import Role, UserExists, add_user
 from branchflow.projections import Projector
+from branchflow.projections.regions import save_regions
 from branchflow.runtime.bootstrap import Services, application, connection_pool, data_dir_from
 from branchflow.runtime.postgres import resolve_database_url
 from branchflow.runtime.temporal_dev_server import resolve_temporal
@@ -108,6 +110,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
     print(f"token: {token}")
+    return 0
+
+
+def cmd_regions_import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"error: no file {args.file}", file=sys.stderr)
+        return 2
+    table = read_region_table(args.file)
+    for line in table.rejected:
+        print(line)
+    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+        saved = save_regions(conn, table.names.items())
+    print(f"{saved} region names imported, {len(table.rejected)} lines rejected")
     return 0
 
 
@@ -238,6 +253,14 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--region", required=True, help="region code prefix (2, 4, 6, 9 or 12 digits)")
     add.add_argument("--data", type=Path, default=None)
     add.set_defaults(run=cmd_user_add)
+
+    regions = commands.add_parser("regions", help="region names").add_subparsers(dest="regions_command",
+                                                                                  required=True)
+    names = regions.add_parser("import", help="import street and community names from the statistical bureau's "
+                                              "table (CSV code,name; 2-12 digit codes; UTF-8 or GBK)")
+    names.add_argument("file", type=Path)
+    names.add_argument("--data", type=Path, default=None)
+    names.set_defaults(run=cmd_regions_import)
     return top
 
 

@@ -63,6 +63,9 @@ class CaseOutline(BaseModel):
     subtype: str | None = None
     registered: bool
     region_code: str
+    # The name of region_code where the names' table has it (the reading side fills it in: the domain and its
+    # events know codes only); null for a code without a name, which is then shown by its code.
+    region_name: str | None = None
     industry: str
     employees: int
     above_scale: bool

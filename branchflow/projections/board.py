@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from branchflow.domain.rules import Stage
 from branchflow.domain.values import Industry, OrganizationKind, RegionPrefix, child_prefix_length
+from branchflow.projections.regions import region_names
 from branchflow.projections.schema import (
     BOARD_COUNTS,
     BOARD_FIGURES,
@@ -45,6 +46,7 @@ class BoardFigures(BaseModel):
     in `by_stage["CLOSED"]`. Rates are fractions of `total` (0 to 1), null when `total` is 0."""
 
     region: str
+    region_name: str | None = None  # null where the names' table has none: shown by its code
     total: int
     by_stage: dict[Stage, int]
     formed: int
@@ -64,20 +66,21 @@ class StatusBoard(BoardFigures):
 def status_board(conn: psycopg.Connection[Any], scope: Scope) -> StatusBoard:
     child_length = child_prefix_length(scope.region)
     rows = region_counts(conn, scope, child_length or len(scope.region))
-    children = [figures(region, counts) for region, counts in sorted(rows.items())]
+    names = region_names(conn, [scope.region, *rows])
+    children = [figures(region, counts, names.get(region)) for region, counts in sorted(rows.items())]
     totals = {name: sum(counts[name] for counts in rows.values()) for name in BOARD_FIGURES}
-    whole = figures(scope.region, totals)
+    whole = figures(scope.region, totals, names.get(scope.region))
     return StatusBoard(**whole.model_dump(), children=children if child_length else [])
 
 
-def figures(region: str, counts: dict[str, int]) -> BoardFigures:
+def figures(region: str, counts: dict[str, int], region_name: str | None = None) -> BoardFigures:
     total = counts["total"]
 
     def rate(part: str) -> float | None:
         return counts[part] / total if total else None
 
     return BoardFigures(
-        region=region, total=total,
+        region=region, region_name=region_name, total=total,
         by_stage={
             Stage.NO_MEMBERS: counts["no_members"], Stage.DEVELOPING_MEMBERS: counts["developing_members"],
             Stage.TEMPORARY_BRANCH: counts["temporary_branch"], Stage.FORMAL_BRANCH: counts["formal_branch"],

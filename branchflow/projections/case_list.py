@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from branchflow.domain.case import CaseOutline
 from branchflow.domain.rules import Method, Stage
 from branchflow.projections.board import Scope
+from branchflow.projections.regions import region_names
 from branchflow.projections.schema import CASES, region_range
 
 MAX_PAGE_SIZE = 500
@@ -42,7 +43,7 @@ class CasePage(BaseModel):
     items: list[CaseSummary]
 
 
-_COLUMNS = ", ".join(CaseSummary.model_fields)
+_COLUMNS = ", ".join(name for name in CaseSummary.model_fields if name != "region_name")
 
 
 def case_list(conn: psycopg.Connection[Any], filters: CaseFilters, page: int = 1, page_size: int = 50) -> CasePage:
@@ -69,4 +70,6 @@ def case_list(conn: psycopg.Connection[Any], filters: CaseFilters, page: int = 1
             {**params, "limit": page_size, "offset": (page - 1) * page_size},
         ).fetchall()
     assert counted is not None
+    names = region_names(conn, (item.region_code for item in items))
+    items = [item.model_copy(update={"region_name": names.get(item.region_code)}) for item in items]
     return CasePage(total=counted[0], page=page, page_size=page_size, items=items)

@@ -22,6 +22,7 @@ from psycopg.rows import class_row
 from branchflow.domain.rules import Method, PartyOrgType, Stage
 from branchflow.domain.values import INDUSTRY_NAMES, IndustrySection
 from branchflow.projections.board import Scope
+from branchflow.projections.regions import REGIONS
 from branchflow.projections.schema import CASES, region_range
 
 STAGE_LABELS: Final[dict[str, str]] = {
@@ -48,6 +49,7 @@ class LedgerRow:
     kind: str
     registered: bool
     region_code: str
+    region_name: str | None
     industry: IndustrySection
     employees: int
     above_scale: bool
@@ -79,6 +81,7 @@ COLUMNS: Final[tuple[tuple[str, Callable[[LedgerRow], Any]], ...]] = (
     ("组织类别", lambda r: KIND_LABELS.get(r.kind, r.kind)),
     ("是否登记", lambda r: _yes_no(r.registered)),
     ("区划代码", lambda r: r.region_code),
+    ("区划名称", lambda r: r.region_name or ""),
     ("行业代码", lambda r: r.industry),
     ("行业", lambda r: INDUSTRY_NAMES[r.industry]),
     ("从业人员数", lambda r: r.employees),
@@ -103,14 +106,16 @@ _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 def ledger_rows(conn: psycopg.Connection[Any], scope: Scope) -> list[LedgerRow]:
     """Every case in scope, closed ones included (the ledger is the record), in region-code order."""
     low, high = region_range(scope.region)
-    where, params = "region_code >= %(low)s AND region_code < %(high)s", {"low": low, "high": high}
+    where, params = "c.region_code >= %(low)s AND c.region_code < %(high)s", {"low": low, "high": high}
     for name in ("kind", "industry", "above_scale", "registered", "founded_year"):
         if (value := getattr(scope, name)) is not None:
-            where += f" AND {name} = %({name})s"
+            where += f" AND c.{name} = %({name})s"
             params[name] = value
+    columns = ", ".join("r.name AS region_name" if f.name == "region_name" else f"c.{f.name}"
+                        for f in fields(LedgerRow))
     with conn.cursor(row_factory=class_row(LedgerRow)) as cur:
-        return cur.execute(f"SELECT {', '.join(f.name for f in fields(LedgerRow))} FROM {CASES} WHERE {where} "
-                           "ORDER BY region_code, name, id", params).fetchall()
+        return cur.execute(f"SELECT {columns} FROM {CASES} AS c LEFT JOIN {REGIONS} AS r ON r.code = c.region_code "
+                           f"WHERE {where} ORDER BY c.region_code, c.name, c.id", params).fetchall()
 
 
 def cell_values(row: LedgerRow) -> list[Any]:

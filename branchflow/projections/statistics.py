@@ -27,6 +27,7 @@ from branchflow.domain.values import (
     is_junior_middle_or_less,
     parse_region_prefix,
 )
+from branchflow.projections.regions import region_names
 from branchflow.projections.schema import (
     BOARD_COUNTS,
     BOARD_FIGURES,
@@ -71,6 +72,7 @@ class MemberFigures(BaseModel):
 
 class Statistics(BaseModel):
     region: RegionPrefix
+    region_name: str | None = None  # null where the names' table has none
     today: date
     party_organizations: PartyOrganizations
     members: MemberFigures
@@ -100,7 +102,7 @@ def statistics(conn: psycopg.Connection[Any], region: str, today: date) -> Stati
             marginals.setdefault(dimension, {})[value] = n
         bands = _age_bands(cur, {int(y): n for y, n in marginals.get("birth_year", {}).items()}, low, high, today)
     return Statistics(
-        region=region, today=today,
+        region=region, region_name=region_names(conn, [region]).get(region), today=today,
         party_organizations=PartyOrganizations(**dict(zip(_ORGANIZATION_TYPES, types, strict=True)),
                                                joint=marginals["joint_branch"]["count"]),
         members=_member_figures(marginals, bands),

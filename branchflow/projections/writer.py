@@ -30,6 +30,7 @@ from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
 from branchflow.projections import schema, summaries
 from branchflow.projections.batch import Batch, CaseState, prepare
+from branchflow.projections.regions import ensure_regions
 from branchflow.projections.rows import MemberRow, case_row_from_db, member_row_from_db
 
 # Serializes the page transactions of every runner on this database (pg_advisory_xact_lock key).
@@ -65,6 +66,7 @@ class CasesView(PostgresTrackingRecorder):
         or of another layout (older code), they are made anew, empty, from position zero (to be rebuilt)."""
         super().create_table()
         with self.datastore.get_connection() as conn:
+            ensure_regions(conn, self.datastore.schema)
             found = conn.execute(schema.layout_query(self.datastore.schema)).fetchone()
         if found is None or next(iter(found.values())) != schema.LAYOUT:
             self.reset()

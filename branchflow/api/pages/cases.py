@@ -11,11 +11,13 @@ from typing import Annotated, Literal
 from uuid import uuid4
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from branchflow.api.auth import require_role
 from branchflow.api.cases import STEP_ROLES
+from branchflow.api.jurisdiction import unknown_county
 from branchflow.api.pages.board import SCOPE_FIELDS, link, page_region, scope_errors
 from branchflow.api.pages.forms import Form, entered, field_errors, no_choices, read, widgets
 from branchflow.api.pages.web import (
@@ -116,6 +118,9 @@ async def register(request: Request, session: SignedIn) -> Response:
     if not user.covers(checked.region_code):
         errors = {"region_code": f"不在您的辖区（{user.region}）内"}
         return _register_page(request, registration_form(user, values, errors, command_id), status=403)
+    if await run_in_threadpool(unknown_county, request, checked.region_code):
+        errors = {"region_code": f"区县代码 {checked.region_code[:6]} 不存在（请核对地区代码）"}
+        return _register_page(request, registration_form(user, values, errors, command_id), status=422)
     try:
         case = await services(request).formation.register(checked, user.name, date.today())
     except AlreadyRegistered as e:
