@@ -13,7 +13,7 @@ from branchflow.domain.case import CaseOutline
 from branchflow.domain.rules import Method, Stage
 from branchflow.projections.board import Scope
 from branchflow.projections.regions import region_names
-from branchflow.projections.schema import CASES, region_range
+from branchflow.projections.schema import CASE_COLUMNS, CASES, region_range
 
 MAX_PAGE_SIZE = 500
 _EQUAL = ("kind", "industry", "above_scale", "registered", "founded_year", "stage", "method",
@@ -43,7 +43,9 @@ class CasePage(BaseModel):
     items: list[CaseSummary]
 
 
-_COLUMNS = ", ".join(name for name in CaseSummary.model_fields if name != "region_name")
+# The summary's fields that are columns of `cases`; the others (region_name) are filled in after the query.
+_STORED = {column for column, _, _ in CASE_COLUMNS}
+_COLUMNS = ", ".join(name for name in CaseSummary.model_fields if name in _STORED)
 
 
 def case_list(conn: psycopg.Connection[Any], filters: CaseFilters, page: int = 1, page_size: int = 50) -> CasePage:
