@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from branchflow.api.intake.demo import load_demo
+from branchflow.api.intake.demo import demo_region_names, load_demo
 from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
@@ -85,6 +85,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+        save_regions(conn, demo_region_names())
     with workflows(args.data, args.actor) as commands:
         summary = load_demo(commands, date.today(), size=args.size, seed=args.seed, progress=progress_bar("demo"))
     print(summary)

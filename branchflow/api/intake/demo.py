@@ -35,6 +35,18 @@ STREETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("乾务镇", ("乾务村", "马山村", "虎山村", "荔山村")),
     ("莲洲镇", ("莲江村", "东湾村", "石龙村", "粉洲村")),
 )
+
+
+def demo_region_names() -> list[tuple[str, str]]:
+    """The demo's streets and communities with their names, for the names' table (`branchflow demo` saves
+    them): the district's own name ships with branchflow."""
+    names = []
+    for s, (street, communities) in enumerate(STREETS, start=1):
+        names.append((f"{DISTRICT[0]}{s:03d}", street))
+        names += [(f"{DISTRICT[0]}{s:03d}{c:03d}", community) for c, community in enumerate(communities, start=1)]
+    return names
+
+
 # The intended outcome of each case, with its share of the district (joint groups and general branches aside).
 PROFILES: dict[str, float] = {
     "no_members": 0.25, "developing": 0.14, "members_only": 0.05, "affiliated": 0.08, "dispatched": 0.08,
