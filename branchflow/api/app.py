@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from branchflow.api import cases, joint_branches, jurisdiction, reports
+from branchflow.api import cases, joint_branches, jurisdiction, reports, work_queue
 from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
 from branchflow.api.pages import install as install_pages
@@ -22,7 +22,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(RequestGuard)  # body size and NUL characters, for the API and the pages alike
-    for module in (cases, joint_branches, reports, jurisdiction):
+    for module in (cases, joint_branches, reports, jurisdiction, work_queue):
         app.include_router(module.router, responses=ERROR_RESPONSES,
                            dependencies=[Depends(only_declared_query_parameters)])
     install_pages(app)  # the Chinese web pages (branchflow/pages), beside the API

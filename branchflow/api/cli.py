@@ -16,9 +16,10 @@ from branchflow.api.intake.demo import demo_region_names, load_demo
 from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
-from branchflow.api.users import Role, UserExists, add_user
-from branchflow.projections import Projector
+from branchflow.api.users import Role, UserExists, add_user, find_user
+from branchflow.projections import Projector, queue_counts, work_queue
 from branchflow.projections.regions import save_regions
+from branchflow.projections.work_queue import MAX_PAGE_SIZE
 from branchflow.runtime.bootstrap import Services, application, connection_pool, data_dir_from
 from branchflow.runtime.postgres import resolve_database_url
 from branchflow.runtime.temporal_dev_server import resolve_temporal
@@ -125,6 +126,28 @@ def cmd_regions_import(args: argparse.Namespace) -> int:
     with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
         saved = save_regions(conn, table.names.items())
     print(f"{saved} region names imported, {len(table.rejected)} lines rejected")
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    """The user's work queue, as the page and `GET /work-queue` give it: one tab-separated line per item."""
+    today = date.today()
+    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+        user = find_user(conn, args.user)
+        if user is None:
+            print(f"error: no user named {args.user!r}", file=sys.stderr)
+            return 1
+        counts = queue_counts(conn, user.region, today)
+        print(f"{user.name} ({user.region or 'all'}): overdue {counts.overdue} · due within 30 days "
+              f"{counts.due_soon}")
+        page = 1
+        while items := work_queue(conn, user.region, today, overdue=True if args.overdue else None, page=page,
+                                  page_size=MAX_PAGE_SIZE).items:
+            for i in items:
+                print("\t".join(["overdue" if i.overdue else "due", str(i.due_on or "now"), i.rule, i.name,
+                                 i.region_code, i.subject_name or "-", ",".join(i.actions) or "-",
+                                 str(i.organization_id)]))
+            page += 1
     return 0
 
 
@@ -247,6 +270,11 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--wait", type=float, default=30.0,
                        help="seconds to wait for the projections to reach the head of the event store (default 30)")
     check.set_defaults(run=cmd_verify)
+
+    queue = command("queue", "print a user's work queue (overdue first, then by due date)")
+    queue.add_argument("--user", required=True, help="the user's name (`branchflow user add NAME`)")
+    queue.add_argument("--overdue", action="store_true", help="only the overdue items")
+    queue.set_defaults(run=cmd_queue)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create a user and print its API token (once)")

@@ -78,6 +78,12 @@ def authenticate(conn: psycopg.Connection, token: str) -> User | None:
     return User(name=row[0], role=Role(row[1]), region=row[2])
 
 
+def find_user(conn: psycopg.Connection, name: str) -> User | None:
+    ensure_schema(conn)
+    row = conn.execute("SELECT name, role, region FROM branchflow_users WHERE name = %s", (name,)).fetchone()
+    return User(name=row[0], role=Role(row[1]), region=row[2]) if row is not None else None
+
+
 def has_users(conn: psycopg.Connection) -> bool:
     ensure_schema(conn)
     return conn.execute("SELECT EXISTS (SELECT 1 FROM branchflow_users)").fetchone() == (True,)

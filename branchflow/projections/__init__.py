@@ -11,6 +11,7 @@ from branchflow.projections.case_list import CaseFilters, CasePage, CaseSummary,
 from branchflow.projections.ledger import LedgerRow, ledger_csv, ledger_rows, ledger_xlsx
 from branchflow.projections.runner import Projector, lag
 from branchflow.projections.statistics import MemberFigures, PartyOrganizations, Statistics, statistics
+from branchflow.projections.work_queue import QueueCounts, QueueItem, WorkQueue, queue_counts, work_queue
 
 __all__ = [
     "AuditEntry",
@@ -23,15 +24,20 @@ __all__ = [
     "MemberFigures",
     "PartyOrganizations",
     "Projector",
+    "QueueCounts",
+    "QueueItem",
     "Scope",
     "Statistics",
     "StatusBoard",
+    "WorkQueue",
     "audit_trail",
     "case_list",
     "lag",
     "ledger_csv",
     "ledger_rows",
     "ledger_xlsx",
+    "queue_counts",
     "statistics",
     "status_board",
+    "work_queue",
 ]

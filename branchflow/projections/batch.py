@@ -28,6 +28,7 @@ from branchflow.projections.rows import (
     MemberRow,
     case_row,
     member_rows,
+    queue_rows,
     values,
 )
 from branchflow.projections.schema import region_prefixes
@@ -53,6 +54,7 @@ class Batch:
     member_values: list[tuple[Any, ...]] = field(default_factory=list)  # new rows of `members`...
     members_changed: list[UUID] = field(default_factory=list)  # ...replacing those of these cases
     audit: list[tuple[Any, ...]] = field(default_factory=list)  # rows of `audit`
+    queue_values: list[tuple[Any, ...]] = field(default_factory=list)  # rows of `work_queue` of every touched case
     moved: list[tuple[str, UUID]] = field(default_factory=list)  # (new region, case): the trail follows
     regions: set[str] = field(default_factory=set)  # regions whose summary rows may have emptied
 
@@ -87,6 +89,7 @@ def prepare(
         row, new_members = case_row(org, thresholds), member_rows(org)
         batch.cases[case_id] = CaseState(org, row, new_members)
         batch.case_values.append(values(row))
+        batch.queue_values.extend(map(values, queue_rows(org, thresholds)))
         old_members = old.members if old is not None else []
         if sorted(map(values, old_members)) != sorted(map(values, new_members)):
             batch.members_changed.append(case_id)

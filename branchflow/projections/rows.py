@@ -26,6 +26,7 @@ from branchflow.domain.rules import (
     stage,
     work_covered,
 )
+from branchflow.domain.work_queue import queue_entries
 from branchflow.projections import schema
 
 
@@ -81,11 +82,28 @@ class MemberRow:
     relation_transferred: bool
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """A row of `work_queue`: one open obligation of the case, with the case's name and region beside it."""
+
+    case_id: UUID
+    rule: str
+    subject: str
+    subject_name: str
+    due_on: date | None
+    escalated: bool
+    region_code: str
+    name: str
+    detail: str
+    actions: str
+
+
 CASE_FIELDS: Final = tuple(f.name for f in fields(CaseRow))
 MEMBER_FIELDS: Final = tuple(f.name for f in fields(MemberRow))
 # The rows are the tables' columns in the tables' order (binary COPY writes them by position).
 assert tuple(name for name, _, _ in schema.CASE_COLUMNS) == CASE_FIELDS
 assert tuple(name for name, _, _ in schema.MEMBER_COLUMNS) == MEMBER_FIELDS
+assert tuple(name for name, _, _ in schema.WORK_QUEUE_COLUMNS) == tuple(f.name for f in fields(QueueRow))
 
 
 def case_row(org: Organization, t: Thresholds) -> CaseRow:
@@ -121,6 +139,14 @@ def member_rows(org: Organization) -> list[MemberRow]:
     ]
 
 
+def queue_rows(org: Organization, t: Thresholds) -> list[QueueRow]:
+    return [
+        QueueRow(org.id, e.rule, e.subject, e.subject_name, e.due_on, e.escalated, org.region_code, org.name, e.detail,
+                 " ".join(e.actions))
+        for e in queue_entries(org, t)
+    ]
+
+
 def case_row_from_db(record: dict[str, Any]) -> CaseRow:
     return CaseRow(**{name: record[name] for name in CASE_FIELDS})
 
@@ -129,5 +155,5 @@ def member_row_from_db(record: dict[str, Any]) -> MemberRow:
     return MemberRow(**{name: record[name] for name in MEMBER_FIELDS})
 
 
-def values(row: CaseRow | MemberRow) -> tuple[Any, ...]:
+def values(row: CaseRow | MemberRow | QueueRow) -> tuple[Any, ...]:
     return tuple(row.__dict__.values())  # a dataclass's fields, in order (astuple would deep-copy)

@@ -17,8 +17,9 @@ AUDIT: Final = "audit"
 BOARD_COUNTS: Final = "board_counts"
 REGION_COUNTS: Final = "region_counts"
 CASE_STATES: Final = "case_states"
+WORK_QUEUE: Final = "work_queue"
 TRACKING: Final = "projection_tracking"
-TABLES: Final = (CASES, CASE_STATES, MEMBERS, AUDIT, BOARD_COUNTS, REGION_COUNTS)
+TABLES: Final = (CASES, CASE_STATES, MEMBERS, AUDIT, BOARD_COUNTS, REGION_COUNTS, WORK_QUEUE)
 
 # The summaries are kept for every province, city, district and street (a case counts in the four regions
 # its code names): a region's own figures are its rows, its children's the rows one level down. A community
@@ -97,6 +98,14 @@ AUDIT_COLUMNS: Final[Columns] = (
     ("recorded_at", "timestamptz", "NOT NULL"), ("actor", "text", "NOT NULL"), ("reason", "text", "NOT NULL"),
     ("data", "jsonb", "NOT NULL"), ("region_code", _BYTEWISE, "NOT NULL"),
 )
+# An open obligation of an open case (domain `work_queue.queue_entries`): the work queue's rows. `actions` are
+# the discharging steps' names, space-separated (a text column copies as plain as the others).
+WORK_QUEUE_COLUMNS: Final[Columns] = (
+    ("case_id", "uuid", "NOT NULL"), ("rule", "text", "NOT NULL"), ("subject", "text", "NOT NULL"),
+    ("subject_name", "text", "NOT NULL"), ("due_on", "date", ""), ("escalated", "boolean", "NOT NULL"),
+    ("region_code", _BYTEWISE, "NOT NULL"), ("name", _BYTEWISE, "NOT NULL"), ("detail", "text", "NOT NULL"),
+    ("actions", "text", "NOT NULL"),
+)
 BOARD_COLUMNS: Final[Columns] = (
     ("level", "smallint", "NOT NULL"), ("prefix", _BYTEWISE, "NOT NULL"),
     ("kind", "text", "NOT NULL"), ("industry", "text", "NOT NULL"),
@@ -136,6 +145,10 @@ _CREATE: Final = (
     f"CREATE INDEX IF NOT EXISTS {AUDIT}_region ON {{schema}}.{AUDIT} (region_code, occurred_on) "
     "INCLUDE (notification_id, sequence, actor)",
     f"CREATE INDEX IF NOT EXISTS {AUDIT}_order ON {{schema}}.{AUDIT} (notification_id)",
+    _table(WORK_QUEUE, WORK_QUEUE_COLUMNS, "PRIMARY KEY (case_id, rule, subject)"),
+    # A scope's queue in due order: its region range from this index, already sorted within a region
+    # (the overdue ones are the earliest due, so one order serves both).
+    f"CREATE INDEX IF NOT EXISTS {WORK_QUEUE}_region ON {{schema}}.{WORK_QUEUE} (region_code, due_on)",
     _table(BOARD_COUNTS, BOARD_COLUMNS, f"PRIMARY KEY ({', '.join(BOARD_KEY)})"),
     _table(REGION_COUNTS, REGION_COUNT_COLUMNS, "PRIMARY KEY (level, prefix, dimension, value)"),
 )

@@ -7,7 +7,7 @@
   page's cases), and derives the new rows (`batch`);
 - `commit` takes a transaction-level advisory lock, checks that the tracked position is still the one the
   page was read after (so a second runner, or a rebuild meanwhile, cannot apply a page twice), writes
-  cases, members, audit rows, summary changes and the new position, and commits.
+  cases, members, the work queue, audit rows, summary changes and the new position, and commits.
 A crash anywhere before the commit leaves rows and position as they were: nothing skipped, nothing twice.
 """
 
@@ -178,6 +178,9 @@ class CasesView(PostgresTrackingRecorder):
             curs.execute(f"DELETE FROM {s}.{schema.CASE_STATES} WHERE id = ANY(%b)",
                          ([v[0] for v in batch.state_values],), prepare=True)
             _copy(curs, f"{s}.{schema.CASE_STATES}", schema.CASE_STATE_COLUMNS, batch.state_values)
+        # A touched case's obligations are written anew: few rows, and nothing to add up from them.
+        curs.execute(f"DELETE FROM {s}.{schema.WORK_QUEUE} WHERE case_id = ANY(%b)", (ids,), prepare=True)
+        _copy(curs, f"{s}.{schema.WORK_QUEUE}", schema.WORK_QUEUE_COLUMNS, batch.queue_values)
         summaries.drop_empty(curs, s, batch.regions)
         if batch.moved:  # the audit trail follows a case to its corrected region
             curs.executemany(f"UPDATE {s}.{schema.AUDIT} SET region_code = %s WHERE case_id = %s", batch.moved)

@@ -76,7 +76,7 @@ def signed_in(browser: Browser, stack: Stack, token: str | None) -> Iterator[Vis
             visitor.open("/login")
             visitor.page.fill("#token", token)
             visitor.page.click("button:has-text('登录')")
-            visitor.page.wait_for_url("**/board**")
+            visitor.page.wait_for_url(lambda url: "/login" not in url)  # each role's landing page
         yield visitor
         assert visitor.problems == [], f"the pages went wrong in the browser: {visitor.problems}"
     finally:

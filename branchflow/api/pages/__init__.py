@@ -14,13 +14,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from branchflow.api.pages import board, case, cases, login, reports
+from branchflow.api.pages import board, case, cases, login, reports, work_queue
 
 STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
     """Adds the pages and their static files to the API's application."""
-    for module in (login, board, cases, case, reports):
+    for module in (login, work_queue, board, cases, case, reports):
         app.include_router(module.router)
     app.mount("/static/pages", StaticFiles(directory=STATIC), name="pages-static")

@@ -5,6 +5,7 @@ It reads the same projection as `GET /api/v1/boards/status`, under the same regi
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +27,7 @@ from branchflow.api.pages.web import (
     services,
 )
 from branchflow.domain.values import parse_region_prefix
-from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, status_board
+from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, queue_counts, status_board
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SCOPE_FIELDS = ("region", "kind", "industry", "above_scale", "founded_year")
@@ -104,13 +105,16 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
         board = status_board(conn, scope)
         overdue = case_list(conn, CaseFilters(**base, overdue=True), page_size=LIST_LENGTH)
         blank = case_list(conn, CaseFilters(**base, blank_spot=True), page_size=LIST_LENGTH)
+        due = queue_counts(conn, region, date.today())  # the queue counts by region alone
     filters = scope.model_dump(exclude_none=True)
     return render(
         request, "board.html", title="看板", board=board, scope=scope, filters=filters,
         breadcrumb=[(labels.region_label(r), link("/board", **{**filters, "region": r}))
                     for r in scope_path(session.user, region)],
         children=[(c, link("/board", **{**filters, "region": c.region})) for c in board.children],
-        overdue=overdue, blank=blank, quick=quick_links(scope, request),
+        overdue=overdue, blank=blank, quick=quick_links(scope, request), due=due,
+        queue_link=link("/work-queue", region=region),
+        queue_overdue_link=link("/work-queue", region=region, overdue=True),
         overdue_link=link("/cases", **filters, overdue=True), blank_link=link("/cases", **filters, blank_spot=True),
         **board_charts(board, scope),
     )

@@ -62,7 +62,8 @@ def load(request: Request, user: User, org_id: UUID) -> tuple[Organization, Case
 
 
 def show(request: Request, session: SignedIn, org_id: UUID, failure: Failure | None = None,
-         done: str | None = None) -> HTMLResponse:
+         done: str | None = None, step: str | None = None) -> HTMLResponse:
+    """`step` opens that step's form (the work queue's links), when the step is offered."""
     org, case = load(request, session.user, org_id)
     people = {m.id: m.name for m in org.members.values()} | {c.id: c.name for c in org.candidates.values()}
     forms = []
@@ -76,7 +77,7 @@ def show(request: Request, session: SignedIn, org_id: UUID, failure: Failure | N
     return render(
         request, "case.html", status=failure.status if failure else 200, title=case.name, case=case,
         stage_line=charts.stage_line(case.stage.value), forms=forms, history=history, people=people,
-        open_action=failure.action if failure else None, top_error=failure.message if failure else "",
+        open_action=failure.action if failure else step, top_error=failure.message if failure else "",
         top_detail=failure.detail if failure else "",
         done=done_text, today=date.today(),
     )
@@ -88,8 +89,9 @@ async def again(request: Request, session: SignedIn, org_id: UUID, failure: Fail
 
 
 @router.get("/cases/{org_id}")
-def case_page(request: Request, session: SignedIn, org_id: UUID, done: str | None = None) -> HTMLResponse:
-    return show(request, session, org_id, done=done)
+def case_page(request: Request, session: SignedIn, org_id: UUID, done: str | None = None,
+              step: str | None = None) -> HTMLResponse:
+    return show(request, session, org_id, done=done, step=step)
 
 
 @router.post("/cases/{org_id}/actions")

@@ -29,6 +29,7 @@ from branchflow.api.pages.web import (
     render,
     services,
 )
+from branchflow.api.users import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -47,8 +48,13 @@ def _form(request: Request, next_path: str, error: str = "", status: int = 200) 
 
 
 @router.get("/")
-def home() -> RedirectResponse:
-    return redirect("/board")
+def home(request: Request) -> RedirectResponse:
+    """The landing page: an organizer's day is the work queue; others watch the board."""
+    session = None
+    if session_id := request.cookies.get(COOKIE):
+        with services(request).pool.connection() as conn:
+            session = find_session(conn, session_id)
+    return redirect("/work-queue" if session is not None and session.user.role is Role.ORGANIZER else "/board")
 
 
 @router.get("/login")
@@ -56,14 +62,14 @@ def login_page(request: Request, next: str | None = None) -> Response:
     if session_id := request.cookies.get(COOKIE):
         with services(request).pool.connection() as conn:
             if find_session(conn, session_id) is not None:  # signed in already
-                return redirect(local_path(next))
-    return _form(request, local_path(next))
+                return redirect(local_path(next, "/"))
+    return _form(request, local_path(next, "/"))
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await posted_form(request)
-    next_path = local_path(str(form.get("next") or ""))
+    next_path = local_path(str(form.get("next") or ""), "/")  # "/" lands each role on its own page
     if not same_secret(request.cookies.get(LOGIN_COOKIE, ""), str(form.get("csrf") or "")) or \
             not request.cookies.get(LOGIN_COOKIE):
         return _form(request, next_path, "登录表单已失效，请重新输入令牌后登录。", status=403)

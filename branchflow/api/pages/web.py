@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, quote
 
+import psycopg
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -24,6 +25,7 @@ from branchflow.api.pages import labels
 from branchflow.api.pages.sessions import COOKIE, PageSession, find_session, same_secret
 from branchflow.api.users import User
 from branchflow.domain.errors import CaseNotFound
+from branchflow.projections import queue_counts
 from branchflow.runtime.bootstrap import Services
 from branchflow.workflows.failures import WorkflowUnavailable
 
@@ -91,10 +93,22 @@ def signed_in(request: Request) -> PageSession:
 SignedIn = Annotated[PageSession, Depends(signed_in)]
 
 
+def overdue_count(request: Request, user: User) -> int | None:
+    """The header's notice: the person's overdue items; none shown when the database does not answer (an
+    error page must still render)."""
+    try:
+        with services(request).pool.connection(timeout=2) as conn:
+            return queue_counts(conn, user.region, date.today()).overdue
+    except psycopg.Error:  # a pool timeout is one too
+        return None
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     session: PageSession | None = getattr(request.state, "page_session", None)
+    user = session.user if session else None
     html = TEMPLATES.get_template(template).render(
-        session=session, user=session.user if session else None, path=request.url.path, **context)
+        session=session, user=user, path=request.url.path,
+        overdue_notice=overdue_count(request, user) if user is not None else None, **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
 

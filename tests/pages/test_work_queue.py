@@ -1,0 +1,48 @@
+"""In the browser: an organizer signs in, lands on the work queue, sees an overdue year-end formation deadline
+of a demo case first, clicks it, and the case page opens at the step that discharges it."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, expect
+
+from branchflow.api.pages import labels
+from branchflow.api.users import Role
+from tests.api.test_work_queue import community_with_year_end_first, demo_district, whole_queue
+from tests.pages.conftest import Stack, signed_in
+
+
+def test_an_organizer_lands_on_the_queue_and_opens_the_overdue_deadline_at_its_step(
+    browser: Browser, stack: Stack,
+) -> None:
+    supervisor = demo_district(stack)
+    region, first = community_with_year_end_first(whole_queue(stack, supervisor))
+    organizer = stack.token(Role.ORGANIZER, region, name=f"待办组织员{region}")
+    mine = whole_queue(stack, organizer)
+    assert mine[0] == first
+
+    with signed_in(browser, stack, organizer) as desk:
+        page = desk.page
+        expect(page).to_have_url(re.compile(r"/work-queue$"))
+        expect(page.locator("h1")).to_contain_text("我的待办")
+        overdue = sum(i["overdue"] for i in mine)
+        due_soon_text = page.locator("#queue-counts")
+        expect(due_soon_text).to_contain_text(f"逾期 {overdue}")
+        expect(page.locator("#overdue-notice")).to_have_text(str(overdue))
+        row = page.locator("#queue tbody tr").first
+        expect(row).to_contain_text(labels.OBLIGATIONS[first["rule"]])
+        expect(row).to_contain_text(first["due_on"])
+        expect(row).to_contain_text("逾期")
+        expect(row).to_contain_text(first["name"])
+        desk.shot("20-work-queue")
+
+        step = first["actions"][0]
+        row.locator("a.item").click()
+        expect(page).to_have_url(re.compile(rf"/cases/{first['organization_id']}\?step={step}"))
+        expect(page.locator("h1")).to_have_text(first["name"])
+        form = page.locator(f"#step-{step}")
+        expect(form).to_have_attribute("open", "")
+        expect(form.locator("button[type=submit]")).to_be_visible()
+        expect(page.locator("#obligations")).to_contain_text("已逾期")
+        desk.shot("21-case-at-the-discharging-step")
