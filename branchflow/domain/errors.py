@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 class DomainError(Exception):
     """Base class of every error the domain raises on purpose."""
 
 
 class RuleViolation(DomainError):
-    """A rule of domain.md forbids the step; `rule` is its stable name, `message` the rule in words."""
+    """A rule of domain.md forbids the step; `rule` is its stable name, `message` the rule in words.
 
-    def __init__(self, rule: str, message: str) -> None:
+    A step refused for its date names the earlier step it conflicts with and that step's business date.
+    """
+
+    def __init__(self, rule: str, message: str, earlier_step: str | None = None,
+                 earlier_on: date | None = None) -> None:
         super().__init__(f"{rule}: {message}")
         self.rule = rule
         self.message = message
+        self.earlier_step, self.earlier_on = earlier_step, earlier_on
 
 
 class UnknownPerson(DomainError):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from branchflow.domain.rules import (
     Thresholds,
     branch_members,
     development_under_way,
+    formal_present,
     organization_covered,
     present_members,
 )
@@ -22,9 +24,12 @@ if TYPE_CHECKING:
     from branchflow.domain.organization import Organization
 
 FORMAL_REPLY_WITHIN_MONTHS = 1  # the superior committee replies to a request generally within one month
+REBUILD_WITHIN_MONTHS = 3  # a party organization of its own left with no formal member: rebuild or dissolve
+ADJUST_WITHIN_MONTHS = 6  # one left with one or two formal members: adjust (joint, affiliation, new members)
 
 # The obligations that make an uncovered organization a blank spot (空白点).
-BLANK_SPOT_RULES = frozenset({"members_need_party_organization", "develop_members", "party_organization_required"})
+BLANK_SPOT_RULES = frozenset({"members_need_party_organization", "develop_members", "party_organization_required",
+                              "rebuild_or_dissolve_branch"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,71 @@ class Obligation:
         return f"{self.rule}:{self.subject}:{self.due_on}"
 
 
+@dataclass(frozen=True)
+class Moment:
+    """What the coverage obligations look at, as it stood from business date `on` (whatever the thresholds)."""
+
+    on: date
+    branch_members: int
+    present_members: int
+    formal_present: int
+    employees: int
+    registered: bool
+    covered: bool
+    own_branch: bool
+    development: bool
+
+    def same_situation(self, other: Moment) -> bool:
+        return astuple(self)[1:] == astuple(other)[1:]
+
+
+def moment_of(org: Organization, on: date) -> Moment:
+    return Moment(on, branch_members(org), present_members(org), formal_present(org), org.employees,
+                  org.registered, organization_covered(org), org.formal_branch is not None,
+                  development_under_way(org))
+
+
+# When each dated coverage obligation holds (develop_members is due "without delay" and has no date).
+CONDITIONS: dict[str, Callable[[Moment, Thresholds], bool]] = {
+    # 3 or more transferred-in formal members must have an organization of their own; an unregistered
+    # organization may stay with its temporary branch.
+    "standalone_branch_required": lambda m, t: (not m.own_branch and m.branch_members >= t.branch_members
+                                                and (m.registered or not m.covered)),
+    "rebuild_or_dissolve_branch": lambda m, t: m.own_branch and m.formal_present == 0,
+    "adjust_party_organization": lambda m, t: m.own_branch and 0 < m.formal_present < t.branch_members,
+    "members_need_party_organization": lambda m, t: not m.covered and m.present_members > 0,
+    "party_organization_required": lambda m, t: not m.covered and m.employees > t.party_organization_employees,
+}
+
+
+def arisen_on(org: Organization, rule: str, t: Thresholds = SEED_THRESHOLDS) -> date | None:
+    """The business date the obligation's condition last began to hold; None for a case read from a snapshot
+    older than these dates (its obligations fall back to the year-end of its founding or entry)."""
+    if not org.moments:
+        return None
+    since = None
+    for moment in reversed(org.moments):
+        if not CONDITIONS[rule](moment, t):
+            break
+        since = moment.on
+    return since
+
+
+def due_on(org: Organization, rule: str, t: Thresholds = SEED_THRESHOLDS) -> date:
+    """The seed's year-end binds the founding year; an obligation arising later is due at the end of the year
+    it arose in, never sooner than `t.obligation_notice_months` after: nothing is overdue the day it arises."""
+    arisen = arisen_on(org, rule, t)
+    if rule == "rebuild_or_dissolve_branch":
+        return add_months(arisen or org.registered_on, REBUILD_WITHIN_MONTHS)
+    if rule == "adjust_party_organization":
+        return add_months(arisen or org.registered_on, ADJUST_WITHIN_MONTHS)
+    if arisen is None:
+        return formation_due_on(org)
+    if arisen.year == org.founded_on.year:
+        return year_end(arisen.year)
+    return max(year_end(arisen.year), add_months(arisen, t.obligation_notice_months))
+
+
 def formation_due_on(org: Organization) -> date:
     """New organizations meeting the conditions form within their founding year (31 December).
 
@@ -51,21 +121,12 @@ def formation_due_on(org: Organization) -> date:
 def coverage_obligations(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Obligation]:
     if org.closed_on is not None:
         return []
-    due = formation_due_on(org)
-    found: list[Obligation] = []
-    # 3 or more transferred-in formal members must have an organization of their own; an unregistered
-    # organization may stay with its temporary branch.
-    if (org.formal_branch is None and branch_members(org) >= t.branch_members
-            and (org.registered or not organization_covered(org))):
-        found.append(Obligation("standalone_branch_required", due))
-    if organization_covered(org):
-        return found
-    if present_members(org) > 0:  # every organization with members must have a party organization
-        found.append(Obligation("members_need_party_organization", due))
-    elif org.employees > t.develop_members_employees and not development_under_way(org):
-        found.append(Obligation("develop_members", None))  # "without delay": no date to wait for
-    if org.employees > t.party_organization_employees:
-        found.append(Obligation("party_organization_required", due))
+    now = moment_of(org, org.registered_on)
+    found = [Obligation(rule, due_on(org, rule, t)) for rule, holds in CONDITIONS.items() if holds(now, t)]
+    if not now.covered and now.present_members == 0 and not now.development \
+            and now.employees > t.develop_members_employees:
+        found.insert(-1 if found and found[-1].rule == "party_organization_required" else len(found),
+                     Obligation("develop_members", None))  # "without delay": no date to wait for
     return found
 
 

@@ -15,8 +15,9 @@ from eventsourcing.domain import Aggregate, event
 from branchflow.domain import development, guards
 from branchflow.domain import member_development as md
 from branchflow.domain.calendar import add_months
+from branchflow.domain.dates import Dated, latest
 from branchflow.domain.errors import RuleViolation, UnknownPerson
-from branchflow.domain.obligations import Obligation
+from branchflow.domain.obligations import Moment, Obligation, moment_of
 from branchflow.domain.people import Candidate, Member, MemberStatus
 from branchflow.domain.records import Escalation, FormalRequest, JointBranchMembership, PartyOrganization
 from branchflow.domain.registration import DEFAULT_SUBTYPE, credit_code_problem, subtype_problem
@@ -54,6 +55,11 @@ def _with_subtype(state: dict[str, Any]) -> None:
     state.setdefault("responsible_committee", None)
 
 
+def step_name(event_name: str) -> str:
+    """An event's name as the API names steps that happened: MemberAdded -> member_added."""
+    return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in event_name).lstrip("_")
+
+
 class Organization(Aggregate):
     """The verbs of member development (发展党员) are written in `member_development` and taken in below."""
 
@@ -80,6 +86,30 @@ class Organization(Aggregate):
         owner_is_member: bool
         responsible_committee: str | None
         stamp: Stamp
+
+    class Event(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)  # the event's own method first, then what every step keeps
+            aggregate._took_step(type(self).__name__, getattr(self, "stamp").occurred_on)  # noqa: B009
+
+    # Kept since these rules came in; a case read from an older snapshot has the class's None until its
+    # next event (then dates and moments start from there). Stored events are never rewritten for them.
+    first_step: Dated | None = None  # the earliest business date of a step: a founding date comes before it
+    last_step: Dated | None = None  # the latest: closing comes after it
+    moments: list[Moment] | None = None  # the situation after each change that the obligations look at
+    temporary_branch_on: date | None = None
+    affiliated_on: date | None = None
+    instructor_on: date | None = None
+
+    def _took_step(self, event_name: str, on: date) -> None:
+        if event_name != "DeadlineEscalated":  # the workflows' record of a deadline, not a step
+            step = Dated(step_name(event_name), on)
+            self.last_step = latest(self.last_step, step)
+            self.first_step = step if self.first_step is None or on < self.first_step.on else self.first_step
+        if self.moments is not None:
+            moment = moment_of(self, on)
+            if not self.moments or not self.moments[-1].same_situation(moment):
+                self.moments.append(moment)
 
     @staticmethod
     def create_id(credit_code: str | None, region_code: str, name: str, **_: Any) -> UUID:
@@ -111,6 +141,7 @@ class Organization(Aggregate):
         self.ten_haves: dict[str, bool] | None = None
         self.escalations: dict[str, Escalation] = {}
         self.closed_on: date | None = None
+        self.moments = []
 
     # --- facts -------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ class Thresholds:
     party_organization_employees: int = 100  # more than 100 employees: a party organization must be set up
     joint_branch_max_organizations: int = 5  # a joint branch generally spans at most 5 organizations
     affiliate_max_members: int = 2  # only one or two members: affiliate to a nearby party organization
+    obligation_notice_months: int = 3  # an obligation arising after the founding year is due no sooner
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -66,13 +67,23 @@ def present_members(org: Organization) -> int:
     return sum(1 for m in org.members.values() if m.present)
 
 
+def formal_present(org: Organization) -> int:
+    """Formal members present, wherever their relation sits."""
+    return sum(1 for m in org.members.values() if m.present and m.status == "formal")
+
+
 def development_under_way(org: Organization) -> bool:
     return org.instructor is not None or any(c.in_development for c in org.candidates.values())
 
 
 def formed(org: Organization) -> bool:
-    """已组建: a formal party organization of its own or a joint branch."""
-    return org.closed_on is None and (org.formal_branch is not None or org.joint_branch is not None)
+    """已组建: a formal party organization of its own with a formal member left, or a joint branch.
+
+    One whose formal members have all left is no longer formed (domain.md "Party organizations that lose
+    their members"): it must be rebuilt or dissolved.
+    """
+    return org.closed_on is None and (
+        (org.formal_branch is not None and formal_present(org) > 0) or org.joint_branch is not None)
 
 
 def organization_covered(org: Organization) -> bool:
@@ -103,7 +114,7 @@ def method(org: Organization) -> Method | None:
     """How the organization is covered now, strongest form first."""
     if org.closed_on is not None:
         return None
-    if org.formal_branch is not None:
+    if org.formal_branch is not None and formed(org):
         return Method.STANDALONE
     if org.joint_branch is not None:
         return Method.JOINT
@@ -179,7 +190,7 @@ def can_establish_temporary_branch(org: Organization, t: Thresholds = SEED_THRES
             "set up a party organization of its own (单独组建), not a temporary one",
         )
     # A temporary branch still needs 3 formal members present, whatever their relation.
-    present_formal = sum(1 for m in org.members.values() if m.present and m.status == "formal")
+    present_formal = formal_present(org)
     if present_formal < t.branch_members:
         return violation(
             "temporary_needs_members",

@@ -246,11 +246,11 @@ class TestFallingBack:
 
     def test_a_branch_stays_until_it_is_dissolved_when_members_leave(self) -> None:
         # Choice: members transferring out do not dissolve the branch by themselves; the dissolution is
-        # its own recorded step (the obligations keep showing what is missing).
+        # its own recorded step. Without a formal member it is no longer formed (test_losing_members.py).
         org = with_formal_branch(organization())
         for member in list(org.members):
             org.transfer_out(member, stamp())
-        assert stage(org) is Stage.FORMAL_BRANCH
+        assert org.formal_branch is not None and not formed(org) and stage(org) is Stage.NO_MEMBERS
 
     def test_dissolving_needs_a_branch_of_its_own(self) -> None:
         with pytest.raises(RuleViolation) as raised:

@@ -1,0 +1,41 @@
+"""Every step has a business date, and a case's dates stay in order (domain.md "Dates").
+
+A step may be recorded long after it happened (organizers record the past), but never on a date before the
+organization's founding, nor before a step it depends on. A refusal names that earlier step and its date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from branchflow.domain.errors import RuleViolation
+
+DATE_OUT_OF_ORDER = "date_out_of_order"
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A step of the case (its event's name, or what it did) and the business date it happened on."""
+
+    step: str
+    on: date
+
+
+def not_before(step: str, day: date, earlier: Dated | None) -> RuleViolation | None:
+    """`step` on `day` may not come before `earlier` (None: nothing to come after)."""
+    if earlier is None or day >= earlier.on:
+        return None
+    return RuleViolation(
+        DATE_OUT_OF_ORDER, f"{step} on {day.isoformat()} would come before {earlier.step} on "
+        f"{earlier.on.isoformat()}, which it follows", earlier.step, earlier.on)
+
+
+def first_failure(*checks: RuleViolation | None) -> RuleViolation | None:
+    return next((v for v in checks if v is not None), None)
+
+
+def latest(*steps: Dated | None) -> Dated | None:
+    """The latest of the steps given (the first of equals), None if none."""
+    dated = [s for s in steps if s is not None]
+    return max(dated, key=lambda s: s.on) if dated else None
