@@ -34,7 +34,7 @@ from branchflow.domain.rules import (
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.step import PersonId
 from branchflow.domain.step import Step as Step  # re-exported: the base of every action
-from branchflow.domain.values import BirthDate, Education, Gender, PersonName, Title
+from branchflow.domain.values import BirthDate, CommitteeCode, Education, Gender, PersonName, Title
 
 FIVE_GOODS = ("leadership_team", "member_team", "working_mechanism", "development_results", "mass_reputation")
 TEN_HAVES = ("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules",
@@ -239,6 +239,14 @@ class CorrectMember(Step):
         org.correct_member(self.member_id, self.corrects, self.changes, stamp)
 
 
+class ChangeResponsibleCommittee(Step):
+    action: Literal["change_responsible_committee"]
+    responsible_committee: CommitteeCode  # a code of the committee registry (the API checks that it is there)
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.change_responsible_committee(self.responsible_committee, stamp)
+
+
 class CloseCase(Step):
     action: Literal["close_case"]
 
@@ -252,7 +260,7 @@ ACTION_TYPES: tuple[type[Step], ...] = (
     ExtendProbation, CancelProbation, WithdrawCandidate, AssignInstructor, WithdrawInstructor, Affiliate,
     EndAffiliation, EstablishTemporaryBranch, RequestFormalBranch, ApproveFormalBranch, RejectFormalBranch,
     LeaveJointBranch, DissolveBranch, ElectBranchCommittee, FormYouthLeague, RateFiveGoods, CheckTenHaves,
-    CorrectFacts, CorrectMember, CloseCase,
+    CorrectFacts, CorrectMember, ChangeResponsibleCommittee, CloseCase,
 )
 
 
@@ -269,7 +277,8 @@ Action = Annotated[
     | ConvertToFormal | ExtendProbation | CancelProbation | WithdrawCandidate | AssignInstructor
     | WithdrawInstructor | Affiliate | EndAffiliation | EstablishTemporaryBranch | RequestFormalBranch
     | ApproveFormalBranch | RejectFormalBranch | LeaveJointBranch | DissolveBranch | ElectBranchCommittee
-    | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | CloseCase,
+    | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | ChangeResponsibleCommittee
+    | CloseCase,
     Field(discriminator="action"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

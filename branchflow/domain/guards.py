@@ -236,6 +236,7 @@ GUARDS: dict[str, Guard] = {
     "elect_branch_committee": can_elect_branch_committee, "form_youth_league": can_form_youth_league,
     "rate_five_goods": can_rate_five_goods, "check_ten_haves": can_check_ten_haves,
     "correct_facts": can_take_a_step, "correct_member": can_name_a_member, "close_case": can_take_a_step,
+    "change_responsible_committee": can_take_a_step,
 }
 
 

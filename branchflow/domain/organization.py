@@ -265,6 +265,23 @@ class Organization(Aggregate):
     cancel_probation, _probation_cancelled = md.cancel_probation, md.probation_cancelled
     withdraw_candidate, _candidate_withdrawn = md.withdraw_candidate, md.candidate_withdrawn
 
+    # --- responsibility (谁主管、谁负责) ----------------------------------------------------------
+
+    def change_responsible_committee(self, committee: str, stamp: Stamp) -> None:
+        """Another party committee answers for the case from now on (an industry committee takes it over,
+        or it goes back to its street's). Responsibility moves only with a reason on record."""
+        require(guards.can_take_a_step(self, stamp.occurred_on))
+        if committee == self.responsible_committee:
+            raise RuleViolation("committee_unchanged", f"{committee} is already the responsible committee")
+        if not stamp.reason.strip():
+            raise RuleViolation("committee_change_needs_reason",
+                                "changing the responsible committee needs a reason on record")
+        self._responsible_committee_changed(committee, stamp)
+
+    @event("ResponsibleCommitteeChanged")
+    def _responsible_committee_changed(self, committee: str, stamp: Stamp) -> None:
+        self.responsible_committee = committee
+
     # --- coverage and formation --------------------------------------------------------------
 
     def assign_instructor(self, name: str, stamp: Stamp) -> None:

@@ -395,4 +395,6 @@ Reason = Annotated[str, StringConstraints(max_length=2000),
                    AfterValidator(lambda v: no_control_characters(v, allowed="\n\t\r"))]
 """Why a step was taken: free text over several lines."""
 Key = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)]
+# A responsible party committee's code in the registry (`branchflow committee add`): letters, digits, - _ .
+CommitteeCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 """An identifier a client chooses (a command id)."""

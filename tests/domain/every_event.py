@@ -112,6 +112,7 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "ProbationCancelled": step(formed, lambda o: o.cancel_probation(probation(o), S)),
     "CandidateWithdrawn": step(organization, lambda o: o.withdraw_candidate(applicant(o), S)),
     "InstructorAssigned": step(organization, lambda o: o.assign_instructor("Instructor Li", S)),
+    "ResponsibleCommitteeChanged": step(organization, lambda o: o.change_responsible_committee("ZH-LAW", S)),
     "InstructorWithdrawn": step(with_instructor, lambda o: o.withdraw_instructor(S)),
     "Affiliated": step(with_people, lambda o: o.affiliate("Village branch", S)),
     "AffiliationEnded": step(affiliated, lambda o: o.end_affiliation(S)),

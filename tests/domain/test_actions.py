@@ -119,6 +119,7 @@ def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
                                for p in people(org) for pair in itertools.combinations(people(org), 2)],
         "extend_probation": [{"person_id": p, "months": 6} for p in people(org)],
         "assign_instructor": [{"name": "Instructor Li"}],
+        "change_responsible_committee": [{"responsible_committee": "ZH-LAW", "reason": "律师行业党委统一管理"}],
         "affiliate": [{"party_org_name": "Village branch"}],
         "establish_temporary_branch": [{"name": "Temporary branch"}],
         "request_formal_branch": [{"name": "Branch"}],
@@ -136,7 +137,8 @@ def allowed(name: str, org: Organization) -> bool:
     for body in bodies(name, org):
         trial = copy.deepcopy(org)
         try:
-            parse_action({"action": name, **body}, TODAY).apply(trial, stamp(TODAY), SEED_THRESHOLDS)
+            step = parse_action({"action": name, **body}, TODAY)
+            step.apply(trial, stamp(TODAY, step.reason), SEED_THRESHOLDS)
         except DomainError:
             continue
         return True
@@ -243,7 +245,8 @@ def test_a_closed_case_is_offered_nothing_and_every_step_names_the_closed_case()
 
 def test_a_new_case_is_offered_the_first_steps() -> None:
     assert next_actions(organization(), TODAY, SEED_THRESHOLDS) == [
-        "report_headcount", "add_member", "record_applicant", "assign_instructor", "correct_facts", "close_case"]
+        "report_headcount", "add_member", "record_applicant", "assign_instructor", "correct_facts",
+        "change_responsible_committee", "close_case"]
 
 
 # --- one guard per step: the refusal next_actions gives is the rule the aggregate raises --------------
@@ -255,7 +258,8 @@ def refused_with(name: str, org: Organization) -> set[str]:
     for body in bodies(name, org) or [{"person_id": "P99", "introducer_ids": ["P98", "P99"]}]:
         trial = copy.deepcopy(org)
         with pytest.raises(DomainError) as raised:
-            parse_action({"action": name, **body}, TODAY).apply(trial, stamp(TODAY), SEED_THRESHOLDS)
+            step = parse_action({"action": name, **body}, TODAY)
+            step.apply(trial, stamp(TODAY, step.reason), SEED_THRESHOLDS)
         rules.add(getattr(raised.value, "rule", type(raised.value).__name__))
     return rules
 

@@ -72,6 +72,9 @@ def body(name: str, org: Organization) -> st.SearchStrategy[dict[str, Any]]:
             return st.fixed_dictionaries({"name": names})
         case "affiliate":
             return st.just({"party_org_name": "Community party committee"})
+        case "change_responsible_committee":
+            return st.fixed_dictionaries({"responsible_committee": st.sampled_from(["ZH-LAW", "DM-JA"]),
+                                          "reason": st.sampled_from(["", "律师行业党委统一管理"])})
         case "establish_temporary_branch":
             return st.just({"name": "Temporary branch"})
         case "request_formal_branch":

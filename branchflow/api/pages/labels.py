@@ -50,6 +50,7 @@ ACTIONS: Final = {
     "leave_joint_branch": "退出联合党支部", "dissolve_branch": "撤销党支部", "elect_branch_committee": "选举支部委员会",
     "form_youth_league": "建立共青团组织", "rate_five_goods": "“五个好”评定", "check_ten_haves": "“十个有”检查",
     "correct_facts": "更正登记信息", "correct_member": "更正党员信息", "close_case": "关闭案件（注销或解散）",
+    "change_responsible_committee": "变更隶属党组织（负责的党委）",
 }
 # Steps that cannot be undone by another step ask the person to confirm first.
 CONFIRM_ACTIONS: Final = frozenset({"close_case", "dissolve_branch", "cancel_probation", "reject_formal_branch"})
@@ -68,6 +69,7 @@ EVENTS: Final = {
     "DevelopmentTargetConfirmed": "确定发展对象", "ProbationaryAdmitted": "接收预备党员",
     "ProbationaryApproved": "审批预备党员", "ConvertedToFormal": "预备党员转正", "ProbationExtended": "延长预备期",
     "ProbationCancelled": "取消预备党员资格", "CandidateWithdrawn": "退出发展",
+    "ResponsibleCommitteeChanged": "变更负责的党委",
 }
 
 FIELDS: Final = {
@@ -86,6 +88,7 @@ FIELDS: Final = {
     "leader_portraits": "有领袖像", "notice_board": "有党务公开栏", "official_seal": "有印章",
     "ratings": "评定", "checks": "检查", "rule": "事项", "subject": "人员", "due_on": "期限",
     "organization_ids": "组织", "joint_branch_id": "联合党支部", "action": "操作",
+    "responsible_committee": "负责的党委（代码）",
 }
 # Names that name a person here, and which the timeline shows by the person's name.
 PERSON_FIELDS: Final = frozenset({"person_id", "member_id", "subject"})
@@ -126,7 +129,8 @@ RULES: Final = {
     "not_in_joint_branch": "不在联合党支部中", "no_branch": "没有本单位的党支部可撤销",
     "no_formal_branch": "只有正式党组织才能选举", "not_formed": "尚未建立正式党组织",
     "youth_league_formed": "已建立共青团组织", "no_party_organization": "尚未建立党组织",
-    "already_registered": "该组织已经登记过", "concurrent_change": "案件刚被他人修改，请刷新后重试",
+    "already_registered": "该组织已经登记过",
+    "committee_unchanged": "已经是这个党委负责", "committee_change_needs_reason": "变更负责的党委须说明理由", "concurrent_change": "案件刚被他人修改，请刷新后重试",
     "step_not_available": "这一步现在不能办理（案件已有变化，请看下方现在可以办理的步骤）",
     "applicant_under_18": "入党申请人须年满18岁", "member_under_18": "党员须年满18岁",
     "no_member_to_transfer_in": "没有组织关系待转入的党员", "no_members": "本单位没有党员",
