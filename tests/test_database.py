@@ -29,7 +29,7 @@ def count_rows(url: str) -> int:
 def test_restart_keeps_data_and_port(tmp_path: Path) -> None:
     server = EmbeddedPostgres(tmp_path / "pg")
     url = server.start()
-    assert url.startswith("postgresql://postgres@127.0.0.1:") and url.endswith("/branchflow")
+    assert url.startswith("postgresql://postgres:") and "@127.0.0.1:" in url and url.endswith("/branchflow")
     with psycopg.connect(url) as conn:
         conn.execute("CREATE TABLE items (id int PRIMARY KEY, name text)")
         conn.execute("INSERT INTO items VALUES (1, '党支部'), (2, 'two')")

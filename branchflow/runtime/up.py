@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -79,8 +80,8 @@ class AlreadyUp(RuntimeError):
 @contextmanager
 def owning(data_dir: Path) -> Iterator[None]:
     """Held for as long as this `up` runs; the kernel lets go of it when the process dies, even by SIGKILL."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with (data_dir / "up.lock").open("a") as handle:
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with os.fdopen(os.open(data_dir / "up.lock", os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

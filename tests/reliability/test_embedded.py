@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import os
+import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
+from branchflow.runtime.postgres import EmbeddedPostgres
+from branchflow.runtime.temporal_dev_server import TemporalDevServer
+from branchflow.runtime.up import owning
 from tests.api.conftest import free_port
 from tests.api.test_up import start, stop
 
@@ -57,3 +67,109 @@ def test_up_after_a_kill_owns_what_it_finds_running_and_stops_it_on_ctrl_c(tmp_p
     while servers_of(data) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert servers_of(data) == {}, "Ctrl-C of the `up` after a crash left its servers running"
+
+
+# --- locked down ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, EmbeddedPostgres, TemporalDevServer]]:
+    """PostgreSQL and Temporal on one data folder, as `branchflow up` lays it out."""
+    data = tmp_path_factory.mktemp("embedded") / "data"
+    postgres, temporal = EmbeddedPostgres(data / "postgres"), TemporalDevServer(data / "temporal")
+    with owning(data):
+        postgres.start()
+        try:
+            asyncio.run(temporal.start())
+            yield data, postgres, temporal
+        finally:
+            temporal.stop()
+            postgres.stop()
+
+
+def port_of(url: str) -> int:
+    return int(str(conninfo_to_dict(url)["port"]))
+
+
+def test_embedded_postgres_asks_every_connection_for_the_password_kept_in_the_folder(
+        embedded: tuple[Path, EmbeddedPostgres, TemporalDevServer]) -> None:
+    _, postgres, _ = embedded
+    assert postgres.url is not None
+    port = port_of(postgres.url)
+    for user in ("postgres", "embedded_postgres", "root"):  # as any local user would try
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(host="127.0.0.1", port=port, user=user, dbname="postgres", connect_timeout=5)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(host="127.0.0.1", port=port, user="postgres", password="guess", dbname="postgres")
+    assert stat.S_IMODE(postgres.password_file.stat().st_mode) == 0o600
+    with psycopg.connect(postgres.url) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("postgres",)
+    assert postgres.password() in postgres.url
+
+
+def test_data_folder_is_readable_by_its_owner_only(embedded: tuple[Path, EmbeddedPostgres, TemporalDevServer]) -> None:
+    data, _, _ = embedded
+    assert (data / "temporal" / "temporal.db").exists()
+    wide = []
+    for path in [data, *data.rglob("*")]:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        # Folders above PostgreSQL's may be traversed (o+x) by the system user that runs it, never listed or read.
+        allowed = 0o001 if path.is_dir() else 0
+        if mode & 0o077 & ~allowed:
+            wide.append(f"{oct(mode)} {path.relative_to(data)}")
+    assert wide == []
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """host:port of every TCP socket `pid` listens on, from /proc (IPv4 and IPv6)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with suppress(OSError):
+            if (target := os.readlink(fd)).startswith("socket:["):
+                inodes.add(target[8:-1])
+    found = set()
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                host, port = fields[1].split(":")
+                raw = bytes.fromhex(host)
+                address = ipaddress.ip_address(b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4)))
+                found.add(f"{address}:{int(port, 16)}")
+                assert width == len(host)
+    return found
+
+
+def test_dev_server_listens_on_loopback_only(embedded: tuple[Path, EmbeddedPostgres, TemporalDevServer]) -> None:
+    _, _, temporal = embedded
+    assert temporal.process is not None
+    addresses = listening_addresses(temporal.process.pid)
+    assert f"127.0.0.1:{temporal.port}" in addresses
+    assert {address.rsplit(":", 1)[0] for address in addresses} == {"127.0.0.1"}, addresses
+
+
+def test_folder_from_before_passwords_gets_one_on_its_next_start(tmp_path: Path) -> None:
+    server = EmbeddedPostgres(tmp_path / "postgres")
+    url = server.start()
+    with psycopg.connect(url, autocommit=True) as conn:  # as initdb --auth=trust left every folder until now
+        conn.execute("CREATE TABLE kept (n int)")
+        conn.execute("INSERT INTO kept VALUES (1)")
+        conn.execute("ALTER ROLE postgres PASSWORD NULL")
+    hba = server.pgdata / "pg_hba.conf"
+    hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))
+    server.stop()
+    server.password_file.unlink()
+    server.port_file.chmod(0o644)
+    port = port_of(url)
+    try:
+        restarted = EmbeddedPostgres(tmp_path / "postgres")
+        new_url = restarted.start()
+        assert new_url != url and port_of(new_url) == port  # a new password, the same port
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="branchflow", connect_timeout=5)
+        with psycopg.connect(new_url) as conn:
+            assert conn.execute("SELECT n FROM kept").fetchall() == [(1,)]
+        assert stat.S_IMODE(restarted.password_file.stat().st_mode) == 0o600
+        assert stat.S_IMODE(restarted.port_file.stat().st_mode) == 0o600
+    finally:
+        EmbeddedPostgres(tmp_path / "postgres").stop(force=True)
