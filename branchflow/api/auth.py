@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -10,6 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from branchflow.api.services import services
 from branchflow.api.users import Role, User, authenticate
 from branchflow.domain.actions import CorrectFacts, Step
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.errors import AlreadyRegistered, CaseNotFound
 
 bearer = HTTPBearer(auto_error=False, description="The API token printed by `branchflow user add` or `branchflow up`")
 
@@ -39,6 +42,16 @@ def require_step_in_scope(user: User, step: Step) -> None:
     (a registration there is refused too, so a correction would be a way around that)."""
     if isinstance(step, CorrectFacts) and isinstance(region := step.changes.get("region_code"), str):
         require_region(user, region)
+
+
+def disclosed(app: FormationApplication, user: User, duplicate: AlreadyRegistered) -> AlreadyRegistered:
+    """`already_registered` names the case only to a caller who may see it (issue 14)."""
+    try:
+        region = app.case(duplicate.organization_id).region_code if isinstance(duplicate.organization_id, UUID) \
+            else None
+    except CaseNotFound:
+        region = None
+    return duplicate if region is not None and user.covers(region) else AlreadyRegistered(None)
 
 
 def scoped_region(user: User, region: str | None) -> str:

@@ -9,17 +9,19 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 
-from branchflow.api.auth import CurrentUser, require_region, require_role, require_step_in_scope
+from branchflow.api.auth import CurrentUser, disclosed, require_region, require_role, require_step_in_scope
 from branchflow.api.errors import FieldError
 from branchflow.api.examples import CASE, HISTORY, REGISTRATION, example
 from branchflow.api.jurisdiction import unknown_county
 from branchflow.api.services import services
-from branchflow.api.users import Role
-from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, parse_action
+from branchflow.api.users import Role, User
+from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, Step, parse_action
 from branchflow.domain.application import HistoryEntry
 from branchflow.domain.case import CaseView, case_view
+from branchflow.domain.errors import AlreadyRegistered, RuleViolation
 from branchflow.domain.registration import Registration
 from branchflow.projections.regions import region_names
+from branchflow.runtime.bootstrap import Services
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
@@ -64,7 +66,11 @@ async def register(
     checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
     if problem := await run_in_threadpool(unknown_county, request, checked.region_code):
         raise FieldError("region_code", problem)
-    case = await services(request).formation.register(checked, user.name, today())
+    system = services(request)
+    try:
+        case = await system.formation.register(checked, user.name, today())
+    except AlreadyRegistered as duplicate:
+        raise await run_in_threadpool(disclosed, system.application, user, duplicate) from None
     return await run_in_threadpool(named, request, case)
 
 
@@ -88,8 +94,18 @@ async def act(
     require_region(user, org.region_code)
     checked = parse_action(step.model_dump(), today())
     require_step_in_scope(user, checked)
-    case = await services(request).formation.step(org_id, checked, user.name, today())
+    case = await perform_step(services(request), org_id, checked, user)
     return await run_in_threadpool(named, request, case)
+
+
+async def perform_step(system: Services, org_id: UUID, step: Step, user: User) -> CaseView:
+    """The step through the case's workflow (the API's and the pages' door). A refusal spends its command id,
+    also when the workflow's validator refused it before any activity ran (nothing is stored for it there)."""
+    try:
+        return await system.formation.step(org_id, step, user.name, today())
+    except RuleViolation as refusal:
+        await run_in_threadpool(system.application.refused, org_id, step, user.name, refusal)
+        raise
 
 
 @router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail",

@@ -107,8 +107,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AlreadyRegistered)
     async def duplicate(_: Request, exc: AlreadyRegistered) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "rule": "already_registered",
-                             "organization_id": str(exc.organization_id)}, status_code=409)
+        named = {} if exc.organization_id is None else {"organization_id": str(exc.organization_id)}
+        return JSONResponse({"detail": str(exc), "rule": "already_registered", **named}, status_code=409)
 
     @app.exception_handler(InvalidStep)
     async def invalid_step(_: Request, exc: InvalidStep) -> JSONResponse:

@@ -7,6 +7,7 @@ Every command is one transaction: the case's new events, and a receipt when the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
@@ -18,10 +19,17 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
 from branchflow.domain.actions import Step
-from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, ConcurrentChange
+from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, CommandIdReused, ConcurrentChange, RuleViolation
 from branchflow.domain.obligations import Obligation
 from branchflow.domain.organization import Organization, organization_id
-from branchflow.domain.receipt import Receipt, receipt_id
+from branchflow.domain.receipt import (
+    Receipt,
+    joint_branch_fingerprint,
+    joint_branch_scope,
+    receipt_id,
+    registration_fingerprint,
+    step_fingerprint,
+)
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType, Thresholds, joint_branch_violation, require
@@ -71,26 +79,46 @@ class FormationApplication(Application[UUID]):
     def register_organization(self, registration: Registration, actor: str, today: date) -> Organization:
         stamp = Stamp(actor, registration.occurred_on or today, registration.reason)
         org_id = organization_id(registration.credit_code, registration.region_code, registration.name)
-        if (answer := self._answered(str(org_id), registration.command_id)) is not None:
+        fingerprint = registration_fingerprint(registration, actor)
+        if (answer := self._answered(str(org_id), registration.command_id, fingerprint)) is not None:
+            if answer[0].version != 1:  # a step's receipt from before ids were bound: not this registration's
+                raise CommandIdReused(str(registration.command_id))
             return answer[0]
         if self._exists(org_id):
             raise AlreadyRegistered(org_id)
         org = Organization(stamp=stamp, **registration.facts())
-        return self._save_with_receipt([org], str(org_id), registration.command_id)[0]
+        return self._save_with_receipt([org], str(org_id), registration.command_id, fingerprint)[0]
 
     def perform(self, org_id: UUID, step: Step, actor: str, today: date) -> Organization:
         """One organizer or supervisor step on one case; raises RuleViolation when a rule forbids it."""
-        if (answer := self._answered(str(org_id), step.command_id)) is not None:
+        fingerprint = step_fingerprint(org_id, step, actor)
+        if (answer := self._answered(str(org_id), step.command_id, fingerprint)) is not None:
             return answer[0]
         org = self.case(org_id)
-        step.apply(org, Stamp(actor, step.occurred_on or today, step.reason), self.thresholds)
-        return self._save_with_receipt([org], str(org_id), step.command_id)[0]
+        try:
+            step.apply(org, Stamp(actor, step.occurred_on or today, step.reason), self.thresholds)
+        except RuleViolation as refusal:
+            self.refused(org_id, step, actor, refusal)
+            raise
+        return self._save_with_receipt([org], str(org_id), step.command_id, fingerprint)[0]
+
+    def refused(self, org_id: UUID, step: Step, actor: str, refusal: RuleViolation) -> None:
+        """Spends a refused step's command id (api.md): a retry gets the same refusal, another request 409."""
+        if step.command_id is None or isinstance(refusal, CommandIdReused):
+            return
+        receipt = Receipt(scope=str(org_id), command_id=step.command_id, versions={},
+                          fingerprint=step_fingerprint(org_id, step, actor),
+                          refusal={"rule": refusal.rule, "message": refusal.message})
+        with suppress(IntegrityError):  # the id has a receipt already (a race, or the workflow's refusal)
+            self.save(receipt)
 
     def form_joint_branch(
         self, name: str, org_ids: list[UUID], party_org_type: PartyOrgType, stamp: Stamp, command_id: str | None
     ) -> list[Organization]:
         """All or nothing: every member organization's event is saved in one transaction."""
-        if (answer := self._answered("joint-branch", command_id)) is not None:
+        scope = joint_branch_scope(stamp.actor)
+        fingerprint = joint_branch_fingerprint(name, org_ids, party_org_type.value, stamp.reason, stamp.actor)
+        if (answer := self._answered(scope, command_id, fingerprint)) is not None:
             return answer
         orgs = [self.case(i) for i in dict.fromkeys(org_ids)]
         require(joint_branch_violation(orgs, self.thresholds))
@@ -98,7 +126,7 @@ class FormationApplication(Application[UUID]):
                                       [str(o.id) for o in orgs])
         for org in orgs:
             org.join_joint_branch(joint, stamp, self.thresholds)
-        return self._save_with_receipt(orgs, "joint-branch", command_id)
+        return self._save_with_receipt(orgs, scope, command_id, fingerprint)
 
     def escalate(self, org_id: UUID, obligation: Obligation, since: date, command_id: str) -> Organization:
         """Records that a deadline passed unmet; idempotent per deadline, so a retried timer records it once."""
@@ -106,7 +134,7 @@ class FormationApplication(Application[UUID]):
         if obligation.key in org.escalations or obligation.due_on is None or org.closed_on is not None:
             return org  # already recorded, nothing to wait for, or the case closed meanwhile
         org.escalate(obligation.rule, obligation.subject, obligation.due_on, Stamp(SYSTEM_ACTOR, since))
-        return self._save_with_receipt([org], str(org_id), command_id)[0]
+        return self._save_with_receipt([org], str(org_id), command_id, None)[0]
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -143,8 +171,10 @@ class FormationApplication(Application[UUID]):
     def _exists(self, aggregate_id: UUID) -> bool:
         return any(True for _ in self.recorder.select_events(aggregate_id, limit=1))
 
-    def _answered(self, scope: str, command_id: str | None) -> list[Organization] | None:
-        """The answer given the first time this command was applied, or None if it never was."""
+    def _answered(self, scope: str, command_id: str | None, fingerprint: str | None) -> list[Organization] | None:
+        """The answer given the first time this command was applied, or None if it never was.
+
+        Raises CommandIdReused when the id came with another request, and the refusal of a refused one."""
         if command_id is None:
             return None
         try:
@@ -152,20 +182,25 @@ class FormationApplication(Application[UUID]):
         except AggregateNotFoundError:
             return None
         assert isinstance(receipt, Receipt)
+        if fingerprint is not None and receipt.bound_elsewhere(fingerprint):
+            raise CommandIdReused(command_id)
+        if receipt.refusal is not None:
+            raise RuleViolation(receipt.refusal["rule"], receipt.refusal["message"])
         return [self.case(UUID(i), version=v) for i, v in receipt.versions.items()]
 
     def _save_with_receipt(
-        self, orgs: list[Organization], scope: str, command_id: str | None
+        self, orgs: list[Organization], scope: str, command_id: str | None, fingerprint: str | None
     ) -> list[Organization]:
         receipts: list[Receipt] = []
         if command_id is not None:
             receipts.append(Receipt(scope=scope, command_id=command_id,
-                                    versions={str(o.id): o.version for o in orgs}))
+                                    versions={str(o.id): o.version for o in orgs}, fingerprint=fingerprint,
+                                    refusal=None))
         try:
             self.save(*orgs, *receipts)
         except IntegrityError:
             # Either the same command won a race (its receipt now exists) or another writer moved a case on.
-            if (answer := self._answered(scope, command_id)) is not None:
+            if (answer := self._answered(scope, command_id, fingerprint)) is not None:
                 return answer
             if len(orgs) == 1 and orgs[0].version == 1:
                 raise AlreadyRegistered(orgs[0].id) from None

@@ -36,8 +36,11 @@ class CaseNotFound(DomainError):
 
 
 class AlreadyRegistered(DomainError):
+    """`organization_id` None: the case is outside the caller's scope, which is not told which case it is."""
+
     def __init__(self, organization_id: object) -> None:
-        super().__init__(f"organization {organization_id} is already registered")
+        super().__init__(f"organization {organization_id} is already registered" if organization_id is not None
+                         else "this organization is already registered, outside your region scope")
         self.organization_id = organization_id
 
 
@@ -47,3 +50,11 @@ class ConcurrentChange(DomainError):
     def __init__(self, organization_id: object) -> None:
         super().__init__(f"organization {organization_id} was changed by another writer; nothing was written")
         self.organization_id = organization_id
+
+
+class CommandIdReused(RuleViolation):
+    """The command id came before with another request (action, body, case or caller): api.md's 409."""
+
+    def __init__(self, command_id: str) -> None:
+        super().__init__("command_id_reused", f"command_id {command_id!r} was first sent with another request "
+                                              "(action, body, case or caller); a new request needs a new command_id")

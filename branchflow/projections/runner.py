@@ -42,7 +42,7 @@ DEFAULT_PAGE_SIZE = 5000  # fewer, larger pages: less summary upkeep per event (
 _LAST_ID = 2**63 - 1
 # Receipts answer a repeated command; no read model shows them, and an import writes two for every three
 # events of its cases: left undecoded, they still move the position.
-_NOT_PROJECTED = frozenset({get_topic(Receipt.Issued)})  # type: ignore[attr-defined]
+_NOT_PROJECTED = frozenset({get_topic(Receipt.Issued)})
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from branchflow.domain.actions import Step
 from branchflow.domain.case import CaseView
 from branchflow.domain.errors import CaseNotFound, RuleViolation
 from branchflow.domain.organization import organization_id
+from branchflow.domain.receipt import registration_fingerprint, step_fingerprint
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
 from branchflow.workflows.case_state import ANY_STEP, CaseState
@@ -76,7 +77,9 @@ class FormationClient:
         async with self.gates.entered(org_id), self._translated(org_id):
             return await asyncio.wait_for(self.client.execute_update_with_start_workflow(
                 FormationWorkflow.register, command, start_workflow_operation=start,
-                id=f"register-{registration.command_id}",
+                # Temporal answers a repeated update id from its history: the id carries the request's
+                # fingerprint, so another request with this command_id reaches the receipt, which refuses it.
+                id=f"register-{registration.command_id}-{registration_fingerprint(registration, actor)[:32]}",
             ), self.answer_within)
         raise AssertionError("unreachable")  # pragma: no cover (mypy: the context manager may swallow)
 
@@ -87,7 +90,8 @@ class FormationClient:
         handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
         async with self.gates.entered(org_id), self._translated(org_id):
             return await asyncio.wait_for(
-                handle.execute_update(FormationWorkflow.step, command, id=f"step-{step.command_id}"),
+                handle.execute_update(FormationWorkflow.step, command,
+                                      id=f"step-{step.command_id}-{step_fingerprint(org_id, step, actor)[:32]}"),
                 self.answer_within)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -98,7 +102,7 @@ class FormationClient:
         """All or nothing; the same command_id twice forms one joint branch and answers the same."""
         command = JointBranchCommand(name=name, organization_ids=list(org_ids), party_org_type=party_org_type,
                                      actor=actor, today=today, reason=reason, command_id=command_id or str(uuid4()))
-        joint_id = joint_branch_workflow_id(command.command_id)
+        joint_id = joint_branch_workflow_id(command)
         async with self._translated(None):
             with suppress(WorkflowAlreadyStartedError):  # formed before: its first answer is given again
                 await self.client.start_workflow(

@@ -97,8 +97,10 @@ class FormationWorkflow:
         case = self.state.case
         if case is not None and case.view.stage is not Stage.CLOSED:
             workflow.continue_as_new(self.state)
+        if case is None:  # its registration was refused (a reused command id, say): there is no case to close
+            return None
         await self._sync_people()  # a closed case: every development workflow finishes
-        return case.view if case else None
+        return case.view
 
     # --- commands -----------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ It holds every member organization's workflow (the update `reserve`: its validat
 organization may join, and a held workflow refuses other steps), then one activity saves every
 organization's event in one transaction (`FormationApplication.form_joint_branch`), then it releases
 each workflow with its new state. On any failure it releases them all unchanged: nothing was written.
-Its id derives from the command id, so a repeated command finds the first run and its answer.
+Its id derives from the command id, its caller and its request, so a repeated command finds the first run
+and its answer.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from branchflow.domain.case import CaseView
+    from branchflow.domain.receipt import joint_branch_fingerprint
     from branchflow.workflows.activities import FormationActivities
     from branchflow.workflows.case_state import CaseState
     from branchflow.workflows.commands import JointBranchCommand, Release, Reservation
@@ -31,8 +33,12 @@ FORM_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=list(NON_
 TIMEOUT = timedelta(seconds=30)
 
 
-def joint_branch_workflow_id(command_id: str) -> str:
-    return f"joint-branch-{uuid5(JOINT_BRANCH_NAMESPACE, command_id)}"
+def joint_branch_workflow_id(command: JointBranchCommand) -> str:
+    """From the command id, its caller and its request: another caller's or another request's command with the
+    same id runs apart and never gets this one's answer (its application receipt then refuses a reuse)."""
+    fingerprint = joint_branch_fingerprint(command.name, command.organization_ids, command.party_org_type.value,
+                                           command.reason, command.actor)
+    return f"joint-branch-{uuid5(JOINT_BRANCH_NAMESPACE, f'{command.actor}/{command.command_id}/{fingerprint}')}"
 
 
 @workflow.defn

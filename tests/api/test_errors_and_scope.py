@@ -96,11 +96,14 @@ def test_a_retried_step_with_the_same_command_id_applies_once(stack: Stack) -> N
 
 def test_a_case_whose_region_is_corrected_moves_to_the_new_streets_scope(stack: Stack) -> None:
     other_street = "440403103"
-    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api, \
+            stack.client(stack.token(Role.ORGANIZER, "440403")) as county:
         org = register(api)
-        moved = api.post(f"/organizations/{org}/actions", json={
-            "action": "correct_facts", "corrects": 1, "changes": {"region_code": f"{other_street}001"},
-            "reason": "entered in the wrong street"})
+        correction = {"action": "correct_facts", "corrects": 1, "changes": {"region_code": f"{other_street}001"},
+                      "reason": "entered in the wrong street"}
+        # The street's organizer cannot move it out of its own scope (issue 14); the county's can.
+        assert api.post(f"/organizations/{org}/actions", json=correction).status_code == 403
+        moved = county.post(f"/organizations/{org}/actions", json=correction)
         assert moved.status_code == 200, moved.text
         assert api.post(f"/organizations/{org}/actions", json=member("王")).status_code == 403
     with stack.client(stack.token(Role.ORGANIZER, other_street)) as api:

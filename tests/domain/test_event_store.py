@@ -6,6 +6,7 @@ Each test gets a fresh schema of the session's server (the `database_url` fixtur
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,8 +20,9 @@ import pytest
 
 from branchflow.domain.actions import parse_action
 from branchflow.domain.application import FormationApplication
-from branchflow.domain.errors import ConcurrentChange, RuleViolation
+from branchflow.domain.errors import CommandIdReused, ConcurrentChange, DomainError, RuleViolation
 from branchflow.domain.organization import Organization
+from branchflow.domain.receipt import Receipt, receipt_id
 from branchflow.domain.rules import PartyOrgType
 from branchflow.runtime.event_store import EventRecorder
 from branchflow.runtime.postgres import postgres_env
@@ -157,6 +159,41 @@ class TestReceipts:
         results = race(apps, monkeypatch, lambda a: a.perform(org_id, step, "o", DAY))
         assert [r.version for r in results] == [2, 2]  # the loser gets the winner's answer
         assert versions(apps[0], org_id) == [1, 2]
+
+
+    def test_a_receipt_stored_before_ids_were_bound_to_requests_still_answers_its_retry(
+        self, app: FormationApplication
+    ) -> None:
+        org_id = register(app)
+        org = app.case(org_id)
+        org.report_headcount(61, False, stamp())
+        # The receipt as branchflow wrote it before issue 14: no class_version, no fingerprint, no refusal.
+        old = Receipt(scope=str(org_id), command_id="c-old", versions={str(org_id): 2}, fingerprint=None,
+                      refusal=None)
+        stored = app.mapper.to_stored_event(old.collect_events()[0])
+        state = json.loads(stored.state)
+        for key in ("class_version", "fingerprint", "refusal"):
+            state.pop(key, None)
+        app.save(org)
+        app.recorder.insert_events([dataclasses.replace(stored, state=json.dumps(state).encode())])
+        receipt = app.repository.get(receipt_id(str(org_id), "c-old"))
+        assert (receipt.fingerprint, receipt.refusal, receipt.versions) == (None, None, {str(org_id): 2})
+        again = app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-old"}), "o", DAY)
+        assert again.version == 2 and versions(app, org_id) == [1, 2]  # answered, not applied again
+
+    def test_a_new_receipt_binds_its_id_and_a_refusal_spends_it(self, app: FormationApplication) -> None:
+        org_id = register(app)
+        app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-2"}), "o", DAY)
+        with pytest.raises(CommandIdReused):
+            app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-2", "employees": 61}), "o", DAY)
+        with pytest.raises(CommandIdReused):
+            app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-2"}), "someone else", DAY)
+        transfer = parse_action({"action": "transfer_in", "member_id": "P9", "command_id": "c-3"})
+        with pytest.raises(DomainError):
+            app.perform(org_id, transfer, "o", DAY)
+        with pytest.raises(CommandIdReused):
+            app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-3"}), "o", DAY)
+        assert versions(app, org_id) == [1, 2]
 
 
 def race(apps: list[FormationApplication], monkeypatch: pytest.MonkeyPatch,

@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from branchflow.domain.case import CaseView
 from branchflow.domain.errors import ConcurrentChange, RuleViolation
 from branchflow.domain.rules import Method, PartyOrgType, Stage
-from branchflow.workflows.commands import Release, Reservation
+from branchflow.workflows.commands import JointBranchCommand, Release, Reservation
 from branchflow.workflows.formation import FormationWorkflow, workflow_id
 from branchflow.workflows.joint_branch import joint_branch_workflow_id
 from tests.workflows.harness import SUPERVISOR, Harness, member
@@ -31,10 +31,13 @@ async def small_organizations(h: Harness, industries: str = "CCC") -> list[CaseV
 
 
 async def form(h: Harness, org_ids: list[UUID], command_id: str) -> list[CaseView]:
-    h.track(joint_branch_workflow_id(command_id))
+    today = await h.today()
+    h.track(joint_branch_workflow_id(JointBranchCommand(
+        name="某街道联合党支部", organization_ids=org_ids, party_org_type=PartyOrgType.BRANCH, actor=SUPERVISOR,
+        today=today, reason="联合组建", command_id=command_id)))
     with h.env.auto_time_skipping_disabled():  # waiting for its result must not move the clock
         return await h.client.form_joint_branch("某街道联合党支部", org_ids, PartyOrgType.BRANCH, SUPERVISOR,
-                                                await h.today(), reason="联合组建", command_id=command_id)
+                                                today, reason="联合组建", command_id=command_id)
 
 
 def test_a_joint_branch_joins_every_organization_at_once(run: Run) -> None:

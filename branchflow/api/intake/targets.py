@@ -8,13 +8,14 @@ from datetime import date
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from branchflow.domain.actions import Step
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import DomainError
 from branchflow.domain.organization import Organization, organization_id
-from branchflow.domain.receipt import Receipt, receipt_id
+from branchflow.domain.receipt import Receipt, receipt_id, registration_fingerprint, step_fingerprint
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
 from branchflow.domain.stamp import Stamp
@@ -62,8 +63,13 @@ class ApplicationCommands:
         return self.app.register_organization(registration, self.actor, self.today).id
 
     def answered(self, org_id: UUID, command_id: str) -> bool:
-        """Whether a step with this command id was applied to the case before."""
-        return self._exists(receipt_id(str(org_id), command_id))
+        """Whether a step with this command id was applied to the case before (a refused one was not: sent
+        again, it is reported again with its refusal)."""
+        try:
+            receipt: object = self.app.repository.get(receipt_id(str(org_id), command_id))
+        except AggregateNotFoundError:
+            return False
+        return isinstance(receipt, Receipt) and receipt.refusal is None
 
     def step(self, org_id: UUID, step: Step) -> bool:
         if step.command_id is not None and self.answered(org_id, step.command_id):
@@ -104,7 +110,8 @@ class ApplicationCommands:
 
     def _build(self, reg: Registration, steps: Sequence[Step], out: list[Organization | Receipt]) -> StepResults:
         org = Organization(stamp=Stamp(self.actor, reg.occurred_on or self.today, reg.reason), **reg.facts())
-        receipts = [(reg.command_id, 1)] if reg.command_id else []  # the answer to a repeat: the case then
+        # The answer to a repeat: the case then, bound to its request as `register_organization` binds it.
+        receipts = [(reg.command_id, 1, registration_fingerprint(reg, self.actor))] if reg.command_id else []
         results: StepResults = []
         for step in steps:
             try:
@@ -113,8 +120,10 @@ class ApplicationCommands:
                 results.append(error)
                 continue
             results.append(None)
-            receipts += [(step.command_id, org.version)] if step.command_id else []
-        out += [Receipt(scope=str(org.id), command_id=c, versions={str(org.id): v}) for c, v in receipts]
+            receipts += [(step.command_id, org.version, step_fingerprint(org.id, step, self.actor))
+                         ] if step.command_id else []
+        out += [Receipt(scope=str(org.id), command_id=c, versions={str(org.id): v}, fingerprint=f, refusal=None)
+                for c, v, f in receipts]
         out.append(org)
         return results
 

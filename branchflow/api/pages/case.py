@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from branchflow.api.auth import require_region, require_role, require_step_in_scope
-from branchflow.api.cases import STEP_ROLES
+from branchflow.api.cases import STEP_ROLES, perform_step
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.forms import action_form, entered, field_errors, read
 from branchflow.api.pages.timeline import entry
@@ -115,7 +115,7 @@ async def take_step(request: Request, session: SignedIn, org_id: UUID) -> Respon
         return await again(request, session, org_id, failure)
     require_step_in_scope(user, step)
     try:
-        await services(request).formation.step(org_id, step, user.name, date.today())
+        await perform_step(services(request), org_id, step, user)
     except (RuleViolation, UnknownPerson, InvalidStep, ConcurrentChange, WorkflowUnavailable) as e:
         return await again(request, session, org_id, refused(action, command_id, values, e))
     return redirect(f"/cases/{org_id}?done={action}")

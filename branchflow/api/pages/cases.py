@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from branchflow.api.auth import require_role
+from branchflow.api.auth import disclosed, require_role
 from branchflow.api.cases import STEP_ROLES
 from branchflow.api.jurisdiction import unknown_county
 from branchflow.api.pages.board import SCOPE_FIELDS, link, page_region, scope_errors
@@ -124,8 +124,10 @@ async def register(request: Request, session: SignedIn) -> Response:
     try:
         case = await services(request).formation.register(checked, user.name, date.today())
     except AlreadyRegistered as e:
+        shown = await run_in_threadpool(disclosed, services(request).application, user, e)
         form_again = registration_form(user, values, command_id=str(uuid4()), error="该组织已经登记过。")
-        return _register_page(request, form_again, status=409, existing=f"/cases/{e.organization_id}")
+        existing = f"/cases/{shown.organization_id}" if shown.organization_id is not None else None
+        return _register_page(request, form_again, status=409, existing=existing)
     except WorkflowUnavailable:
         error = "系统暂时无法办理，请稍后用同一表单再次提交（不会重复登记）。"
         return _register_page(request, registration_form(user, values, command_id=command_id, error=error), 503)
