@@ -14,7 +14,7 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
 from branchflow.domain.rules import Stage
-from branchflow.domain.values import Industry, OrganizationKind, RegionPrefix, child_prefix_length
+from branchflow.domain.values import Industry, OrganizationKind, RegionPrefix, Subtype, child_prefix_length
 from branchflow.projections.regions import region_names
 from branchflow.projections.schema import (
     BOARD_COUNTS,
@@ -25,7 +25,7 @@ from branchflow.projections.schema import (
     region_range,
 )
 
-_FILTERS = ("kind", "industry", "above_scale", "registered")
+_FILTERS = ("kind", "subtype", "industry", "above_scale", "registered")
 
 
 class Scope(BaseModel):
@@ -35,6 +35,7 @@ class Scope(BaseModel):
 
     region: RegionPrefix
     kind: OrganizationKind | None = None
+    subtype: Subtype | None = None
     industry: Industry | None = None
     above_scale: bool | None = None
     registered: bool | None = None
@@ -61,16 +62,27 @@ class BoardFigures(BaseModel):
 
 class StatusBoard(BoardFigures):
     children: list[BoardFigures]  # one per next-level region that has cases in scope, in code order
+    # With `by=industry`: the region's figures per GB/T 4754 section that has cases in scope, in letter order.
+    by_industry: dict[str, BoardFigures] | None = None
 
 
-def status_board(conn: psycopg.Connection[Any], scope: Scope) -> StatusBoard:
+def status_board(
+    conn: psycopg.Connection[Any], scope: Scope, cases: str = CASES, by_industry: bool = False
+) -> StatusBoard:
+    """From the live read models, or from `cases` rows of a past date (`as_of.rows_as_of`)."""
     child_length = child_prefix_length(scope.region)
-    rows = region_counts(conn, scope, child_length or len(scope.region))
+    source: Literal["auto", "rows"] = "auto" if cases == CASES else "rows"
+    rows = region_counts(conn, scope, child_length or len(scope.region), source, cases)
     names = region_names(conn, [scope.region, *rows])
     children = [figures(region, counts, names.get(region)) for region, counts in sorted(rows.items())]
     totals = {name: sum(counts[name] for counts in rows.values()) for name in BOARD_FIGURES}
     whole = figures(scope.region, totals, names.get(scope.region))
-    return StatusBoard(**whole.model_dump(), children=children if child_length else [])
+    industries = None
+    if by_industry:
+        found = region_counts(conn, scope, len(scope.region), source, cases, key="industry")
+        industries = {section: figures(scope.region, counts, names.get(scope.region))
+                      for section, counts in sorted(found.items())}
+    return StatusBoard(**whole.model_dump(), children=children if child_length else [], by_industry=industries)
 
 
 def figures(region: str, counts: dict[str, int], region_name: str | None = None) -> BoardFigures:
@@ -94,23 +106,26 @@ def figures(region: str, counts: dict[str, int], region_name: str | None = None)
 
 
 def region_counts(
-    conn: psycopg.Connection[Any], scope: Scope, length: int, source: Literal["auto", "rows"] = "auto"
+    conn: psycopg.Connection[Any], scope: Scope, length: int, source: Literal["auto", "rows"] = "auto",
+    cases: str = CASES, key: Literal["region", "industry"] = "region",
 ) -> dict[str, dict[str, int]]:
-    """`BOARD_FIGURES` per region prefix of `length` digits within the scope: from the summary when it can
-    answer (`auto`), or always from the rows (`rows`; the tests hold both equal)."""
+    """`BOARD_FIGURES` per region prefix of `length` digits within the scope (or per industry section, `key`):
+    from the summary when it can answer (`auto`), or always from the rows (`rows`; the tests hold both equal)."""
     low, high = region_range(scope.region)
     filters = {name: getattr(scope, name) for name in _FILTERS if getattr(scope, name) is not None}
     conditions = "".join(f" AND {name} = %({name})s" for name in filters)
     params: dict[str, Any] = {"low": low, "high": high, "length": length, **filters}
     if source == "auto" and length in SUMMARY_LEVELS and scope.founded_year is None:
         sums = ", ".join(f"sum({name})::integer AS {name}" for name in BOARD_FIGURES)
-        query = (f"SELECT prefix AS region, {sums} FROM {BOARD_COUNTS} WHERE level = %(length)s "
+        query = (f"SELECT {'prefix' if key == 'region' else 'industry'} AS region, {sums} FROM {BOARD_COUNTS} "
+                 "WHERE level = %(length)s "
                  f"AND prefix >= %(low)s AND prefix < %(high)s{conditions} GROUP BY 1")
     else:
         if scope.founded_year is not None:
             conditions += " AND founded_year = %(founded_year)s"
             params["founded_year"] = scope.founded_year
-        query = (f"SELECT substr(region_code, 1, %(length)s) AS region, {board_aggregates()} FROM {CASES} "
+        grouped = "substr(region_code, 1, %(length)s)" if key == "region" else "industry"
+        query = (f"SELECT {grouped} AS region, {board_aggregates()} FROM {cases} "
                  f"WHERE region_code >= %(low)s AND region_code < %(high)s{conditions} GROUP BY 1")
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         rows = cur.execute(query, params).fetchall()

@@ -16,7 +16,7 @@ from branchflow.projections.regions import region_names
 from branchflow.projections.schema import CASE_COLUMNS, CASES, region_range
 
 MAX_PAGE_SIZE = 500
-_EQUAL = ("kind", "industry", "above_scale", "registered", "founded_year", "stage", "method",
+_EQUAL = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year", "stage", "method",
           "formed", "organization_covered", "work_covered", "blank_spot", "overdue")
 
 

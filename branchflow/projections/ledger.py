@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from psycopg.rows import class_row
 
 from branchflow.domain.rules import Method, PartyOrgType, Stage
-from branchflow.domain.values import INDUSTRY_NAMES, IndustrySection
+from branchflow.domain.values import INDUSTRY_NAMES, SUBTYPE_LABELS, IndustrySection
 from branchflow.projections.board import Scope
 from branchflow.projections.regions import REGIONS
 from branchflow.projections.schema import CASES, region_range
@@ -37,6 +37,7 @@ PARTY_ORG_TYPE_LABELS: Final[dict[str, str]] = {
     PartyOrgType.BRANCH: "党支部", PartyOrgType.GENERAL_BRANCH: "党总支", PartyOrgType.COMMITTEE: "基层党委",
 }
 KIND_LABELS: Final[dict[str, str]] = {"economic": "新经济组织", "social": "新社会组织"}
+SUBTYPE_NAMES: Final[dict[str, str]] = {subtype.value: label for subtype, label in SUBTYPE_LABELS.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class LedgerRow:
     name: str
     credit_code: str | None
     kind: str
+    subtype: str
     registered: bool
     region_code: str
     region_name: str | None
@@ -79,6 +81,7 @@ COLUMNS: Final[tuple[tuple[str, Callable[[LedgerRow], Any]], ...]] = (
     ("组织名称", lambda r: r.name),
     ("统一社会信用代码", lambda r: r.credit_code or ""),
     ("组织类别", lambda r: KIND_LABELS.get(r.kind, r.kind)),
+    ("单位性质", lambda r: SUBTYPE_NAMES.get(r.subtype, r.subtype)),
     ("是否登记", lambda r: _yes_no(r.registered)),
     ("区划代码", lambda r: r.region_code),
     ("区划名称", lambda r: r.region_name or ""),
@@ -103,18 +106,18 @@ HEADERS: Final = tuple(header for header, _ in COLUMNS)
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
-def ledger_rows(conn: psycopg.Connection[Any], scope: Scope) -> list[LedgerRow]:
+def ledger_rows(conn: psycopg.Connection[Any], scope: Scope, cases: str = CASES) -> list[LedgerRow]:
     """Every case in scope, closed ones included (the ledger is the record), in region-code order."""
     low, high = region_range(scope.region)
     where, params = "c.region_code >= %(low)s AND c.region_code < %(high)s", {"low": low, "high": high}
-    for name in ("kind", "industry", "above_scale", "registered", "founded_year"):
+    for name in ("kind", "subtype", "industry", "above_scale", "registered", "founded_year"):
         if (value := getattr(scope, name)) is not None:
             where += f" AND c.{name} = %({name})s"
             params[name] = value
     columns = ", ".join("r.name AS region_name" if f.name == "region_name" else f"c.{f.name}"
                         for f in fields(LedgerRow))
     with conn.cursor(row_factory=class_row(LedgerRow)) as cur:
-        return cur.execute(f"SELECT {columns} FROM {CASES} AS c LEFT JOIN {REGIONS} AS r ON r.code = c.region_code "
+        return cur.execute(f"SELECT {columns} FROM {cases} AS c LEFT JOIN {REGIONS} AS r ON r.code = c.region_code "
                            f"WHERE {where} ORDER BY c.region_code, c.name, c.id", params).fetchall()
 
 

@@ -14,6 +14,8 @@ from typing import Any, Final
 from uuid import UUID
 
 from branchflow.domain.case import party_org_name
+from branchflow.domain.formation_table import COLUMNS as TABLE_COLUMNS
+from branchflow.domain.formation_table import FormationCounts, formation_counts
 from branchflow.domain.obligations import is_blank_spot, overdue
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
@@ -66,6 +68,8 @@ class CaseRow:
     probationary_members: int
     version: int
     modified_at: datetime
+    responsible_committee: str | None
+    counts: FormationCounts  # the table's columns (`table_` + name), last: what the case adds to each
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,10 @@ class QueueRow:
     actions: str
 
 
-CASE_FIELDS: Final = tuple(f.name for f in fields(CaseRow))
+CASE_FIELDS: Final = tuple(f.name for f in fields(CaseRow))[:-1]  # then the counts, one column each
 MEMBER_FIELDS: Final = tuple(f.name for f in fields(MemberRow))
 # The rows are the tables' columns in the tables' order (binary COPY writes them by position).
-assert tuple(name for name, _, _ in schema.CASE_COLUMNS) == CASE_FIELDS
+assert tuple(name for name, _, _ in schema.CASE_COLUMNS) == CASE_FIELDS + tuple(f"table_{c}" for c in TABLE_COLUMNS)
 assert tuple(name for name, _, _ in schema.MEMBER_COLUMNS) == MEMBER_FIELDS
 assert tuple(name for name, _, _ in schema.WORK_QUEUE_COLUMNS) == tuple(f.name for f in fields(QueueRow))
 
@@ -125,7 +129,8 @@ def case_row(org: Organization, t: Thresholds) -> CaseRow:
         instructor=org.instructor, affiliation=org.affiliation,
         formal_members=sum(1 for m in present if m.status is MemberStatus.FORMAL),
         probationary_members=sum(1 for m in present if m.status is MemberStatus.PROBATIONARY),
-        version=org.version, modified_at=org.modified_on,
+        version=org.version, modified_at=org.modified_on, responsible_committee=org.responsible_committee,
+        counts=formation_counts(org, t),
     )
 
 
@@ -148,7 +153,8 @@ def queue_rows(org: Organization, t: Thresholds) -> list[QueueRow]:
 
 
 def case_row_from_db(record: dict[str, Any]) -> CaseRow:
-    return CaseRow(**{name: record[name] for name in CASE_FIELDS})
+    counts = FormationCounts(**{name: record[f"table_{name}"] for name in TABLE_COLUMNS})
+    return CaseRow(**{name: record[name] for name in CASE_FIELDS}, counts=counts)
 
 
 def member_row_from_db(record: dict[str, Any]) -> MemberRow:
@@ -156,4 +162,8 @@ def member_row_from_db(record: dict[str, Any]) -> MemberRow:
 
 
 def values(row: CaseRow | MemberRow | QueueRow) -> tuple[Any, ...]:
-    return tuple(row.__dict__.values())  # a dataclass's fields, in order (astuple would deep-copy)
+    """The row's columns in order: a dataclass's fields (astuple would deep-copy), a case's counts spread."""
+    found = tuple(row.__dict__.values())
+    if isinstance(row, CaseRow):
+        return (*found[:-1], *row.counts.values())
+    return found

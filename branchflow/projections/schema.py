@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
+from branchflow.domain.formation_table import COLUMNS as TABLE_COLUMNS
+
 # The tables this package owns. The tracking table (eventsourcing's) is created by the view itself.
 CASES: Final = "cases"
 MEMBERS: Final = "members"
@@ -29,7 +31,7 @@ SUMMARY_LEVELS: Final = (2, 4, 6, 9)
 # What a row of `cases` counts towards, as SQL conditions: the one definition that both the summary upkeep
 # and the boards' direct queries use. Closed cases count only in `cases` and `closed`: they are out of the
 # total and of every rate (domain.md "Counting"; formed/covered/blank spot/overdue are false once closed).
-BOARD_KEY: Final = ("level", "prefix", "kind", "industry", "above_scale", "registered")
+BOARD_KEY: Final = ("level", "prefix", "kind", "subtype", "industry", "above_scale", "registered")
 BOARD_FIGURES: Final = {
     "cases": "true",
     "total": "stage <> 'CLOSED'",
@@ -56,6 +58,7 @@ MEMBER_DIMENSIONS: Final = {
     "gender": "gender",
     "education": "education",
     "birth_year": "extract(year FROM birth_date)::integer::text",
+    "relation": "CASE WHEN relation_transferred THEN 'here' ELSE 'elsewhere' END",  # where the relation sits
 }
 
 
@@ -81,6 +84,9 @@ CASE_COLUMNS: Final[Columns] = (
     ("joint_branch_id", "text", ""), ("instructor", "text", ""), ("affiliation", "text", ""),
     ("formal_members", "integer", "NOT NULL"), ("probationary_members", "integer", "NOT NULL"),
     ("version", "integer", "NOT NULL"), ("modified_at", "timestamptz", "NOT NULL"),
+    ("responsible_committee", "text", ""),
+    # What the case adds to each column of the statistics table (domain.formation_table): reports sum them.
+    *((f"table_{name}", "integer", "NOT NULL") for name in TABLE_COLUMNS),
 )
 # The aggregate's snapshot at a version (see batch.SNAPSHOT_EVERY), as the application's mapper encodes it;
 # apart from `cases`, whose rows stay narrow for the lists and boards that read many of them.
@@ -108,7 +114,7 @@ WORK_QUEUE_COLUMNS: Final[Columns] = (
 )
 BOARD_COLUMNS: Final[Columns] = (
     ("level", "smallint", "NOT NULL"), ("prefix", _BYTEWISE, "NOT NULL"),
-    ("kind", "text", "NOT NULL"), ("industry", "text", "NOT NULL"),
+    ("kind", "text", "NOT NULL"), ("subtype", "text", "NOT NULL"), ("industry", "text", "NOT NULL"),
     ("above_scale", "boolean", "NOT NULL"), ("registered", "boolean", "NOT NULL"),
     *((name, "integer", "NOT NULL") for name in BOARD_FIGURES),
 )

@@ -27,19 +27,21 @@ from branchflow.domain.values import (
     is_junior_middle_or_less,
     parse_region_prefix,
 )
+from branchflow.projections.board import Scope
 from branchflow.projections.regions import region_names
 from branchflow.projections.schema import (
     BOARD_COUNTS,
     BOARD_FIGURES,
     CASES,
+    MEMBER_DIMENSIONS,
     MEMBERS,
     REGION_COUNTS,
     SUMMARY_LEVELS,
     region_range,
 )
-from branchflow.projections.summaries import region_counts_query
 
 _ORGANIZATION_TYPES = ("committee", "general_branch", "branch", "temporary")
+_FILTERS = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year")
 
 
 class PartyOrganizations(BaseModel):
@@ -65,48 +67,108 @@ class MemberFigures(BaseModel):
     over_60_share: float | None
     junior_middle_or_less_share: float | None
     female_share: float | None
+    not_transferred: int  # present here, with their organizational relation elsewhere
+    not_transferred_share: float | None
     by_age_band: dict[AgeBand, int]
     by_education: dict[Education, int]
     by_gender: dict[Gender, int]
 
 
-class Statistics(BaseModel):
-    region: RegionPrefix
-    region_name: str | None = None  # null where the names' table has none
-    today: date
+class IndustryStatistics(BaseModel):
     party_organizations: PartyOrganizations
     members: MemberFigures
 
 
-def statistics(conn: psycopg.Connection[Any], region: str, today: date) -> Statistics:
-    region = parse_region_prefix(region)
+class Statistics(BaseModel):
+    region: RegionPrefix
+    region_name: str | None = None  # null where the names' table has none
+    today: date  # the date the figures are of (ages are on it): today, or the `as_of` date
+    party_organizations: PartyOrganizations
+    members: MemberFigures
+    by_industry: dict[str, IndustryStatistics] | None = None  # `by=industry`: per GB/T 4754 section in scope
+
+
+def statistics(
+    conn: psycopg.Connection[Any], scope: Scope | str, today: date, cases: str = CASES, members: str = MEMBERS,
+    by_industry: bool = False,
+) -> Statistics:
+    """The figures of a scope (a region, or a region and the board's filters) on `today`: from the region's
+    summary rows when they can answer (the live tables, no filter), else counted from the rows of `cases`
+    and `members` (also those of a past date, `as_of.rows_as_of`)."""
+    scope = scope if isinstance(scope, Scope) else Scope(region=parse_region_prefix(scope))
+    filtered = any(getattr(scope, name) is not None for name in _FILTERS)
+    with conn.cursor() as cur:
+        if cases == CASES and members == MEMBERS and len(scope.region) in SUMMARY_LEVELS and not filtered:
+            types, marginals, bands = _from_summaries(cur, scope.region, today)
+        else:
+            types, marginals, bands = _from_rows(cur, scope, today, cases, members)
+        industries = None
+        if by_industry:
+            where, params = _where(scope)
+            found = cur.execute(f"SELECT DISTINCT industry FROM {cases} WHERE {where} ORDER BY 1", params).fetchall()
+            industries = {}
+            for (section,) in found:
+                narrowed = scope.model_copy(update={"industry": section})
+                t, m, b = _from_rows(cur, narrowed, today, cases, members)
+                industries[section] = IndustryStatistics(party_organizations=t, members=_member_figures(m, b))
+    return Statistics(region=scope.region, region_name=region_names(conn, [scope.region]).get(scope.region),
+                      today=today, party_organizations=types,
+                      members=_member_figures(marginals, bands), by_industry=industries)
+
+
+Counted = tuple[PartyOrganizations, dict[str, dict[str, int]], dict[AgeBand, int]]
+
+
+def _from_summaries(cur: psycopg.Cursor[Any], region: str, today: date) -> Counted:
     low, high = region_range(region)
     params: dict[str, Any] = {"level": len(region), "region": region}
-    with conn.cursor() as cur:
-        if len(region) in SUMMARY_LEVELS:  # the region's own summary rows
-            sums = ", ".join(f"coalesce(sum({name}), 0)::integer" for name in _ORGANIZATION_TYPES)
-            cur.execute(f"SELECT {sums} FROM {BOARD_COUNTS} WHERE level = %(level)s AND prefix = %(region)s", params)
-            source = f"SELECT dimension, value, n FROM {REGION_COUNTS} WHERE level = %(level)s AND prefix = %(region)s"
-        else:  # a community: count its rows as the summaries would
-            counts = ", ".join(f"count(*) FILTER (WHERE {BOARD_FIGURES[name]})" for name in _ORGANIZATION_TYPES)
-            cur.execute(f"SELECT {counts} FROM {CASES} WHERE region_code = %(region)s", params)
-            counted = region_counts_query(CASES, MEMBERS, "region_code = %(region)s", "region_code = %(region)s")
-            source = f"SELECT dimension, value, n FROM ({counted}) AS c WHERE level = {SUMMARY_LEVELS[-1]}"
-        types = cur.fetchone()
-        cur.execute(f"WITH c AS ({source}) SELECT dimension, value, n FROM c WHERE dimension <> 'joint_branch' "
-                    "UNION ALL SELECT 'joint_branch', 'count', count(*) FROM c WHERE dimension = 'joint_branch'",
-                    params)
-        assert types is not None
-        marginals: dict[str, dict[str, int]] = {}
-        for dimension, value, n in cur.fetchall():
-            marginals.setdefault(dimension, {})[value] = n
-        bands = _age_bands(cur, {int(y): n for y, n in marginals.get("birth_year", {}).items()}, low, high, today)
-    return Statistics(
-        region=region, region_name=region_names(conn, [region]).get(region), today=today,
-        party_organizations=PartyOrganizations(**dict(zip(_ORGANIZATION_TYPES, types, strict=True)),
-                                               joint=marginals["joint_branch"]["count"]),
-        members=_member_figures(marginals, bands),
-    )
+    sums = ", ".join(f"coalesce(sum({name}), 0)::integer" for name in _ORGANIZATION_TYPES)
+    types = cur.execute(f"SELECT {sums} FROM {BOARD_COUNTS} WHERE level = %(level)s AND prefix = %(region)s",
+                        params).fetchone()
+    source = f"SELECT dimension, value, n FROM {REGION_COUNTS} WHERE level = %(level)s AND prefix = %(region)s"
+    cur.execute(f"WITH c AS ({source}) SELECT dimension, value, n FROM c WHERE dimension <> 'joint_branch' "
+                "UNION ALL SELECT 'joint_branch', 'count', count(*) FROM c WHERE dimension = 'joint_branch'", params)
+    assert types is not None
+    marginals: dict[str, dict[str, int]] = {}
+    for dimension, value, n in cur.fetchall():
+        marginals.setdefault(dimension, {})[value] = n
+    bands = _age_bands(cur, {int(y): n for y, n in marginals.get("birth_year", {}).items()}, low, high, today)
+    return (PartyOrganizations(**dict(zip(_ORGANIZATION_TYPES, types, strict=True)),
+                               joint=marginals["joint_branch"]["count"]), marginals, bands)
+
+
+def _where(scope: Scope, table: str = "") -> tuple[str, dict[str, Any]]:
+    """The scope as an SQL condition on rows of `cases` (named `table` in the query, if given)."""
+    low, high = region_range(scope.region)
+    at = f"{table}." if table else ""
+    where, params = f"{at}region_code >= %(low)s AND {at}region_code < %(high)s", {"low": low, "high": high}
+    for name in _FILTERS:
+        if (value := getattr(scope, name)) is not None:
+            where += f" AND {at}{name} = %({name})s"
+            params[name] = value
+    return where, params
+
+
+def _from_rows(cur: psycopg.Cursor[Any], scope: Scope, today: date, cases: str, members: str) -> Counted:
+    """The same figures counted from the rows, as the summaries count them (`schema.MEMBER_DIMENSIONS`)."""
+    where, params = _where(scope, "c")
+    counts = ", ".join(f"count(*) FILTER (WHERE {BOARD_FIGURES[name]})" for name in _ORGANIZATION_TYPES)
+    types = cur.execute(f"SELECT {counts}, count(DISTINCT joint_branch_id) FROM {cases} AS c WHERE {where}",
+                        params).fetchone()
+    assert types is not None
+    dimensions = ", ".join(f"('{name}', {expression})" for name, expression in MEMBER_DIMENSIONS.items())
+    joined = f"{members} AS m JOIN {cases} AS c ON c.id = m.case_id"
+    marginals: dict[str, dict[str, int]] = {}
+    for dimension, value, n in cur.execute(
+            f"SELECT d.dimension, d.value, count(*) FROM {joined} "
+            f"CROSS JOIN LATERAL (VALUES {dimensions}) AS d(dimension, value) WHERE {where} GROUP BY 1, 2",
+            params).fetchall():
+        marginals.setdefault(dimension, {})[value] = n
+    bands: dict[AgeBand, int] = dict.fromkeys(AGE_BANDS, 0)
+    for birth_date, n in cur.execute(f"SELECT m.birth_date, count(*) FROM {joined} WHERE {where} GROUP BY 1",
+                                     params).fetchall():
+        bands[age_band(_age(birth_date, today))] += n
+    return PartyOrganizations(**dict(zip((*_ORGANIZATION_TYPES, "joint"), types, strict=True))), marginals, bands
 
 
 def _member_figures(marginals: dict[str, dict[str, int]], bands: dict[AgeBand, int]) -> MemberFigures:
@@ -116,6 +178,7 @@ def _member_figures(marginals: dict[str, dict[str, int]], bands: dict[AgeBand, i
     over_60 = bands["over_60"]
     low_education = sum(n for level, n in education.items() if is_junior_middle_or_less(level))
     female = gender.get("female", 0)
+    elsewhere = marginals.get("relation", {}).get("elsewhere", 0)
 
     def share(n: int) -> float | None:
         return n / total if total else None
@@ -124,6 +187,7 @@ def _member_figures(marginals: dict[str, dict[str, int]], bands: dict[AgeBand, i
         total=total, formal=status.get("formal", 0), probationary=status.get("probationary", 0),
         over_60=over_60, junior_middle_or_less=low_education, female=female,
         over_60_share=share(over_60), junior_middle_or_less_share=share(low_education), female_share=share(female),
+        not_transferred=elsewhere, not_transferred_share=share(elsewhere),
         by_age_band=bands, by_education=education,
         by_gender={"male": gender.get("male", 0), "female": female},
     )

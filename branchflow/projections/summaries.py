@@ -32,14 +32,15 @@ from branchflow.projections.schema import (
 )
 
 _LEVELS = "CROSS JOIN (VALUES " + ", ".join(f"({n})" for n in SUMMARY_LEVELS) + ") AS l(level)"
-_BOARD_GROUP = "l.level, substr(region_code, 1, l.level), kind, industry, above_scale, registered"
+_BOARD_GROUP = "l.level, substr(region_code, 1, l.level), " + ", ".join(BOARD_KEY[2:])
 _MEMBER_VALUES = ", ".join(f"('{name}', {expression})" for name, expression in MEMBER_DIMENSIONS.items())
 
 
 def board_counts_query(cases: str, of_cases: str = "") -> str:
     """`board_counts` rows counted from the `cases` rows that meet the SQL condition `of_cases`."""
     where = f" WHERE {of_cases}" if of_cases else ""
-    return f"SELECT {_BOARD_GROUP}, {board_aggregates()} FROM {cases} {_LEVELS}{where} GROUP BY 1, 2, 3, 4, 5, 6"
+    return f"SELECT {_BOARD_GROUP}, {board_aggregates()} FROM {cases} {_LEVELS}{where} GROUP BY " + ", ".join(
+        str(i) for i in range(1, len(BOARD_KEY) + 1))
 
 
 def region_counts_query(cases: str, members: str, of_cases: str = "", of_members: str = "") -> str:

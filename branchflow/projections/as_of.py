@@ -1,0 +1,103 @@
+"""The read models as of a past business date: the rows of `cases` and `members` each case had then.
+
+A report as of a date reads the same rows through the same queries as today's, from temporary tables
+(`PastRows.cases`, `PastRows.members`) filled for the region by replaying each case's events up to that date
+(`domain.as_of.case_as_of`) and deriving its rows as the projections do (`rows.case_row`, `rows.member_rows`).
+The candidates are the cases in the region now and registered by then: a case's region changes only by a
+correction, which counts for its past too (as known now).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from branchflow.domain.as_of import case_as_of
+from branchflow.domain.rules import Thresholds
+from branchflow.projections.rows import case_row, member_rows, values
+from branchflow.projections.schema import (
+    CASE_COLUMNS,
+    CASES,
+    MEMBER_COLUMNS,
+    MEMBERS,
+    copy_types,
+    region_range,
+)
+
+PAST_CASES: Final = "past_cases"
+PAST_MEMBERS: Final = "past_members"
+_CHUNK: Final = 2000  # cases whose events are read and replayed at a time
+
+
+@dataclass(frozen=True)
+class PastRows:
+    """The tables to read instead of `cases` and `members`, and the date they hold."""
+
+    day: date
+    cases: str = PAST_CASES
+    members: str = PAST_MEMBERS
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """Where the events are (the application's events table, schema-qualified and quoted) and how to read them."""
+
+    events_table: str
+    mapper: Mapper[UUID]
+    thresholds: Thresholds
+
+
+@contextmanager
+def rows_as_of(conn: psycopg.Connection[Any], source: EventSource, region: str, day: date) -> Iterator[PastRows]:
+    """Fills the temporary tables for the cases of `region` as of the end of `day`, inside one transaction
+    (they are dropped when it ends)."""
+    low, high = region_range(region)
+    with conn.transaction():
+        # Outside autocommit the connection's transaction may outlive this one: tables of an earlier call go.
+        conn.execute(f"DROP TABLE IF EXISTS pg_temp.{PAST_CASES}, pg_temp.{PAST_MEMBERS}")
+        conn.execute(f"CREATE TEMPORARY TABLE {PAST_CASES} (LIKE {CASES}) ON COMMIT DROP")
+        conn.execute(f"CREATE TEMPORARY TABLE {PAST_MEMBERS} (LIKE {MEMBERS}) ON COMMIT DROP")
+        with conn.cursor() as cur:
+            ids = [r[0] for r in cur.execute(
+                f"SELECT id FROM {CASES} WHERE region_code >= %s AND region_code < %s AND registered_on <= %s",
+                (low, high, day)).fetchall()]
+            for start in range(0, len(ids), _CHUNK):
+                _fill(cur, source, ids[start:start + _CHUNK], region, day)
+        yield PastRows(day)
+
+
+def _fill(cur: psycopg.Cursor[Any], source: EventSource, ids: list[UUID], region: str, day: date) -> None:
+    cur.execute(f"SELECT originator_id, originator_version, topic, state FROM {source.events_table} "
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version", (ids,))
+    events: dict[UUID, list[Any]] = {}
+    for originator_id, version, topic, state in cur.fetchall():
+        stored = StoredEvent(originator_id, version, topic, bytes(state))
+        events.setdefault(originator_id, []).append(source.mapper.to_domain_event(stored))
+    case_values: list[tuple[Any, ...]] = []
+    member_values: list[tuple[Any, ...]] = []
+    for case_events in events.values():
+        org = case_as_of(case_events, day)
+        if org is None or not org.region_code.startswith(region):
+            continue
+        case_values.append(values(case_row(org, source.thresholds)))
+        member_values.extend(values(m) for m in member_rows(org))
+    _copy(cur, PAST_CASES, CASE_COLUMNS, case_values)
+    _copy(cur, PAST_MEMBERS, MEMBER_COLUMNS, member_values)
+
+
+def _copy(cur: psycopg.Cursor[Any], table: str, columns: tuple[tuple[str, str, str], ...],
+          rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    names = ", ".join(name for name, _, _ in columns)
+    with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(copy_types(columns))
+        for row in rows:
+            copy.write_row(row)
