@@ -5,19 +5,22 @@ All of them read the projections; a user sees only their region scope, and a nar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
+import psycopg
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from branchflow.api.auth import CurrentUser, require_role, scoped_region
 from branchflow.api.errors import FieldError
 from branchflow.api.examples import BOARD, example
 from branchflow.api.services import services
 from branchflow.api.users import Role, User
-from branchflow.domain.values import CalendarDate, RegionPrefix
+from branchflow.domain.values import CalendarDate, RegionPrefix, business_date, calendar_date
 from branchflow.projections import (
     AuditPage,
     CaseFilters,
@@ -34,7 +37,12 @@ from branchflow.projections import (
     statistics,
     status_board,
 )
+from branchflow.projections.as_of import EventSource, rows_as_of
 from branchflow.projections.audit import MAX_PAGE_SIZE as MAX_AUDIT_PAGE_SIZE
+from branchflow.projections.formation_table import FormationTable, GroupBy, change, table_figures
+from branchflow.projections.regions import region_names
+from branchflow.projections.schema import CASES, MEMBERS
+from branchflow.projections.table_sheet import table_csv, table_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["boards and reports"])
 
@@ -52,14 +60,45 @@ def _region(user: User, region: str | None) -> str:
     return chosen
 
 
+def _on_or_before_today(value: date) -> date:
+    return business_date(value, today=date.today())
+
+
+# A business date of the reports: from 1949-10-01 up to today, written YYYY-MM-DD (else 422 naming it).
+ReportDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_on_or_before_today)]
+
+
 # A query model takes every query parameter of its route (FastAPI), and these forbid unknown ones: so the
 # route's other parameters are fields here too, and `region` may be left out (the user's own scope).
 class ScopeQuery(Scope):
     region: RegionPrefix | None = None  # type: ignore[assignment]
+    # The figures at the end of that business date, as known now (later corrections of it included).
+    as_of: ReportDate | None = None
+
+
+class BoardQuery(ScopeQuery):
+    by: Literal["region", "industry"] = "region"  # industry: also the figures per GB/T 4754 section
 
 
 class LedgerQuery(ScopeQuery):
     format: Literal["csv", "xlsx"] = "csv"
+
+
+class TableQuery(ScopeQuery):
+    format: Literal["json", "csv", "xlsx"] = "json"
+    compare: ReportDate | None = None  # a second date, side by side, with the change per cell
+    group_by: GroupBy = "subtype"
+
+
+@contextmanager
+def _tables(request: Request, conn: psycopg.Connection[Any], region: str, as_of: date | None
+            ) -> Iterator[tuple[str, str]]:
+    """The `cases` and `members` tables to read: today's live ones, or those of a past date."""
+    if as_of is None or as_of >= date.today():
+        yield CASES, MEMBERS
+        return
+    with rows_as_of(conn, EventSource.of(services(request).application), region, as_of) as past:
+        yield past.cases, past.members
 
 
 class CaseQuery(CaseFilters):
@@ -86,23 +125,54 @@ def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuer
 
 @router.get("/boards/status", response_model=StatusBoard, summary="Status board for a region and filters",
             responses={200: example(BOARD)})
-def board(request: Request, user: CurrentUser, query: Annotated[ScopeQuery, Query()]) -> StatusBoard:
-    with services(request).pool.connection() as conn:
-        return status_board(conn, _scoped(user, query, Scope))
+def board(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Query()]) -> StatusBoard:
+    scope = _scoped(user, query, Scope)
+    with services(request).pool.connection() as conn, _tables(request, conn, scope.region, query.as_of) as (cases, _):
+        return status_board(conn, scope, cases, by_industry=query.by == "industry")
 
 
 @router.get("/reports/statistics", response_model=Statistics, summary="Party organizations and members")
-def report_statistics(request: Request, user: CurrentUser, region: RegionPrefix | None = None) -> Statistics:
+def report_statistics(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Query()]) -> Statistics:
+    """The board's filters narrow the statistics too; `by=industry` adds them per GB/T 4754 section."""
+    scope = _scoped(user, query, Scope)
+    day = query.as_of or date.today()
+    with services(request).pool.connection() as conn, \
+            _tables(request, conn, scope.region, query.as_of) as (cases, members):
+        return statistics(conn, scope, day, cases, members, by_industry=query.by == "industry")
+
+
+@router.get("/reports/formation-table", response_model=FormationTable,
+            summary="The statistics table (建立党的基层组织情况), as JSON, CSV or XLSX",
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet": {}}}})
+def formation_table(
+    request: Request, user: CurrentUser, query: Annotated[TableQuery, Query()]
+) -> FormationTable | Response:
+    scope = _scoped(user, query, Scope)
+    day = query.as_of or date.today()
     with services(request).pool.connection() as conn:
-        return statistics(conn, _region(user, region), date.today())
+        with _tables(request, conn, scope.region, day) as (cases, _):
+            figures = table_figures(conn, scope, day, query.group_by, cases)
+        table = FormationTable(region=scope.region, group_by=query.group_by, **figures.model_dump())
+        if query.compare is not None:
+            with _tables(request, conn, scope.region, query.compare) as (cases, _):
+                earlier = table_figures(conn, scope, query.compare, query.group_by, cases)
+            table = table.model_copy(update={"compare": earlier, "change": change(figures, earlier)})
+        name = region_names(conn, [scope.region]).get(scope.region)
+    if query.format == "json":
+        return table
+    headers = {"Content-Disposition": f'attachment; filename="formation-table-{scope.region}-{day}.{query.format}"'}
+    if query.format == "xlsx":
+        return Response(table_xlsx(table, name), media_type=XLSX, headers=headers)
+    return Response(table_csv(table, name), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/reports/ledger", summary="The work ledger (工作台帐): a row per case, as CSV or XLSX",
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
 def report_ledger(request: Request, user: CurrentUser, query: Annotated[LedgerQuery, Query()]) -> Response:
     scoped = _scoped(user, query, Scope)
-    with services(request).pool.connection() as conn:
-        rows = ledger_rows(conn, scoped)
+    with services(request).pool.connection() as conn, _tables(request, conn, scoped.region, query.as_of) as (cases, _):
+        rows = ledger_rows(conn, scoped, cases)
     name = f"ledger-{scoped.region}.{query.format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if query.format == "xlsx":

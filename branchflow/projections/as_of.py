@@ -19,6 +19,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from branchflow.domain.application import FormationApplication
 from branchflow.domain.as_of import case_as_of
 from branchflow.domain.rules import Thresholds
 from branchflow.projections.rows import case_row, member_rows, values
@@ -28,6 +29,7 @@ from branchflow.projections.schema import (
     MEMBER_COLUMNS,
     MEMBERS,
     copy_types,
+    quote_identifier,
     region_range,
 )
 
@@ -52,6 +54,14 @@ class EventSource:
     events_table: str
     mapper: Mapper[UUID]
     thresholds: Thresholds
+
+    @classmethod
+    def of(cls, app: FormationApplication) -> EventSource:
+        """The application's events, in the database the read models are in (the projector's too)."""
+        recorder: Any = app.recorder
+        schema = app.factory.datastore.schema  # type: ignore[attr-defined]
+        return cls(f"{quote_identifier(schema)}.{quote_identifier(recorder.events_table_name)}", app.mapper,
+                   app.thresholds)
 
 
 @contextmanager

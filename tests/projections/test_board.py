@@ -199,12 +199,18 @@ class TestAnyRegionAndFilter:
         regions = sorted({p for org in orgs for p in region_prefixes(org.region_code)})
         choices: list[dict[str, Any]] = [{}, {"kind": "economic"}, {"above_scale": True}, {"industry": "C"},
                                          {"registered": False}, {"founded_year": 2010},
-                                         {"kind": "social", "above_scale": False}]
+                                         {"kind": "social", "above_scale": False}, {"subtype": "private"},
+                                         {"kind": "social", "subtype": "foundation"}]
         for region in [*rng.sample(regions, 40), "44", "4404"]:
             filters = rng.choice(choices)
             scope = Scope(region=region, **filters)
-            assert board(conn, region, **filters).model_dump(exclude={"children", "region", "region_name"}) == _by_hand(
-                orgs, scope)
+            assert board(conn, region, **filters).model_dump(
+                exclude={"children", "region", "region_name", "by_industry"}) == _by_hand(orgs, scope)
+            by_industry = status_board(conn, scope, by_industry=True).by_industry or {}
+            for section, figures in by_industry.items():  # the second axis: each section as a filter would count
+                narrowed = scope.model_copy(update={"industry": section})
+                assert figures.model_dump(exclude={"region", "region_name"}) == _by_hand(orgs, narrowed)
+            assert sum(f.total for f in by_industry.values()) == _by_hand(orgs, scope)["total"]
             length = min(len(region) + 3, 12) if len(region) >= 6 else len(region) + 2
             assert region_counts(conn, scope, length) == region_counts(conn, scope, length, source="rows")
 
@@ -213,7 +219,8 @@ def _by_hand(orgs: list[Organization], scope: Scope) -> dict[str, Any]:
     """domain.md "Counting", applied to the aggregates with the domain's own rules."""
     chosen = [
         o for o in orgs if o.region_code.startswith(scope.region)
-        and all(getattr(scope, f) in (None, getattr(o, f)) for f in ("kind", "industry", "above_scale", "registered"))
+        and all(getattr(scope, f) in (None, getattr(o, f))
+                for f in ("kind", "subtype", "industry", "above_scale", "registered"))
         and scope.founded_year in (None, o.founded_on.year)
     ]
     open_cases = [o for o in chosen if o.closed_on is None]
