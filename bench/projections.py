@@ -35,6 +35,7 @@ from branchflow.projections import (
 )
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.runtime.postgres import postgres_env, resolve_database_url
+from branchflow.runtime.settings import load_settings
 
 TODAY = date(2025, 6, 30)
 CITY, DISTRICT, STREET, COMMUNITY = "4404", "440403", "440403001", "440403001001"
@@ -71,7 +72,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the events of an earlier run of this size")
     args = parser.parse_args()
 
-    url, server = resolve_database_url(args.data)
+    url, server = resolve_database_url(args.data, load_settings().database_url)
     schema = f"bench_{args.cases}"
     env = {**postgres_env(url), "POSTGRES_SCHEMA": schema}
     rows: list[tuple[str, str]] = []

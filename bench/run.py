@@ -22,7 +22,8 @@ from bench.report import Row, machine, print_table, ratio, versions, write
 from bench.stack import Meter, Stack
 from branchflow.api.intake.targets import WorkflowCommands
 from branchflow.projections import Projector, Scope, ledger_csv, ledger_rows, statistics, status_board
-from branchflow.runtime.worker import application_env
+from branchflow.runtime.bootstrap import application_env
+from branchflow.runtime.settings import load_settings
 from branchflow.workflows.config import connect
 
 SIXTEEN = 16
@@ -117,7 +118,7 @@ async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: Cit
         await paths.wait_until_loaded(stack.address, 0.0, 600.0, bare.BARE_QUEUE)  # its first tasks done too
 
     # --- import -------------------------------------------------------------------------------------
-    app_env = application_env(stack.url, {})
+    app_env = application_env(load_settings(), stack.url)
     with meter.phase("import"):
         since = time.perf_counter()
         imported = await asyncio.to_thread(paths.import_city, stack.url, stack.address, stack.folder / "city.csv",

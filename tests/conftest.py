@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from branchflow.runtime.postgres import resolve_database_url
+from branchflow.runtime.settings import load_settings
 
 
 @pytest.fixture(scope="session")
@@ -15,7 +16,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     As root the server runs as a system user; EmbeddedPostgres makes the folders above its data traversable.
     """
-    url, server = resolve_database_url(tmp_path_factory.mktemp("data"))
+    url, server = resolve_database_url(tmp_path_factory.mktemp("data"), load_settings().database_url)
     try:
         yield url
     finally:

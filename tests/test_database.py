@@ -106,9 +106,9 @@ def test_postgres_env_parses_urls() -> None:
         postgres_env("postgresql:///branchflow")
 
 
-def test_resolve_database_url_prefers_environment(tmp_path: Path) -> None:
+def test_resolve_database_url_prefers_the_configured_url(tmp_path: Path) -> None:
     url = "postgresql://u@h:1/d"
-    assert resolve_database_url(tmp_path, {"DATABASE_URL": url}) == (url, None)
+    assert resolve_database_url(tmp_path, url) == (url, None)
     assert not (tmp_path / "postgres").exists()
 
 

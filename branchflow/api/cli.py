@@ -17,20 +17,22 @@ from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
 from branchflow.api.users import Role, UserExists, add_user, find_user
-from branchflow.projections import Projector, queue_counts, work_queue
+from branchflow.projections import queue_counts, work_queue
 from branchflow.projections.regions import save_regions
 from branchflow.projections.work_queue import MAX_PAGE_SIZE
-from branchflow.runtime.bootstrap import Services, application, connection_pool, data_dir_from
+from branchflow.runtime.bootstrap import Services, application, connection_pool, projector
 from branchflow.runtime.postgres import resolve_database_url
-from branchflow.runtime.temporal_dev_server import resolve_temporal
-from branchflow.runtime.worker import application_env, run_worker
+from branchflow.runtime.settings import Settings, SettingsError, load_settings
+from branchflow.runtime.temporal_dev_server import TemporalDevServer, resolve_temporal
+from branchflow.runtime.worker import run_worker
 from branchflow.workflows.client import FormationClient
+from branchflow.workflows.config import TemporalConfig
 
 
 @contextmanager
-def database(data: Path | None) -> Iterator[str]:
+def database(settings: Settings, data: Path | None) -> Iterator[str]:
     """DATABASE_URL, or the embedded server in the data folder (shared with a running `branchflow up`)."""
-    url, server = resolve_database_url(data_dir_from(data))
+    url, server = resolve_database_url(settings.data_dir(data), settings.database_url)
     try:
         yield url
     finally:
@@ -39,15 +41,15 @@ def database(data: Path | None) -> Iterator[str]:
 
 
 @contextmanager
-def workflows(data: Path | None, actor: str) -> Iterator[WorkflowCommands]:
+def workflows(settings: Settings, data: Path | None, actor: str) -> Iterator[WorkflowCommands]:
     """Commands through the cases' workflows, with a worker of our own on the task queue for the duration
     (harmless beside the workers of a running `branchflow up`, and enough when none runs)."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
-    with database(data) as url:
-        config, server = loop.run_until_complete(resolve_temporal(data_dir_from(data) / "temporal"))
-        worker = loop.create_task(run_worker(config, url, stop=stop))
-        app = application(url)
+    with database(settings, data) as url:
+        config, server = loop.run_until_complete(temporal(settings, data))
+        worker = loop.create_task(run_worker(settings, config, url, stop=stop))
+        app = application(settings, url)
         try:
             assert config.address is not None
             client = loop.run_until_complete(FormationClient.connect(config.address, config.namespace,
@@ -62,6 +64,11 @@ def workflows(data: Path | None, actor: str) -> Iterator[WorkflowCommands]:
             loop.close()
 
 
+async def temporal(settings: Settings, data: Path | None) -> tuple[TemporalConfig, TemporalDevServer | None]:
+    """The settings' Temporal cluster, or the embedded dev server in the data folder."""
+    return await resolve_temporal(settings.data_dir(data) / "temporal", settings.temporal())
+
+
 def progress_bar(label: str) -> Progress:
     def show(done: int, total: int) -> None:
         width = 30
@@ -73,11 +80,11 @@ def progress_bar(label: str) -> Progress:
     return show
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"error: no file {args.file}", file=sys.stderr)
         return 2
-    with workflows(args.data, args.actor) as commands:
+    with workflows(settings, args.data, args.actor) as commands:
         summary = import_ledger(args.file, commands, date.today(), progress=progress_bar("importing"))
     for line in summary.report():
         print(line)
@@ -85,28 +92,31 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+          pool.connection() as conn):
         save_regions(conn, demo_region_names())
-    with workflows(args.data, args.actor) as commands:
+    with workflows(settings, args.data, args.actor) as commands:
         summary = load_demo(commands, date.today(), size=args.size, seed=args.seed, progress=progress_bar("demo"))
     print(summary)
     return 0
 
 
-def cmd_up(args: argparse.Namespace) -> int:
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     from branchflow.runtime import up
 
     try:
-        asyncio.run(up.run(data_dir_from(args.data), args.host, args.port, say=lambda line: print(line, flush=True)))
+        asyncio.run(up.run(settings, settings.data_dir(args.data), args.host, args.port,
+                           say=lambda line: print(line, flush=True)))
     except up.AlreadyUp as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
 
 
-def cmd_user_add(args: argparse.Namespace) -> int:
-    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
+    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+          pool.connection() as conn):
         try:
             token = add_user(conn, args.name, Role(args.role), args.region)
         except (UserExists, ValueError) as error:
@@ -116,23 +126,25 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_regions_import(args: argparse.Namespace) -> int:
+def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"error: no file {args.file}", file=sys.stderr)
         return 2
     table = read_region_table(args.file)
     for line in table.rejected:
         print(line)
-    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+          pool.connection() as conn):
         saved = save_regions(conn, table.names.items())
     print(f"{saved} region names imported, {len(table.rejected)} lines rejected")
     return 0
 
 
-def cmd_queue(args: argparse.Namespace) -> int:
+def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
     """The user's work queue, as the page and `GET /work-queue` give it: one tab-separated line per item."""
     today = date.today()
-    with database(args.data) as url, connection_pool(url, max_size=1) as pool, pool.connection() as conn:
+    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+          pool.connection() as conn):
         user = find_user(conn, args.user)
         if user is None:
             print(f"error: no user named {args.user!r}", file=sys.stderr)
@@ -151,23 +163,23 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_rebuild_projections(args: argparse.Namespace) -> int:
-    with database(args.data) as url:
-        projector = Projector(application_env(url, os.environ))
+def cmd_rebuild_projections(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings, args.data) as url:
+        runner = projector(settings, url)
         try:
-            consumed = projector.rebuild()
+            consumed = runner.rebuild()
         finally:
-            projector.close()
+            runner.close()
     print(f"rebuilt the projections from {consumed} notifications")
     return 0
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     from branchflow.runtime.verify import verify
 
-    with database(args.data) as url:
-        config, server = asyncio.run(resolve_temporal(data_dir_from(args.data) / "temporal"))
-        app = application(url)
+    with database(settings, args.data) as url:
+        config, server = asyncio.run(temporal(settings, args.data))
+        app = application(settings, url)
         try:
             findings = verify(app, url, config, wait=args.wait)
         finally:
@@ -183,19 +195,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     os._exit(0 if findings.ok else 1)
 
 
-def cmd_project(args: argparse.Namespace) -> int:
-    with database(args.data) as url:
-        projector = Projector(application_env(url, os.environ))
+def cmd_project(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings, args.data) as url:
+        runner = projector(settings, url)
         try:
-            projector.run_forever()
+            runner.run_forever()
         except KeyboardInterrupt:
             pass
         finally:
-            projector.close()
+            runner.close()
     return 0
 
 
-def cmd_api(args: argparse.Namespace) -> int:
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     from branchflow.runtime import up
 
     async def main(url: str) -> None:
@@ -203,9 +215,9 @@ def cmd_api(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        config, server = await resolve_temporal(data_dir_from(args.data) / "temporal")
+        config, server = await temporal(settings, args.data)
         assert config.address is not None
-        services = Services(application(url), connection_pool(url), await FormationClient.connect(
+        services = Services(application(settings, url), connection_pool(settings, url), await FormationClient.connect(
             config.address, config.namespace, task_queue=config.task_queue))
         try:
             await up.serve_api(services, args.host, args.port, stop, lambda line: print(line, flush=True))
@@ -214,21 +226,21 @@ def cmd_api(args: argparse.Namespace) -> int:
             if server is not None:
                 server.stop()
 
-    with database(args.data) as url:
+    with database(settings, args.data) as url:
         asyncio.run(main(url))
     return 0
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     async def main(url: str) -> None:
-        config, server = await resolve_temporal(data_dir_from(args.data) / "temporal")
+        config, server = await temporal(settings, args.data)
         try:
-            await run_worker(config, url)
+            await run_worker(settings, config, url)
         finally:
             if server is not None:
                 server.stop()
 
-    with database(args.data) as url:
+    with database(settings, args.data) as url:
         asyncio.run(main(url))
     return 0
 
@@ -241,7 +253,7 @@ def parser() -> argparse.ArgumentParser:
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--data", type=Path, default=None,
-                         help="the embedded default's data folder (default ./branchflow-data)")
+                         help="the embedded default's data folder (default $BRANCHFLOW_DATA, else ./branchflow-data)")
         return sub
 
     up = command("up", "run everything on the embedded default")
@@ -296,7 +308,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return int(args.run(settings, args))
 
 
 if __name__ == "__main__":

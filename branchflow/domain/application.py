@@ -67,7 +67,7 @@ class FormationApplication(Application[UUID]):
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         super().__init__(env)
-        # Only the given settings: bootstrap.application passes BRANCHFLOW_THRESHOLD_* through from its environ.
+        # Only the given settings: runtime.bootstrap.application_env passes the thresholds of runtime.settings.
         self.thresholds = thresholds_from_env(env or {})
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -1,37 +1,45 @@
-"""The one place that wires branchflow together from its configuration (the environment)."""
+"""The one place that wires branchflow together from its settings (runtime.settings)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from psycopg_pool import ConnectionPool
 
 from branchflow.domain.application import FormationApplication
-from branchflow.runtime.worker import application_env
+from branchflow.projections import Projector
+from branchflow.runtime.postgres import postgres_env
+from branchflow.runtime.settings import Settings
 from branchflow.workflows.client import FormationClient
 
-DEFAULT_DATA_DIR = Path("branchflow-data")
+
+def application_env(settings: Settings, database_url: str) -> dict[str, str]:
+    """The event-sourced application's `env`: the store on `database_url`, its pool and schema, the thresholds.
+
+    Every application gets the thresholds, the projection runner's too: its boards must agree with the cases.
+    """
+    passed = {"POSTGRES_SCHEMA": settings.postgres_schema, "POSTGRES_POOL_SIZE": settings.postgres_pool_size,
+              "POSTGRES_MAX_OVERFLOW": settings.postgres_max_overflow,
+              "AGGREGATE_CACHE_MAXSIZE": settings.aggregate_cache}
+    return {**postgres_env(database_url), **{key: str(value) for key, value in passed.items() if value is not None},
+            **settings.threshold_env()}
 
 
-def data_dir_from(option: Path | None, environ: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if environ is None else environ
-    return (option or Path(env.get("BRANCHFLOW_DATA") or DEFAULT_DATA_DIR)).absolute()
+def application(settings: Settings, database_url: str) -> FormationApplication:
+    """The event-sourced application on `database_url`."""
+    return FormationApplication(env=application_env(settings, database_url))
 
 
-def application(database_url: str, environ: Mapping[str, str] | None = None) -> FormationApplication:
-    """The event-sourced application on `database_url`; BRANCHFLOW_THRESHOLD_* settings pass through."""
-    return FormationApplication(env=application_env(database_url, os.environ if environ is None else environ))
+def projector(settings: Settings, database_url: str) -> Projector:
+    """The projection runner on `database_url`, with the same thresholds as the cases' application."""
+    return Projector(application_env(settings, database_url))
 
 
-def connection_pool(database_url: str, environ: Mapping[str, str] | None = None, max_size: int = 10) -> ConnectionPool:
+def connection_pool(settings: Settings, database_url: str, max_size: int = 10) -> ConnectionPool:
     """Connections for the read side; they find the projections' tables in the event store's schema."""
-    env = os.environ if environ is None else environ
     kwargs: dict[str, object] = {"autocommit": True}
-    if schema := env.get("POSTGRES_SCHEMA"):
-        kwargs["options"] = f"-c search_path={schema}"
+    if settings.postgres_schema:
+        kwargs["options"] = f"-c search_path={settings.postgres_schema}"
     return ConnectionPool(database_url, min_size=1, max_size=max_size, kwargs=kwargs, open=True)
 
 

@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
@@ -237,6 +237,16 @@ def _is_postgres(pid: int) -> bool:
     return not comm.exists() or comm.read_text().strip() == "postgres"
 
 
+def _system_user_name() -> str:
+    """The user libpq connects as when a URL names none: this process's, as the operating system knows it."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return DB_USER
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as postgres does
@@ -253,7 +263,7 @@ def postgres_env(url: str) -> dict[str, str]:
     host = str(params.get("host") or "")
     if not host:
         raise ValueError(f"database URL has no host (or socket directory): {url!r}")
-    user = str(params.get("user") or os.environ.get("USER") or DB_USER)
+    user = str(params.get("user") or _system_user_name())
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": str(params.get("dbname") or user),
@@ -266,14 +276,11 @@ def postgres_env(url: str) -> dict[str, str]:
     }
 
 
-def resolve_database_url(
-    data_dir: Path, environ: Mapping[str, str] | None = None
-) -> tuple[str, EmbeddedPostgres | None]:
-    """``DATABASE_URL`` if set, else the embedded server in ``data_dir / "postgres"`` (started if needed).
-
-    The returned server is None for ``DATABASE_URL``; its ``stop()`` stops it only if this call started it.
+def resolve_database_url(data_dir: Path, url: str | None) -> tuple[str, EmbeddedPostgres | None]:
+    """``url`` (the settings' ``DATABASE_URL``) if set, else the embedded server in ``data_dir / "postgres"``
+    (started if needed). The returned server is None for a ``url``; its ``stop()`` stops it only if this call
+    started it.
     """
-    url = (os.environ if environ is None else environ).get("DATABASE_URL", "")
     if url:
         return url, None
     server = EmbeddedPostgres(data_dir / "postgres")

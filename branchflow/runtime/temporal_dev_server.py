@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 
@@ -173,13 +172,11 @@ class TemporalDevServer:
         return "\n--- temporal.log ---\n" + "\n".join(tail)
 
 
-async def resolve_temporal(data_dir: Path, environ: Mapping[str, str] | None = None
+async def resolve_temporal(data_dir: Path, config: TemporalConfig
                            ) -> tuple[TemporalConfig, TemporalDevServer | None]:
-    """The configured cluster (TEMPORAL_ADDRESS), else the embedded dev server in ``data_dir``, started.
-
-    The server is None for a configured cluster; otherwise the caller stops it when done.
+    """The configured cluster (the settings' TEMPORAL_ADDRESS), else the embedded dev server in ``data_dir``,
+    started. The server is None for a configured cluster; otherwise the caller stops it when done.
     """
-    config = TemporalConfig.from_env(os.environ if environ is None else environ)
     if config.address is not None:
         return config, None
     server = TemporalDevServer(data_dir, namespace=config.namespace)

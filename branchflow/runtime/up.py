@@ -20,10 +20,11 @@ import uvicorn
 from branchflow.api.app import create_app
 from branchflow.api.users import Role, add_user, ensure_schema, has_users
 from branchflow.projections import Projector
-from branchflow.runtime.bootstrap import Services, application, connection_pool
+from branchflow.runtime.bootstrap import Services, application, connection_pool, projector
 from branchflow.runtime.postgres import resolve_database_url
+from branchflow.runtime.settings import Settings
 from branchflow.runtime.temporal_dev_server import resolve_temporal
-from branchflow.runtime.worker import application_env, run_worker
+from branchflow.runtime.worker import run_worker
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import TemporalConfig
 
@@ -54,21 +55,21 @@ async def serve_api(services: Services, host: str, port: int, stop: asyncio.Even
 
 
 @contextmanager
-def projecting(database_url: str) -> Iterator[Projector]:
+def projecting(settings: Settings, database_url: str) -> Iterator[Projector]:
     """The projection runner in a thread of its own: its work is blocking database I/O."""
-    projector = Projector(application_env(database_url, {}))
-    thread = threading.Thread(target=projector.run_forever, name="projections", daemon=True)
+    runner = projector(settings, database_url)
+    thread = threading.Thread(target=runner.run_forever, name="projections", daemon=True)
     thread.start()
     try:
-        yield projector
+        yield runner
     finally:
-        projector.stop()
+        runner.stop()
         thread.join(timeout=10)
-        projector.close()
+        runner.close()
 
 
-def first_start_admin(database_url: str, say: Say) -> None:
-    with connection_pool(database_url, max_size=1) as pool, pool.connection() as conn:
+def first_start_admin(settings: Settings, database_url: str, say: Say) -> None:
+    with connection_pool(settings, database_url, max_size=1) as pool, pool.connection() as conn:
         if not has_users(conn):
             say(f"admin token: {add_user(conn, 'admin', Role.ADMIN, '')}")
 
@@ -89,18 +90,19 @@ def owning(data_dir: Path) -> Iterator[None]:
         yield
 
 
-async def run(data_dir: Path, host: str, port: int, say: Say = print, stop: asyncio.Event | None = None) -> None:
+async def run(settings: Settings, data_dir: Path, host: str, port: int, say: Say = print,
+              stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     with owning(data_dir):
-        database_url, postgres = resolve_database_url(data_dir)
+        database_url, postgres = resolve_database_url(data_dir, settings.database_url)
         try:
-            first_start_admin(database_url, say)
-            config, temporal = await resolve_temporal(data_dir / "temporal")
+            first_start_admin(settings, database_url, say)
+            config, temporal = await resolve_temporal(data_dir / "temporal", settings.temporal())
             try:
-                await run_parts(config, database_url, host, port, stop, say,
+                await run_parts(settings, config, database_url, host, port, stop, say,
                                 temporal_ui=temporal.ui_address if temporal is not None else None)
                 if temporal is not None:
                     say("stopping")
@@ -112,18 +114,18 @@ async def run(data_dir: Path, host: str, port: int, say: Say = print, stop: asyn
                 postgres.stop(force=True)
 
 
-async def run_parts(config: TemporalConfig, database_url: str, host: str, port: int, stop: asyncio.Event,
-                    say: Say, temporal_ui: str | None = None) -> None:
+async def run_parts(settings: Settings, config: TemporalConfig, database_url: str, host: str, port: int,
+                    stop: asyncio.Event, say: Say, temporal_ui: str | None = None) -> None:
     """The worker, the projection runner and the web server on running PostgreSQL and Temporal, until `stop`."""
     assert config.address is not None
     say(f"temporal at {config.address}")
     if temporal_ui is not None:
         say(f"temporal web UI at {temporal_ui}")
-    services = Services(application(database_url), connection_pool(database_url),
+    services = Services(application(settings, database_url), connection_pool(settings, database_url),
                         await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue))
     try:
-        with projecting(database_url):
-            worker = asyncio.create_task(run_worker(config, database_url, stop=stop))
+        with projecting(settings, database_url):
+            worker = asyncio.create_task(run_worker(settings, config, database_url, stop=stop))
             await serve_api(services, host, port, stop, say)
             stop.set()
             await worker

@@ -1,63 +1,38 @@
 """The worker process: `python -m branchflow.runtime.worker` (what `branchflow worker` runs).
 
-It reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, BRANCHFLOW_TASK_QUEUE and DATABASE_URL; POSTGRES_SCHEMA,
-POSTGRES_POOL_SIZE and BRANCHFLOW_THRESHOLD_* pass through to the event store. SIGINT or SIGTERM stops it
-gracefully. The worker itself is built by `branchflow.workflows.worker.build_worker`.
+Its settings (runtime.settings) name the Temporal cluster, the task queue, the database and the worker's
+sizes. SIGINT or SIGTERM stops it gracefully. The worker itself is built by `branchflow.workflows.worker.build_worker`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-from collections.abc import Mapping
 
 from branchflow.domain.application import FormationApplication
-from branchflow.runtime.postgres import postgres_env
+from branchflow.runtime.bootstrap import application_env
+from branchflow.runtime.settings import Settings, SettingsError, load_settings
 from branchflow.workflows.config import TemporalConfig, connect
-from branchflow.workflows.worker import (
-    DEFAULT_ACTIVITY_THREADS,
-    DEFAULT_AGGREGATE_CACHE,
-    DEFAULT_WORKFLOW_CACHE,
-    FAULT_DELAY,
-    PASSED_TO_EVENT_STORE,
-    SANDBOXED,
-    build_worker,
-)
+from branchflow.workflows.worker import DEFAULT_AGGREGATE_CACHE, build_worker
 
 log = logging.getLogger(__name__)
 
 
-def application_env(database_url: str, environ: Mapping[str, str]) -> dict[str, str]:
-    passed = {k: v for k, v in environ.items() if k in PASSED_TO_EVENT_STORE or k.startswith("BRANCHFLOW_THRESHOLD_")}
-    return {**postgres_env(database_url), **passed}
-
-
-def sandbox_wanted(environ: Mapping[str, str]) -> bool:
-    setting = environ.get("BRANCHFLOW_WORKFLOW_SANDBOX", "").strip().lower()
-    if setting not in ("", "on", "off"):
-        raise ValueError(f"BRANCHFLOW_WORKFLOW_SANDBOX must be on or off, got {setting!r}")
-    return setting == "on" if setting else SANDBOXED
-
-
 async def run_worker(
-    config: TemporalConfig, database_url: str, *, environ: Mapping[str, str] | None = None,
-    stop: asyncio.Event | None = None,
+    settings: Settings, config: TemporalConfig, database_url: str, *, stop: asyncio.Event | None = None,
 ) -> None:
-    """Runs until `stop` is set (or, without one, until SIGINT/SIGTERM)."""
-    env = os.environ if environ is None else environ
+    """Runs until `stop` is set (or, without one, until SIGINT/SIGTERM). `config` is where Temporal runs
+    (the settings', or the embedded dev server's)."""
     if config.address is None:
         raise ValueError("run_worker needs a Temporal address (start the embedded dev server first)")
     client = await connect(config.address, config.namespace)
-    app = FormationApplication(env={"AGGREGATE_CACHE_MAXSIZE": DEFAULT_AGGREGATE_CACHE,
-                                    **application_env(database_url, env)})
+    app = FormationApplication(env={"AGGREGATE_CACHE_MAXSIZE": str(DEFAULT_AGGREGATE_CACHE),
+                                    **application_env(settings, database_url)})
     worker = build_worker(
-        client, app, task_queue=config.task_queue,
-        max_cached_workflows=int(env.get("BRANCHFLOW_WORKFLOW_CACHE", DEFAULT_WORKFLOW_CACHE)),
-        activity_threads=int(env.get("BRANCHFLOW_ACTIVITY_THREADS", DEFAULT_ACTIVITY_THREADS)),
-        delay_after_save=float(env.get(FAULT_DELAY, "0")),
-        sandboxed=sandbox_wanted(env),
+        client, app, task_queue=config.task_queue, max_cached_workflows=settings.workflow_cache,
+        activity_threads=settings.activity_threads, delay_after_save=settings.fault_delay_after_save,
+        sandboxed=settings.workflow_sandbox,
     )
     if stop is None:
         stop = asyncio.Event()
@@ -74,11 +49,13 @@ async def run_worker(
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = TemporalConfig.from_env()
-    database_url = os.environ.get("DATABASE_URL", "")
-    if config.address is None or not database_url:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise SystemExit(f"error: {error}") from None
+    if settings.temporal_address is None or not settings.database_url:
         raise SystemExit("set TEMPORAL_ADDRESS and DATABASE_URL (`branchflow worker` starts the embedded defaults)")
-    asyncio.run(run_worker(config, database_url))
+    asyncio.run(run_worker(settings, settings.temporal(), settings.database_url))
 
 
 if __name__ == "__main__":

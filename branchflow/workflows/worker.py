@@ -1,9 +1,9 @@
 """The worker's construction: the workflows and the activities on task queue "branchflow".
 
-The process that runs it is `branchflow.runtime.worker`. BRANCHFLOW_WORKFLOW_CACHE bounds the workflows
-kept in memory (the rest wait in Temporal: their timers live on the server) and BRANCHFLOW_ACTIVITY_THREADS
-sizes the pool the synchronous activities run in. Workflow code runs outside Temporal's sandbox unless
-BRANCHFLOW_WORKFLOW_SANDBOX=on (see `SANDBOXED`). SIGINT or SIGTERM stops it gracefully.
+The process that runs it is `branchflow.runtime.worker`, which passes in runtime.settings' values:
+BRANCHFLOW_WORKFLOW_CACHE bounds the workflows kept in memory (the rest wait in Temporal: their timers live on
+the server) and BRANCHFLOW_ACTIVITY_THREADS sizes the pool the synchronous activities run in. Workflow code
+runs outside Temporal's sandbox unless BRANCHFLOW_WORKFLOW_SANDBOX=on (see `SANDBOXED`).
 """
 
 from __future__ import annotations
@@ -32,12 +32,10 @@ SANDBOXED = False
 # open cases, the rest waiting in Temporal. It was 2,000 with the sandbox's 168 KB.
 DEFAULT_WORKFLOW_CACHE = 4000
 DEFAULT_ACTIVITY_THREADS = 16
-PASSED_TO_EVENT_STORE = ("POSTGRES_SCHEMA", "POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW", "AGGREGATE_CACHE_MAXSIZE")
 # The worker is its cases' single writer: it may keep the aggregates it wrote in memory. The cache
 # fast-forwards from the store before each command, so a case that moved to another worker stays exact.
-DEFAULT_AGGREGATE_CACHE = "2000"
-# Fault injection for the crash tests only: seconds to wait between a command's commit and its answer.
-FAULT_DELAY = "BRANCHFLOW_FAULT_DELAY_AFTER_SAVE"
+DEFAULT_AGGREGATE_CACHE = 2000
+
 
 def build_worker(
     client: Client, app: FormationApplication, *, task_queue: str = TASK_QUEUE,

@@ -15,8 +15,8 @@ from tests.api.conftest import free_port
 from tests.api.test_case_path import registration
 
 
-def start(data: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEMPORAL_ADDRESS"}}
+def start(data: Path, port: int, **settings: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    env = {**{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEMPORAL_ADDRESS"}}, **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "branchflow", "up", "--data", str(data), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
@@ -35,7 +35,17 @@ def start(data: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]
 
 def stop(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0
+    code = process.wait(timeout=60)
+    assert code == 0, process.stdout.read()[-3000:] if process.stdout else code
+
+
+def organizer_client(data: Path, port: int) -> httpx.Client:
+    users = subprocess.run(
+        [sys.executable, "-m", "branchflow", "user", "add", "li", "--role", "organizer", "--region",
+         "440403", "--data", str(data)], capture_output=True, text=True, check=True)
+    organizer = users.stdout.strip().removeprefix("token: ")
+    return httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1",
+                        headers={"Authorization": f"Bearer {organizer}"}, timeout=30)
 
 
 def test_up_serves_with_the_printed_token_stops_on_ctrl_c_and_keeps_the_data(tmp_path: Path) -> None:
@@ -45,12 +55,7 @@ def test_up_serves_with_the_printed_token_stops_on_ctrl_c_and_keeps_the_data(tmp
         token = printed["admin token"]
         assert printed["serving at"] == f"http://127.0.0.1:{port}"
         assert printed["temporal at"].startswith("127.0.0.1:")
-        users = subprocess.run(
-            [sys.executable, "-m", "branchflow", "user", "add", "li", "--role", "organizer", "--region",
-             "440403", "--data", str(data)], capture_output=True, text=True, check=True)
-        organizer = users.stdout.strip().removeprefix("token: ")
-        api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1",
-                           headers={"Authorization": f"Bearer {organizer}"}, timeout=30)
+        api = organizer_client(data, port)
         created = api.post("/organizations", json=registration("440403101001"))
         assert created.status_code == 201, created.text
         org = created.json()["id"]
@@ -66,5 +71,26 @@ def test_up_serves_with_the_printed_token_stops_on_ctrl_c_and_keeps_the_data(tmp
         assert again.status_code == 200 and again.json()["version"] == 1
         step = api.post(f"/organizations/{org}/actions", json={"action": "assign_instructor", "name": "陈老师"})
         assert step.status_code == 200 and step.json()["stage"] == "DEVELOPING_MEMBERS"
+    finally:
+        stop(process)
+
+
+def test_thresholds_set_in_the_environment_reach_the_boards_under_up(tmp_path: Path) -> None:
+    """120 employees and no members: a blank spot under the seed's thresholds (a party organization from
+    100 employees), none where a jurisdiction asks for one from 500. The board must say what the case says."""
+    data, port = tmp_path / "data", free_port()
+    process, _ = start(data, port, BRANCHFLOW_THRESHOLD_PARTY_ORGANIZATION_EMPLOYEES="500",
+                       BRANCHFLOW_THRESHOLD_DEVELOP_MEMBERS_EMPLOYEES="500")
+    try:
+        api = organizer_client(data, port)
+        created = api.post("/organizations", json=registration("440403101001", employees=120))
+        assert created.status_code == 201, created.text
+        assert created.json()["obligations"] == []  # the case, on the worker: no obligation at 120 employees
+        deadline = time.monotonic() + 30
+        while api.get("/projections").json()["lag"] > 0:
+            assert time.monotonic() < deadline, "the projections did not catch up"
+            time.sleep(0.1)
+        board = api.get("/boards/status", params={"region": "440403101"}).json()
+        assert (board["total"], board["blank_spots"]) == (1, 0)
     finally:
         stop(process)

@@ -13,6 +13,7 @@ import pytest
 from branchflow.api.users import Role
 from branchflow.domain.registration import Registration
 from branchflow.runtime.bootstrap import application
+from branchflow.runtime.settings import Settings
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import connect
 from branchflow.workflows.formation import FormationState, FormationWorkflow, workflow_id
@@ -93,7 +94,7 @@ def test_projections_that_do_not_reach_the_head_are_reported(running: Deployment
 def test_an_open_case_without_its_workflow_is_reported_until_the_workflow_takes_it_over(
     running: Deployment, case: str,
 ) -> None:
-    app = application(running.database_url, {})
+    app = application(Settings(), running.database_url)
     try:  # stored as an import stores a case, before it starts the case's workflow
         stored = app.register_organization(Registration.model_validate(registration(f"{STREET}002")), "import",
                                            date.today())

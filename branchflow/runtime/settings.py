@@ -1,0 +1,165 @@
+"""Every environment variable branchflow reads, in one object: `load_settings()` reads and checks them once.
+
+The README's Configuration table is `configuration_table()` (tests/test_settings.py holds them equal). The
+domain and the workflows never read the environment: the runtime hands them values (bootstrap.application_env).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from branchflow.domain.rules import SEED_THRESHOLDS, Thresholds
+from branchflow.workflows.config import TASK_QUEUE, TemporalConfig
+from branchflow.workflows.worker import (
+    DEFAULT_ACTIVITY_THREADS,
+    DEFAULT_AGGREGATE_CACHE,
+    DEFAULT_WORKFLOW_CACHE,
+    SANDBOXED,
+)
+
+THRESHOLD_PREFIX = "BRANCHFLOW_THRESHOLD_"  # what domain.application.thresholds_from_env reads
+
+
+class SettingsError(ValueError):
+    """A variable with a value branchflow cannot use; the message names the variable."""
+
+
+def _shown(default: str) -> dict[str, Any]:
+    """The default as the README states it, where the value alone would not say it."""
+    return {"shown_default": default}
+
+
+def _threshold(name: str, meaning: str) -> Any:
+    return Field(getattr(SEED_THRESHOLDS, name), validation_alias=THRESHOLD_PREFIX + name.upper(),
+                 description=meaning, json_schema_extra=_shown(f"{getattr(SEED_THRESHOLDS, name)} (the seed's)"))
+
+
+class Settings(BaseSettings):
+    """The configuration of every part (`up`, `worker`, `api`, `project`, the other commands)."""
+
+    # Exact names only (the environment is case-sensitive here); an empty variable counts as unset.
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore",
+                                      populate_by_name=True, frozen=True)
+
+    database_url: str | None = Field(
+        None, validation_alias="DATABASE_URL",
+        description="an existing PostgreSQL (`postgresql://user:password@host:port/dbname`)",
+        json_schema_extra=_shown("the embedded server in the data folder"))
+    data: Path = Field(
+        Path("branchflow-data"), validation_alias="BRANCHFLOW_DATA",
+        description="the embedded default's data folder (PostgreSQL and Temporal keep their data there); "
+                    "`--data` overrides it",
+        json_schema_extra=_shown("`./branchflow-data`"))
+    temporal_address: str | None = Field(
+        None, validation_alias="TEMPORAL_ADDRESS", description="an existing Temporal cluster (`host:port`)",
+        json_schema_extra=_shown("the embedded dev server in the data folder"))
+    temporal_namespace: str = Field("default", validation_alias="TEMPORAL_NAMESPACE",
+                                    description="the Temporal namespace the cases' workflows run in")
+    task_queue: str = Field(TASK_QUEUE, validation_alias="BRANCHFLOW_TASK_QUEUE",
+                            description="the task queue the workers poll and the commands start workflows on")
+    workflow_cache: int = Field(
+        DEFAULT_WORKFLOW_CACHE, ge=0, validation_alias="BRANCHFLOW_WORKFLOW_CACHE",
+        description="case workflows a worker keeps in memory (the others wait in Temporal, timers included)",
+        json_schema_extra=_shown(f"{DEFAULT_WORKFLOW_CACHE} (≈ 400 MB)"))
+    activity_threads: int = Field(DEFAULT_ACTIVITY_THREADS, ge=1, validation_alias="BRANCHFLOW_ACTIVITY_THREADS",
+                                  description="threads a worker runs its activities (the database writes) in")
+    workflow_sandbox: bool = Field(
+        SANDBOXED, validation_alias="BRANCHFLOW_WORKFLOW_SANDBOX",
+        description="`on` runs workflow code in Temporal's sandbox (about twice the worker's CPU per rebuilt "
+                    "workflow)")
+    postgres_schema: str | None = Field(
+        None, validation_alias="POSTGRES_SCHEMA",
+        description="the PostgreSQL schema of the event store and the projections",
+        json_schema_extra=_shown("the database's `public`"))
+    postgres_pool_size: int | None = Field(
+        None, ge=1, validation_alias="POSTGRES_POOL_SIZE", description="event store connections per process",
+        json_schema_extra=_shown("eventsourcing's (5)"))
+    postgres_max_overflow: int | None = Field(
+        None, ge=0, validation_alias="POSTGRES_MAX_OVERFLOW",
+        description="event store connections a process may open beyond the pool", json_schema_extra=_shown(
+            "eventsourcing's (10)"))
+    aggregate_cache: int | None = Field(
+        None, ge=0, validation_alias="AGGREGATE_CACHE_MAXSIZE",
+        description="cases a process keeps in memory (the worker is their single writer)",
+        json_schema_extra=_shown(f"{DEFAULT_AGGREGATE_CACHE} in the worker, none elsewhere"))
+    fault_delay_after_save: float = Field(
+        0.0, ge=0, validation_alias="BRANCHFLOW_FAULT_DELAY_AFTER_SAVE",
+        description="for the crash tests only: seconds a worker waits between a step's commit and its answer")
+    threshold_branch_members: int = _threshold("branch_members",
+                                               "formal members that require a branch of its own")
+    threshold_develop_members_employees: int = _threshold(
+        "develop_members_employees", "employees above which an organization without members must develop members")
+    threshold_party_organization_employees: int = _threshold(
+        "party_organization_employees", "employees above which a party organization must be set up")
+    threshold_joint_branch_max_organizations: int = _threshold(
+        "joint_branch_max_organizations", "organizations a joint branch may span")
+    threshold_obligation_notice_months: int = _threshold(
+        "obligation_notice_months", "an obligation arising after the founding year is due at the end of its year, "
+                                    "but no sooner than this many months after it arose")
+    threshold_affiliate_max_members: int = _threshold(
+        "affiliate_max_members", "members at most for which an organization affiliates to a nearby party "
+                                 "organization instead")
+
+    @model_validator(mode="after")
+    def _thresholds_hold(self) -> Settings:
+        for f in fields(Thresholds):  # the domain's own rule for each number, reported with its variable
+            try:
+                Thresholds(**{f.name: getattr(self, f"threshold_{f.name}")})
+            except ValueError as error:
+                raise ValueError(f"{THRESHOLD_PREFIX}{f.name.upper()}: {error}") from None
+        return self
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(**{f.name: getattr(self, f"threshold_{f.name}") for f in fields(Thresholds)})
+
+    def threshold_env(self) -> dict[str, str]:
+        """The thresholds as the domain application takes them (its `env` mapping)."""
+        return {f"{THRESHOLD_PREFIX}{name.upper()}": str(value) for name, value in vars(self.thresholds).items()}
+
+    def temporal(self) -> TemporalConfig:
+        return TemporalConfig(address=self.temporal_address, namespace=self.temporal_namespace,
+                              task_queue=self.task_queue)
+
+    def data_dir(self, option: Path | None = None) -> Path:
+        """The data folder: the command's `--data` if given, else BRANCHFLOW_DATA."""
+        return (option or self.data).absolute()
+
+
+def load_settings(**given: Any) -> Settings:
+    """The settings from the environment (`given` fields win); a bad value raises SettingsError naming it."""
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        raise SettingsError("; ".join(_problem(e) for e in error.errors())) from None
+
+
+def _problem(error: Any) -> str:
+    if not error["loc"]:  # a model-level check, whose message names the variable itself
+        return str(error["msg"]).removeprefix("Value error, ")
+    return f"{error['loc'][0]}: {error['msg']}, got {error['input']!r}"
+
+
+def configuration_table() -> list[str]:
+    """The README's Configuration table, one row per variable."""
+    rows = ["| variable | meaning | default |", "| --- | --- | --- |"]
+    for field in Settings.model_fields.values():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        default = extra.get("shown_default") or _shown_value(field.default)
+        rows.append(f"| `{field.validation_alias}` | {field.description} | {default} |")
+    return rows
+
+
+def _shown_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"`{value}`" if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+if __name__ == "__main__":
+    print("\n".join(configuration_table()))
