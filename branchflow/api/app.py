@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
-from branchflow.api import cases, joint_branches, jurisdiction, reports, work_queue
+from branchflow.api import cases, docs, joint_branches, jurisdiction, reports, work_queue
 from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
+from branchflow.api.headers import PrivateAnswers
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
 from branchflow.api.pages import install as install_pages
 from branchflow.runtime.bootstrap import Services
@@ -18,13 +19,16 @@ fields); 503 Temporal or the database did not answer: retry with the same `comma
 
 
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="branchflow", version="0.1.0", description=DESCRIPTION)
+    # /docs is our own page (docs.py): FastAPI's Swagger UI and ReDoc load their assets from a CDN.
+    app = FastAPI(title="branchflow", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(RequestGuard)  # body size and NUL characters, for the API and the pages alike
+    app.add_middleware(PrivateAnswers)  # no-store and nosniff on every answer, also the guard's own
     for module in (cases, joint_branches, reports, jurisdiction, work_queue):
         app.include_router(module.router, responses=ERROR_RESPONSES,
                            dependencies=[Depends(only_declared_query_parameters)])
+    app.include_router(docs.router)
     install_pages(app)  # the Chinese web pages (branchflow/pages), beside the API
     # Built now, once: FastAPI builds the schema lazily, and requests checking their query parameters
     # against it from several threads at once failed while it was half built (BENCHMARKS.md).

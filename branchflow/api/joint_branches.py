@@ -16,7 +16,7 @@ from branchflow.api.users import Role
 from branchflow.domain.case import CaseView
 from branchflow.domain.joint_branch import joint_branch_groupings
 from branchflow.domain.rules import PartyOrgType, Stage, branch_members
-from branchflow.domain.values import BusinessDate, RegionPrefix
+from branchflow.domain.values import BusinessDate, Reason, RegionPrefix, Title
 from branchflow.projections import CaseFilters, case_list
 
 router = APIRouter(prefix="/api/v1/joint-branches", tags=["joint branches"])
@@ -25,10 +25,10 @@ router = APIRouter(prefix="/api/v1/joint-branches", tags=["joint branches"])
 class JointBranchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Title
     organization_ids: Annotated[list[UUID], Field(min_length=2, max_length=20)]
     party_org_type: PartyOrgType = PartyOrgType.BRANCH
-    reason: Annotated[str, StringConstraints(max_length=2000)] = ""
+    reason: Reason = ""
     occurred_on: BusinessDate | None = None
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
 

@@ -347,13 +347,28 @@ def age_band(age: int) -> AgeBand:
 EARLIEST_BIRTH_DATE: Final = date(1900, 1, 1)
 
 
+# Bidirectional controls reorder what a reader sees ("\u202eabc" shows as "cba"): a name could pose as another.
+BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def readable_name(value: str, kind: str = "name_text") -> str:
+    """A name people can read and tell apart: no bidi control, and at least one visible character (a letter,
+    digit, punctuation or symbol; spaces, zero-width characters and lone combining marks show nothing)."""
+    if any(ch in BIDI_CONTROLS for ch in value):
+        raise PydanticCustomError(kind, "a name must not contain bidirectional control characters "
+                                        "(U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)")
+    if not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
+        raise PydanticCustomError(kind, "a name must have at least one visible character")
+    return value
+
+
 def parse_person_name(value: str) -> str:
     name = value.strip()
     if not 1 <= len(name) <= 50:
         raise PydanticCustomError("person_name", f"name must be 1 to 50 characters, got {len(name)}")
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise PydanticCustomError("person_name", "name must not contain control characters")
-    return name
+    return readable_name(name, "person_name")
 
 
 def _birth_date_in_context(value: date, info: ValidationInfo) -> date:
@@ -389,7 +404,7 @@ def no_control_characters(value: str, allowed: str = "") -> str:
 
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                  AfterValidator(no_control_characters)]
+                  AfterValidator(no_control_characters), AfterValidator(readable_name)]
 """A name of an organization or a party organization."""
 Reason = Annotated[str, StringConstraints(max_length=2000),
                    AfterValidator(lambda v: no_control_characters(v, allowed="\n\t\r"))]

@@ -24,6 +24,7 @@ from branchflow.runtime.bootstrap import Services, application, connection_pool,
 from branchflow.runtime.postgres import resolve_database_url
 from branchflow.runtime.settings import Settings
 from branchflow.runtime.temporal_dev_server import resolve_temporal
+from branchflow.runtime.web_server import server_config
 from branchflow.runtime.worker import run_worker
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import TemporalConfig
@@ -42,8 +43,7 @@ class _Server(uvicorn.Server):
 async def serve_api(services: Services, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
     with services.pool.connection() as conn:  # on a fresh database a token is refused (401) before any user exists
         ensure_schema(conn)
-    server = _Server(uvicorn.Config(create_app(services), host=host, port=port, log_level="warning",
-                                    lifespan="off"))
+    server = _Server(server_config(create_app(services), host, port))
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
         await asyncio.sleep(0.05)

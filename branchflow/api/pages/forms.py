@@ -245,6 +245,10 @@ def in_words(e: Any) -> str:
         return f"统一社会信用代码有误：{msg}"
     if kind == "region_code":
         return f"地区代码应为12位数字：{msg}"
+    if kind == "name_text":
+        return "名称须含可见文字，且不能含双向控制字符"
+    if kind == "person_name" and "bidirectional" in msg:
+        return "姓名不能含双向控制字符"
     if kind == "person_name":
         return "姓名应为1至50个字，不含控制字符"
     return msg
