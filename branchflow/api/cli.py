@@ -65,7 +65,7 @@ def workflows(settings: Settings, data: Path | None, actor: str) -> Iterator[Wor
 
 
 async def temporal(settings: Settings, data: Path | None) -> tuple[TemporalConfig, TemporalDevServer | None]:
-    """The settings' Temporal cluster, or the embedded dev server in the data folder."""
+    """The settings' Temporal cluster, or the embedded dev server in the data folder (its web UI is `up`'s)."""
     return await resolve_temporal(settings.data_dir(data) / "temporal", settings.temporal())
 
 

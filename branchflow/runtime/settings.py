@@ -62,6 +62,10 @@ class Settings(BaseSettings):
                                     description="the Temporal namespace the cases' workflows run in")
     task_queue: str = Field(TASK_QUEUE, validation_alias="BRANCHFLOW_TASK_QUEUE",
                             description="the task queue the workers poll and the commands start workflows on")
+    temporal_ui: bool = Field(
+        True, validation_alias="BRANCHFLOW_TEMPORAL_UI",
+        description="`off` starts `up`'s embedded Temporal dev server without its web UI (and `up` prints no "
+                    "address for it)")
     workflow_cache: int = Field(
         DEFAULT_WORKFLOW_CACHE, ge=0, validation_alias="BRANCHFLOW_WORKFLOW_CACHE",
         description="case workflows a worker keeps in memory (the others wait in Temporal, timers included)",

@@ -18,10 +18,12 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import suppress
 from pathlib import Path
 
 from temporalio.client import Client
+from tenacity import AsyncRetrying, retry_if_not_exception_type, retry_if_result, stop_after_delay, wait_fixed
 
 from branchflow.runtime.private_files import make_private, write_private
 from branchflow.workflows.config import TemporalConfig
@@ -34,6 +36,7 @@ IP = "127.0.0.1"
 # workflow starts 48-88/s -> 108-171/s, the server's CPU per start 10-13 -> 6-7 ms and per update 21-38 ->
 # 10-22 ms. The log lives beside the database (temporal.db-wal, -shm): back all three up, server stopped.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=full")
+UI_TIMEOUT = 10.0  # seconds the web UI may take after the server answers (it was seen to answer before it)
 
 
 class DevServerError(RuntimeError):
@@ -50,10 +53,12 @@ def temporal_binary() -> str:
 
 
 class TemporalDevServer:
-    def __init__(self, data_dir: Path, *, namespace: str = "default", timeout: float = 30.0) -> None:
+    def __init__(self, data_dir: Path, *, namespace: str = "default", timeout: float = 30.0, ui: bool = False) -> None:
         self.data_dir = data_dir.expanduser().absolute()
         self.namespace = namespace
         self.timeout = timeout
+        self.ui = ui  # serve the Temporal web UI (what `--headless` turns off)
+        self.ui_serving = False  # the UI answered at `ui_port` (a server found running may be headless)
         self.process: subprocess.Popen[bytes] | None = None
         self.found_pid: int | None = None  # a server this object found running (see `stop(force=True)`)
         self.port = self.ui_port = 0
@@ -63,8 +68,9 @@ class TemporalDevServer:
         return f"{IP}:{self.port}"
 
     @property
-    def ui_address(self) -> str:
-        return f"http://{IP}:{self.ui_port}"
+    def ui_address(self) -> str | None:
+        """The web UI's address, or None where nothing serves it."""
+        return f"http://{IP}:{self.ui_port}" if self.ui_serving else None
 
     async def start(self) -> str:
         """Starts the server and waits until it answers; returns its address (host:port).
@@ -76,12 +82,16 @@ class TemporalDevServer:
         if (running := await self._running()) is not None:
             self.port, self.ui_port = running
             self.found_pid = self._server_pid()
+            self.ui_serving = self.ui and await asyncio.to_thread(self._ui_answers)
             return self.address
         self.port, self.ui_port = self._ports()
         command = [
-            temporal_binary(), "server", "start-dev", "--headless",
-            "--db-filename", str(self.data_dir / "temporal.db"), "--ip", IP,
-            "--port", str(self.port), "--ui-port", str(self.ui_port), "--log-level", "warn",
+            temporal_binary(), "server", "start-dev",
+            "--db-filename", str(self.data_dir / "temporal.db"), "--ip", IP, "--port", str(self.port),
+            # The UI on this machine only; it fetches no news from the internet (UI 2.54.1 works offline).
+            *(("--ui-ip", IP, "--ui-port", str(self.ui_port), "--ui-disable-news-fetch") if self.ui
+              else ("--headless",)),
+            "--log-level", "warn",
             *(arg for pragma in SQLITE_PRAGMAS for arg in ("--sqlite-pragma", pragma)),
             *(arg for name, kind in CLI_TYPES.items() for arg in ("--search-attribute", f"{name}={kind}")),
         ]
@@ -115,19 +125,35 @@ class TemporalDevServer:
         self.process = None
 
     async def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            if self.process is not None and self.process.poll() is not None:
-                raise DevServerError(f"temporal exited with code {self.process.returncode}{self._log_tail()}")
-            try:
-                client = await Client.connect(self.address, namespace=self.namespace)
-                await client.count_workflows()  # the namespace and its visibility store answer
-                return
-            except Exception as error:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise DevServerError(f"no answer from {self.address}: {error}{self._log_tail()}") from error
-            await asyncio.sleep(0.2)
+        """Until the namespace and its visibility store answer; a server that exits meanwhile is reported at
+        once. Then, if wanted, until the web UI answers too (`ui_address` stays None if it never does)."""
+        try:
+            async for attempt in AsyncRetrying(stop=stop_after_delay(self.timeout), wait=wait_fixed(0.2),
+                                               retry=retry_if_not_exception_type(DevServerError), reraise=True):
+                with attempt:
+                    if self.process is not None and self.process.poll() is not None:
+                        raise DevServerError(f"temporal exited with code {self.process.returncode}"
+                                             f"{self._log_tail()}")
+                    client = await Client.connect(self.address, namespace=self.namespace)
+                    await client.count_workflows()
+        except DevServerError:
+            self.stop()
+            raise
+        except Exception as error:
+            self.stop()
+            raise DevServerError(f"no answer from {self.address}: {error}{self._log_tail()}") from error
+        if self.ui:
+            answering = AsyncRetrying(stop=stop_after_delay(UI_TIMEOUT), wait=wait_fixed(0.2),
+                                      retry=retry_if_result(lambda answered: not answered),
+                                      retry_error_callback=lambda _: False)
+            self.ui_serving = await answering(asyncio.to_thread, self._ui_answers)
+
+    def _ui_answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://{IP}:{self.ui_port}/api/v1/settings", timeout=2) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
 
     async def _running(self) -> tuple[int, int] | None:
         try:
@@ -172,14 +198,15 @@ class TemporalDevServer:
         return "\n--- temporal.log ---\n" + "\n".join(tail)
 
 
-async def resolve_temporal(data_dir: Path, config: TemporalConfig
+async def resolve_temporal(data_dir: Path, config: TemporalConfig, *, ui: bool = False
                            ) -> tuple[TemporalConfig, TemporalDevServer | None]:
     """The configured cluster (the settings' TEMPORAL_ADDRESS), else the embedded dev server in ``data_dir``,
-    started. The server is None for a configured cluster; otherwise the caller stops it when done.
+    started (with its web UI if ``ui``). The server is None for a configured cluster; otherwise the caller
+    stops it when done.
     """
     if config.address is not None:
         return config, None
-    server = TemporalDevServer(data_dir, namespace=config.namespace)
+    server = TemporalDevServer(data_dir, namespace=config.namespace, ui=ui)
     address = await server.start()
     return TemporalConfig(address=address, namespace=config.namespace, task_queue=config.task_queue), server
 

@@ -100,7 +100,8 @@ async def run(settings: Settings, data_dir: Path, host: str, port: int, say: Say
         database_url, postgres = resolve_database_url(data_dir, settings.database_url)
         try:
             first_start_admin(settings, database_url, say)
-            config, temporal = await resolve_temporal(data_dir / "temporal", settings.temporal())
+            config, temporal = await resolve_temporal(data_dir / "temporal", settings.temporal(),
+                                                      ui=settings.temporal_ui)
             try:
                 await run_parts(settings, config, database_url, host, port, stop, say,
                                 temporal_ui=temporal.ui_address if temporal is not None else None)
