@@ -91,7 +91,7 @@ class TableQuery(ScopeQuery):
 
 
 @contextmanager
-def _tables(request: Request, conn: psycopg.Connection[Any], region: str, as_of: date | None
+def past_or_live(request: Request, conn: psycopg.Connection[Any], region: str, as_of: date | None
             ) -> Iterator[tuple[str, str]]:
     """The `cases` and `members` tables to read: today's live ones, or those of a past date."""
     if as_of is None or as_of >= date.today():
@@ -127,7 +127,8 @@ def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuer
             responses={200: example(BOARD)})
 def board(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Query()]) -> StatusBoard:
     scope = _scoped(user, query, Scope)
-    with services(request).pool.connection() as conn, _tables(request, conn, scope.region, query.as_of) as (cases, _):
+    with services(request).pool.connection() as conn, \
+            past_or_live(request, conn, scope.region, query.as_of) as (cases, _):
         return status_board(conn, scope, cases, by_industry=query.by == "industry")
 
 
@@ -137,7 +138,7 @@ def report_statistics(request: Request, user: CurrentUser, query: Annotated[Boar
     scope = _scoped(user, query, Scope)
     day = query.as_of or date.today()
     with services(request).pool.connection() as conn, \
-            _tables(request, conn, scope.region, query.as_of) as (cases, members):
+            past_or_live(request, conn, scope.region, query.as_of) as (cases, members):
         return statistics(conn, scope, day, cases, members, by_industry=query.by == "industry")
 
 
@@ -149,29 +150,43 @@ def formation_table(
     request: Request, user: CurrentUser, query: Annotated[TableQuery, Query()]
 ) -> FormationTable | Response:
     scope = _scoped(user, query, Scope)
-    day = query.as_of or date.today()
     with services(request).pool.connection() as conn:
-        with _tables(request, conn, scope.region, day) as (cases, _):
-            figures = table_figures(conn, scope, day, query.group_by, cases)
-        table = FormationTable(region=scope.region, group_by=query.group_by, **figures.model_dump())
-        if query.compare is not None:
-            with _tables(request, conn, scope.region, query.compare) as (cases, _):
-                earlier = table_figures(conn, scope, query.compare, query.group_by, cases)
-            table = table.model_copy(update={"compare": earlier, "change": change(figures, earlier)})
-        name = region_names(conn, [scope.region]).get(scope.region)
-    if query.format == "json":
-        return table
-    headers = {"Content-Disposition": f'attachment; filename="formation-table-{scope.region}-{day}.{query.format}"'}
-    if query.format == "xlsx":
-        return Response(table_xlsx(table, name), media_type=XLSX, headers=headers)
-    return Response(table_csv(table, name), media_type="text/csv; charset=utf-8", headers=headers)
+        table = formation_table_of(request, conn, scope, query.as_of, query.compare, query.group_by)
+        if query.format == "json":
+            return table
+        return table_file(table, query.format, region_names(conn, [scope.region]).get(scope.region))
+
+
+def formation_table_of(
+    request: Request, conn: psycopg.Connection[Any], scope: Scope, as_of: date | None, compare: date | None,
+    group_by: GroupBy = "subtype",
+) -> FormationTable:
+    """The table of the scope as of a date (today's live figures without one), and compared with another."""
+    day = as_of or date.today()
+    with past_or_live(request, conn, scope.region, as_of) as (cases, _):
+        figures = table_figures(conn, scope, day, group_by, cases)
+    table = FormationTable(region=scope.region, group_by=group_by, **figures.model_dump())
+    if compare is not None:
+        with past_or_live(request, conn, scope.region, compare) as (cases, _):
+            earlier = table_figures(conn, scope, compare, group_by, cases)
+        table = table.model_copy(update={"compare": earlier, "change": change(figures, earlier)})
+    return table
+
+
+def table_file(table: FormationTable, format: Literal["csv", "xlsx"], region_name: str | None) -> Response:
+    name = f"formation-table-{table.region}-{table.as_of}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "xlsx":
+        return Response(table_xlsx(table, region_name), media_type=XLSX, headers=headers)
+    return Response(table_csv(table, region_name), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/reports/ledger", summary="The work ledger (工作台帐): a row per case, as CSV or XLSX",
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
 def report_ledger(request: Request, user: CurrentUser, query: Annotated[LedgerQuery, Query()]) -> Response:
     scoped = _scoped(user, query, Scope)
-    with services(request).pool.connection() as conn, _tables(request, conn, scoped.region, query.as_of) as (cases, _):
+    with services(request).pool.connection() as conn, \
+            past_or_live(request, conn, scoped.region, query.as_of) as (cases, _):
         rows = ledger_rows(conn, scoped, cases)
     name = f"ledger-{scoped.region}.{query.format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -7,10 +7,10 @@ role and region rules.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import TypeAdapter, ValidationError
 
@@ -19,13 +19,16 @@ from branchflow.api.pages import charts, labels
 from branchflow.api.pages.board import link, page_region
 from branchflow.api.pages.timeline import entry
 from branchflow.api.pages.web import PageRoute, SignedIn, percent, query_values, render, services
-from branchflow.api.reports import MAX_PAGE, READERS
+from branchflow.api.reports import MAX_PAGE, READERS, ReportDate, formation_table_of, past_or_live, table_file
 from branchflow.domain.values import CalendarDate
-from branchflow.projections import Statistics, audit_trail, statistics
+from branchflow.projections import Scope, Statistics, audit_trail, statistics
+from branchflow.projections.regions import region_names
+from branchflow.projections.table_sheet import HEADERS, row_label
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 AUDIT_PAGE_SIZE = 50
 DATE: TypeAdapter[date] = TypeAdapter(CalendarDate)
+REPORT_DATE: TypeAdapter[date] = TypeAdapter(ReportDate)
 
 
 def _share(n: int, total: int) -> str:
@@ -50,17 +53,71 @@ def statistics_charts(stats: Statistics) -> dict[str, Markup]:
     }
 
 
+def _report_date(values: dict[str, str], name: str) -> date | None:
+    if not values.get(name):
+        return None
+    try:
+        return REPORT_DATE.validate_python(values[name])
+    except ValidationError:
+        raise HTTPException(422, f"{labels.FIELDS.get(name, name)}应为1949年10月1日至今天之间的日期（年-月-日）："
+                                 f"{values[name]}") from None
+
+
+def table_header() -> tuple[list[tuple[str, int, int]], list[str]]:
+    """The form's two header rows as (text, colspan, rowspan) cells and the second row's texts."""
+    top: list[tuple[str, int, int]] = []
+    second: list[str] = []
+    for group, header in HEADERS.values():
+        if group is None:
+            top.append((header, 1, 2))
+        elif top and top[-1][0] == group:
+            top[-1] = (group, top[-1][1] + 1, 1)
+        else:
+            top.append((group, 1, 1))
+        if group is not None:
+            second.append(header)
+    return top, second
+
+
 @router.get("/statistics")
-def statistics_page(request: Request, session: SignedIn, region: str | None = None) -> HTMLResponse:
-    chosen = page_region(session, region.strip() if region and region.strip() else None)
+def statistics_page(request: Request, session: SignedIn) -> HTMLResponse:
+    """The members' make-up and the statistics table (建立党的基层组织情况), as of a chosen date."""
+    values = query_values(request, "region", "as_of", "compare")
+    chosen = page_region(session, values.get("region"))
     if not chosen:
         return render(request, "choose_region.html", title="统计", action="/statistics")
+    as_of, compare = _report_date(values, "as_of"), _report_date(values, "compare")
+    day = as_of or date.today()
     try:
-        with services(request).pool.connection() as conn:
-            stats = statistics(conn, chosen, date.today())
+        scope = Scope(region=chosen)
     except ValidationError as e:
         raise HTTPException(422, f"地区代码有误：{e.errors()[0]['msg']}") from None
-    return render(request, "statistics.html", title="统计", stats=stats, region=chosen, charts=statistics_charts(stats))
+    with services(request).pool.connection() as conn:
+        with past_or_live(request, conn, chosen, as_of) as (cases, members):
+            stats = statistics(conn, scope, day, cases, members)
+        table = formation_table_of(request, conn, scope, as_of, compare)
+    top, second = table_header()
+    lines = [("合计", table.total, table.change.total if table.change else None)] + [
+        (row_label(r, "subtype"), r, table.change.rows[i] if table.change else None) for i, r in enumerate(table.rows)]
+    downloads = {fmt: link("/statistics/table", region=chosen, format=fmt,
+                           as_of=as_of.isoformat() if as_of else None,
+                           compare=compare.isoformat() if compare else None) for fmt in ("csv", "xlsx")}
+    return render(request, "statistics.html", title="统计", stats=stats, region=chosen, charts=statistics_charts(stats),
+                  table=table, lines=lines, top=top, second=second, figures=list(HEADERS), as_of=as_of,
+                  compare=compare, today=date.today(), downloads=downloads)
+
+
+@router.get("/statistics/table")
+def statistics_table_file(request: Request, session: SignedIn, format: Literal["csv", "xlsx"] = "xlsx") -> Response:
+    """The statistics table as the page shows it, as a file (the API's `format=csv|xlsx`)."""
+    values = query_values(request, "region", "as_of", "compare")
+    chosen = page_region(session, values.get("region"))
+    if not chosen:
+        raise HTTPException(422, "请先选择地区")
+    with services(request).pool.connection() as conn:
+        table = formation_table_of(request, conn, Scope(region=chosen), _report_date(values, "as_of"),
+                                   _report_date(values, "compare"))
+        return table_file(table, format, region_names(conn, [chosen]).get(chosen))
 
 
 def _date(values: dict[str, str], name: str) -> date | None:

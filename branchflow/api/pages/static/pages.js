@@ -17,3 +17,9 @@ document.addEventListener("submit", function (event) {
 window.addEventListener("pageshow", function () {
   document.querySelectorAll("form[data-sent]").forEach(function (form) { form.removeAttribute("data-sent"); });
 });
+// A report recounted from the history may take a while: say so while the page is on its way.
+document.addEventListener("submit", function (event) {
+  var busy = event.target.getAttribute && event.target.getAttribute("data-busy");
+  var note = busy && document.getElementById(busy);
+  if (note && !event.defaultPrevented) { note.hidden = false; }
+});

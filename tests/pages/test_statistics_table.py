@@ -1,0 +1,55 @@
+"""统计 in Chromium: the statistics table (建立党的基层组织情况) today and as of a date picked on the page, its
+two header rows, the change beside a compared date, and the Excel download."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+from openpyxl import load_workbook
+from playwright.sync_api import Browser, expect
+
+from branchflow.api.users import Role
+from tests.api.test_case_path import registration
+from tests.pages.conftest import Stack, signed_in
+
+STREET = "440403106"
+
+
+def test_the_statistics_page_shows_the_table_as_of_a_picked_date(browser: Browser, stack: Stack) -> None:
+    organizer = stack.token(Role.ORGANIZER, STREET, name="冯组织员")
+    with stack.client(organizer) as api:
+        assert api.post("/organizations", json=registration(
+            f"{STREET}001", founded_on="2024-01-01", occurred_on="2024-03-01", employees=130)).status_code == 201
+        assert api.post("/organizations", json=registration(
+            f"{STREET}002", name="某会计师事务所", kind="social", subtype="intermediary", registered=False,
+            credit_code=None, industry="L", employees=9, above_scale=False, founded_on="2025-01-01",
+            occurred_on="2025-06-01")).status_code == 201
+    stack.projected(organizer)
+    with signed_in(browser, stack, organizer) as desk:
+        page = desk.page
+        page.click("header nav >> text=统计")
+        table = page.locator("#formation-table table")
+        expect(table.locator("thead tr").first).to_contain_text("应建未建")
+        expect(table.locator("thead th", has_text="应建未建")).to_have_attribute("colspan", "4")
+        expect(table.locator("tbody tr").first.locator("th")).to_have_text("合计")
+        expect(table.locator("tbody tr").first.locator("td").first).to_have_text("2")
+        expect(table.locator("tbody tr", has_text="中介机构").locator("td").first).to_have_text("1")
+
+        page.fill("#as_of", "2024-12-31")
+        page.fill("#compare", "2024-01-31")
+        page.click("#statistics-form button[type=submit]")
+        expect(page.locator("#formation-table h2")).to_contain_text("截至 2024-12-31")
+        first = page.locator("#formation-table tbody tr").first
+        expect(first.locator("td").first).to_contain_text("1 (+1)")  # one organization, none a month after
+        assert date.today().isoformat() not in page.url
+        desk.shot("13-statistics-table-as-of")
+        assert desk.problems == []
+
+        with page.expect_download() as download:
+            page.click("#table-xlsx")
+        book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        sheet = book.worksheets[0]
+        assert "截至2024年12月31日" in sheet["A1"].value and sheet.freeze_panes == "B4"
+        assert sheet.cell(4, 1).value == "合计" and sheet.cell(4, 2).value == 1
