@@ -15,8 +15,10 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from branchflow.runtime.postgres import EmbeddedPostgres, EmbeddedPostgresError, postgres_env, resolve_database_url
+from tests.conftest import both_servers
 
 pytestmark = pytest.mark.slow
+database_url = both_servers  # on the embedded PostgreSQL 18 and on Debian's stock 15 (a department's)
 
 
 def count_rows(url: str) -> int:
@@ -167,3 +169,11 @@ def test_large_batch_save_does_not_hang(database_url: str) -> None:
         assert app.repository.get(dossiers[-1].id).version == 5
     finally:
         app.close()
+
+
+def test_each_parameter_is_the_server_it_names(database_url: str, request: pytest.FixtureRequest) -> None:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SHOW server_version_num").fetchone()
+    assert row is not None
+    major = int(row[0]) // 10000
+    assert major == (15 if "postgresql-15" in request.node.callspec.id else 18)

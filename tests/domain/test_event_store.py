@@ -26,6 +26,7 @@ from branchflow.domain.receipt import Receipt, receipt_id
 from branchflow.domain.rules import PartyOrgType
 from branchflow.runtime.event_store import EventRecorder
 from branchflow.runtime.postgres import postgres_env
+from tests.conftest import both_servers
 
 from .cases import (
     DAY,
@@ -42,6 +43,7 @@ from .cases import (
 from .every_event import VERBS
 
 pytestmark = pytest.mark.slow
+database_url = both_servers  # on the embedded PostgreSQL 18 and on Debian's stock 15 (a department's)
 
 HEADCOUNT: dict[str, Any] = {"action": "report_headcount", "employees": 60, "above_scale": False}
 

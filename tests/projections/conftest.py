@@ -15,6 +15,9 @@ from branchflow.domain.application import FormationApplication
 from branchflow.domain.organization import Organization
 from branchflow.projections import Projector
 from branchflow.runtime.postgres import postgres_env
+from tests.conftest import both_servers
+
+database_url = both_servers  # on the embedded PostgreSQL 18 and on Debian's stock 15 (a department's)
 
 
 @contextmanager
