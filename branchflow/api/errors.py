@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -26,6 +27,13 @@ class FieldProblem(BaseModel):
     message: str
 
 
+class ConflictingStep(BaseModel):
+    """The earlier step a step's business date conflicts with, and that step's business date."""
+
+    step: str
+    occurred_on: date
+
+
 class ErrorBody(BaseModel):
     """Every error answer: `detail` in words; `rule` for 409; `errors` for 422; `retry` when a retry may succeed."""
 
@@ -34,6 +42,8 @@ class ErrorBody(BaseModel):
     errors: list[FieldProblem] | None = None
     retry: bool | None = None
     organization_id: str | None = None
+    conflicts_with: ConflictingStep | None = None
+
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -94,7 +104,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RuleViolation)
     async def forbidden_by_rule(_: Request, exc: RuleViolation) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "rule": exc.rule}, status_code=409)
+        body: dict[str, Any] = {"detail": exc.message, "rule": exc.rule}
+        if exc.earlier_step is not None and exc.earlier_on is not None:
+            body["conflicts_with"] = {"step": exc.earlier_step, "occurred_on": exc.earlier_on.isoformat()}
+        return JSONResponse(body, status_code=409)
 
     @app.exception_handler(CaseNotFound)
     async def not_found(_: Request, exc: CaseNotFound) -> JSONResponse:

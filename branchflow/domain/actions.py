@@ -34,7 +34,7 @@ from branchflow.domain.rules import (
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.step import PersonId
 from branchflow.domain.step import Step as Step  # re-exported: the base of every action
-from branchflow.domain.values import BirthDate, CommitteeCode, Education, Gender, PersonName, Title
+from branchflow.domain.values import BirthDate, BusinessDate, CommitteeCode, Education, Gender, PersonName, Title
 
 FIVE_GOODS = ("leadership_team", "member_team", "working_mechanism", "development_results", "mass_reputation")
 TEN_HAVES = ("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules",
@@ -58,10 +58,11 @@ class AddMember(Step):
     education: Education
     status: MemberStatus
     relation_transferred: bool
+    admitted_on: BusinessDate | None = None  # a probationary member's admission (default: occurred_on)
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.add_member(self.name, self.gender, self.birth_date, self.education.value, self.status,
-                       self.relation_transferred, stamp)
+                       self.relation_transferred, stamp, self.admitted_on)
 
 
 class TransferIn(Step):

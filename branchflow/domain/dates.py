@@ -22,6 +22,11 @@ class Dated:
     on: date
 
 
+def dated(step: str, on: date | None) -> Dated | None:
+    """The step on its date, or None where the date was not kept (a case stored before it was)."""
+    return Dated(step, on) if on is not None else None
+
+
 def not_before(step: str, day: date, earlier: Dated | None) -> RuleViolation | None:
     """`step` on `day` may not come before `earlier` (None: nothing to come after)."""
     if earlier is None or day >= earlier.on:
@@ -36,6 +41,6 @@ def first_failure(*checks: RuleViolation | None) -> RuleViolation | None:
 
 
 def latest(*steps: Dated | None) -> Dated | None:
-    """The latest of the steps given (the first of equals), None if none."""
+    """The latest of the steps given (the last given of equals: the later step on one day), None if none."""
     dated = [s for s in steps if s is not None]
-    return max(dated, key=lambda s: s.on) if dated else None
+    return max(reversed(dated), key=lambda s: s.on) if dated else None

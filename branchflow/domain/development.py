@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from branchflow.domain.calendar import add_months
+from branchflow.domain.dates import Dated, first_failure, latest, not_before
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
 from branchflow.domain.values import age_on
@@ -15,6 +16,7 @@ TALK_WITHIN_MONTHS = 1  # the branch talks to an applicant within one month
 ACTIVIST_REVIEW_MONTHS = 6  # an activist is reviewed every half year
 ACTIVIST_CULTIVATION_MONTHS = 12  # at least one year as activist before becoming a development target
 APPROVAL_WITHIN_MONTHS = 3  # the superior committee approves an admission within 3 months
+APPROVAL_AT_MOST_MONTHS = 6  # later than 3 months needs a reason (special cases); over 6 is refused
 PROBATION_MONTHS = 12  # probation lasts one year from the branch meeting
 EXTENSION_MONTHS = (6, 12)  # probation may be extended once, by 6 to 12 months
 INTRODUCERS = 2  # two formal members introduce a development target
@@ -50,20 +52,41 @@ def can_be_member(birth_date: date, joined_on: date) -> RuleViolation | None:
     return _too_young("member_under_18", "a party member", birth_date, joined_on)
 
 
-def can_talk(candidate: Candidate) -> RuleViolation | None:
+def applied(c: Candidate) -> Dated:
+    return Dated("applicant_recorded", c.applied_on)
+
+
+def _on(step: str, on: date | None) -> Dated | None:
+    return Dated(step, on) if on is not None else None
+
+
+def latest_step(c: Candidate) -> Dated | None:
+    """The person's latest step so far, which any next step of theirs comes after."""
+    return latest(applied(c), _on("applicant_talked_to", c.talked_on), _on("activist_designated", c.activist_on),
+                  _on("activist_reviewed", c.last_reviewed_on), _on("development_target_confirmed", c.target_on),
+                  _on("probationary_admitted", c.voted_on))
+
+
+def can_talk(candidate: Candidate, day: date) -> RuleViolation | None:
     if (v := _stage(candidate, DevelopmentStage.APPLICANT, "talking to an applicant")) is not None:
         return v
     if candidate.talked_on is not None:
         return RuleViolation("already_talked", f"the talk with {candidate.name} is already recorded")
-    return None
+    return not_before("the talk", day, applied(candidate))
 
 
-def can_designate(candidate: Candidate) -> RuleViolation | None:
-    return _stage(candidate, DevelopmentStage.APPLICANT, "designating an activist")
+def can_designate(candidate: Candidate, day: date) -> RuleViolation | None:
+    return first_failure(_stage(candidate, DevelopmentStage.APPLICANT, "designating an activist"),
+                         not_before("designating the activist", day, latest_step(candidate)))
 
 
-def can_review(candidate: Candidate) -> RuleViolation | None:
-    return _stage(candidate, DevelopmentStage.ACTIVIST, "the half-yearly review")
+def can_review(candidate: Candidate, day: date) -> RuleViolation | None:
+    return first_failure(_stage(candidate, DevelopmentStage.ACTIVIST, "the half-yearly review"),
+                         not_before("the review", day, latest_step(candidate)))
+
+
+def can_withdraw(candidate: Candidate, day: date) -> RuleViolation | None:
+    return not_before("withdrawing", day, latest_step(candidate))
 
 
 def target_eligible_on(candidate: Candidate) -> date | None:
@@ -75,19 +98,24 @@ def can_confirm_target(candidate: Candidate, day: date) -> RuleViolation | None:
         return v
     eligible = target_eligible_on(candidate)
     if eligible is not None and day < eligible:
+        assert candidate.activist_on is not None
         return RuleViolation(
             "cultivation_year_not_over",
             f"an activist is cultivated for at least one year before becoming a development target; "
             f"{candidate.name} is eligible from {eligible.isoformat()}",
+            "activist_designated", candidate.activist_on,
         )
-    return None
+    return not_before("confirming the development target", day, latest_step(candidate))
 
 
 def can_admit(
-    candidate: Candidate, members: Mapping[str, Member], has_formal_branch: bool, introducer_ids: list[str]
+    candidate: Candidate, members: Mapping[str, Member], has_formal_branch: bool, introducer_ids: list[str],
+    day: date,
 ) -> RuleViolation | None:
     """`has_formal_branch`: the organization has a formal party organization, its own or a joint branch."""
     if (v := _stage(candidate, DevelopmentStage.DEVELOPMENT_TARGET, "admission")) is not None:
+        return v
+    if (v := not_before("the admission vote", day, latest_step(candidate))) is not None:
         return v
     if not has_formal_branch:
         return RuleViolation("admission_needs_formal_branch", ADMISSION_NEEDS_FORMAL_BRANCH)
@@ -106,31 +134,58 @@ def approval_due_on(candidate: Candidate) -> date | None:
     return add_months(candidate.voted_on, APPROVAL_WITHIN_MONTHS) if candidate.voted_on else None
 
 
-def can_approve(candidate: Candidate, day: date) -> RuleViolation | None:
-    return _stage(candidate, DevelopmentStage.AWAITING_APPROVAL, "approving a probationary member")
+def can_approve(candidate: Candidate, day: date, reason: str = "") -> RuleViolation | None:
+    """The superior committee approves within 3 months of the vote; later needs a reason, over 6 is refused."""
+    if (v := _stage(candidate, DevelopmentStage.AWAITING_APPROVAL, "approving a probationary member")) is not None:
+        return v
+    assert candidate.voted_on is not None
+    voted = Dated("probationary_admitted", candidate.voted_on)
+    if (v := not_before("the approval", day, voted)) is not None:
+        return v
+    if day > add_months(candidate.voted_on, APPROVAL_AT_MOST_MONTHS):
+        return RuleViolation("approval_too_late", f"an admission is approved within {APPROVAL_AT_MOST_MONTHS} "
+                             f"months of the vote at most; {candidate.name} was voted in on "
+                             f"{candidate.voted_on.isoformat()}", voted.step, voted.on)
+    if day > add_months(candidate.voted_on, APPROVAL_WITHIN_MONTHS) and not reason.strip():
+        return RuleViolation("late_approval_needs_reason", f"an approval later than {APPROVAL_WITHIN_MONTHS} "
+                             f"months after the vote (on {candidate.voted_on.isoformat()}) needs a reason",
+                             voted.step, voted.on)
+    return None
+
+
+def probation_ends_on(member: Member) -> date:
+    """One year (plus any extension) from the admission; a member recorded before admission dates were kept
+    counts from joining the organization (the latest the admission can have been)."""
+    return member.probation_ends_on or add_months(member.joined_on, PROBATION_MONTHS)
+
+
+def _probation_over(member: Member, day: date, step: str) -> RuleViolation | None:
+    if day < (ends := probation_ends_on(member)):
+        admitted = member.admitted_on or member.joined_on
+        return RuleViolation(
+            "probation_not_over",
+            f"probation lasts one year from the branch meeting (plus any extension); {member.name}'s ends on "
+            f"{ends.isoformat()}: {step} on {day.isoformat()} is too early", "probationary_admitted", admitted,
+        )
+    return None
 
 
 def can_convert(member: Member, day: date) -> RuleViolation | None:
     if member.status is not MemberStatus.PROBATIONARY:
         return RuleViolation("not_probationary", f"{member.name} is not a probationary member")
-    if member.probation_ends_on is not None and day < member.probation_ends_on:
-        return RuleViolation(
-            "probation_not_over",
-            f"probation lasts one year from the branch meeting; {member.name}'s ends on "
-            f"{member.probation_ends_on.isoformat()}",
-        )
-    return None
+    return _probation_over(member, day, "the conversion")
 
 
-def can_extend(member: Member, months: int) -> RuleViolation | None:
-    if member.status is not MemberStatus.PROBATIONARY or member.probation_ends_on is None:
-        return RuleViolation("not_probationary", f"{member.name} has no probation admitted here to extend")
+def can_extend(member: Member, months: int, day: date) -> RuleViolation | None:
+    """Probation is extended at its end, by the branch meeting that would otherwise vote on the conversion."""
+    if member.status is not MemberStatus.PROBATIONARY:
+        return RuleViolation("not_probationary", f"{member.name} has no probation to extend")
     if member.probation_extended:
         return RuleViolation("extended_once", "probation may be extended only once")
     low, high = EXTENSION_MONTHS
     if not low <= months <= high:
         return RuleViolation("extension_length", f"probation is extended by {low} to {high} months, not {months}")
-    return None
+    return _probation_over(member, day, "the extension")
 
 
 def committee_violation(formal_members: int, committee: list[str]) -> RuleViolation | None:

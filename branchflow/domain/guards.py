@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from branchflow.domain import development
+from branchflow.domain.dates import Dated, not_before
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.people import DevelopmentStage, MemberStatus
 from branchflow.domain.rules import (
@@ -44,50 +45,58 @@ def _probationary(org: Organization) -> list[str]:
     return [m.id for m in org.members.values() if m.present and m.status is MemberStatus.PROBATIONARY]
 
 
+def _open(org: Organization, day: date) -> RuleViolation | None:
+    """What every step needs: an open case, and a business date not before the organization's founding."""
+    return open_case(org) or not_before("the step", day, Dated("founded", org.founded_on))
+
+
 def can_take_a_step(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    """What every step needs: an open case."""
-    return open_case(org)
+    return _open(org, day)
 
 
 def can_transfer_in(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of(
+    return _open(org, day) or _none_of(
         "no_member_to_transfer_in", "every member's organizational relation is already here",
         any(m.present and not m.relation_transferred for m in org.members.values()))
 
 
 def can_name_a_member(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
     """Transferring out and correcting a member need a member present."""
-    return open_case(org) or _none_of("no_members", "the organization has no party member present",
+    return _open(org, day) or _none_of("no_members", "the organization has no party member present",
                                       any(m.present for m in org.members.values()))
 
 
 def can_talk_to_applicant(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of(
-        "no_applicant_to_talk_to", "no applicant is waiting for the talk",
-        any(development.can_talk(org.candidates[p]) is None for p in _at(org, DevelopmentStage.APPLICANT)))
+    if (v := _open(org, day)) is not None:
+        return v
+    waiting = [org.candidates[p] for p in _at(org, DevelopmentStage.APPLICANT) if org.candidates[p].talked_on is None]
+    if not waiting:
+        return RuleViolation("no_applicant_to_talk_to", "no applicant is waiting for the talk")
+    refusals = [development.can_talk(c, day) for c in waiting]
+    return None if None in refusals else refusals[0]
 
 
-def _someone_at(org: Organization, stage: DevelopmentStage, rule: str, message: str) -> RuleViolation | None:
-    return open_case(org) or _none_of(rule, message, bool(_at(org, stage)))
+def _someone_at(org: Organization, day: date, stage: DevelopmentStage, rule: str, message: str) -> RuleViolation | None:
+    return _open(org, day) or _none_of(rule, message, bool(_at(org, stage)))
 
 
 def can_designate_activist(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return _someone_at(org, DevelopmentStage.APPLICANT, "no_applicant", "there is no applicant")
+    return _someone_at(org, day, DevelopmentStage.APPLICANT, "no_applicant", "there is no applicant")
 
 
 def can_review_activist(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return _someone_at(org, DevelopmentStage.ACTIVIST, "no_activist", "there is no activist")
+    return _someone_at(org, day, DevelopmentStage.ACTIVIST, "no_activist", "there is no activist")
 
 
 def can_approve_probationary(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return _someone_at(org, DevelopmentStage.AWAITING_APPROVAL, "no_admission_to_approve",
+    return _someone_at(org, day, DevelopmentStage.AWAITING_APPROVAL, "no_admission_to_approve",
                        "no admission is waiting for approval")
 
 
 def can_confirm_development_target(
     org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
 ) -> RuleViolation | None:
-    if (v := open_case(org)) is not None:
+    if (v := _open(org, day)) is not None:
         return v
     activists = [org.candidates[p] for p in _at(org, DevelopmentStage.ACTIVIST)]
     if not activists:
@@ -97,7 +106,7 @@ def can_confirm_development_target(
 
 
 def can_admit_probationary(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    if (v := open_case(org)) is not None:
+    if (v := _open(org, day)) is not None:
         return v
     if not _at(org, DevelopmentStage.DEVELOPMENT_TARGET):
         return RuleViolation("no_development_target", "there is no development target to admit")
@@ -109,37 +118,40 @@ def can_admit_probationary(org: Organization, day: date, t: Thresholds = SEED_TH
 
 
 def can_convert_to_formal(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    if (v := open_case(org)) is not None:
+    if (v := _open(org, day)) is not None:
         return v
     members = [org.members[p] for p in _probationary(org)]
     if not members:
         return RuleViolation("no_probationary_member", "there is no probationary member")
+    if not formed(org):
+        return RuleViolation("conversion_needs_formal_branch", "a probationary member converts by the vote of a "
+                             "formal party organization's meeting; the organization has none now")
     refusals = [development.can_convert(m, day) for m in members]
     return None if None in refusals else refusals[0]
 
 
 def can_extend_probation(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    if (v := open_case(org)) is not None:
+    if (v := _open(org, day)) is not None:
         return v
     members = [org.members[p] for p in _probationary(org)]
     if not members:
         return RuleViolation("no_probationary_member", "there is no probationary member")
-    refusals = [development.can_extend(m, development.EXTENSION_MONTHS[0]) for m in members]
+    refusals = [development.can_extend(m, development.EXTENSION_MONTHS[0], day) for m in members]
     return None if None in refusals else refusals[0]
 
 
 def can_cancel_probation(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of("no_probationary_member", "there is no probationary member",
+    return _open(org, day) or _none_of("no_probationary_member", "there is no probationary member",
                                       bool(_probationary(org)))
 
 
 def can_withdraw_candidate(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of("no_candidate", "nobody is in member development",
+    return _open(org, day) or _none_of("no_candidate", "nobody is in member development",
                                       any(c.in_development for c in org.candidates.values()))
 
 
 def can_assign_instructor(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    if (v := open_case(org)) is not None:
+    if (v := _open(org, day)) is not None:
         return v
     if org.instructor is not None:
         return RuleViolation("instructor_assigned", f"{org.instructor} is already assigned; withdraw first")
@@ -147,11 +159,11 @@ def can_assign_instructor(org: Organization, day: date, t: Thresholds = SEED_THR
 
 
 def can_withdraw_instructor(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of("no_instructor", "no instructor is assigned", org.instructor is not None)
+    return _open(org, day) or _none_of("no_instructor", "no instructor is assigned", org.instructor is not None)
 
 
 def can_end_affiliation(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of(
+    return _open(org, day) or _none_of(
         "not_affiliated", "the organization's members are not affiliated elsewhere", org.affiliation is not None)
 
 
@@ -169,16 +181,17 @@ def can_approve_formal_branch(org: Organization, day: date, t: Thresholds = SEED
 
 
 def can_reject_formal_branch(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of("no_request", "there is no formal branch request", org.formal_request is not None)
+    return _open(org, day) or _none_of("no_request", "there is no formal branch request",
+                                       org.formal_request is not None)
 
 
 def can_leave_joint_branch(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of("not_in_joint_branch", "the organization is not in a joint branch",
+    return _open(org, day) or _none_of("not_in_joint_branch", "the organization is not in a joint branch",
                                       org.joint_branch is not None)
 
 
 def can_dissolve_branch(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of(
+    return _open(org, day) or _none_of(
         "no_branch", "the organization has no branch of its own to dissolve",
         org.formal_branch is not None or org.temporary_branch is not None)
 
@@ -186,13 +199,13 @@ def can_dissolve_branch(org: Organization, day: date, t: Thresholds = SEED_THRES
 def can_elect_branch_committee(
     org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
 ) -> RuleViolation | None:
-    return open_case(org) or _none_of(
+    return _open(org, day) or _none_of(
         "no_formal_branch", "elections are held by a formal party organization of its own; a temporary branch "
         "has appointed officers and holds no term elections", org.formal_branch is not None)
 
 
 def can_form_youth_league(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    if (v := open_case(org)) is not None:
+    if (v := _open(org, day)) is not None:
         return v
     if not formed(org):
         return RuleViolation("not_formed", "the Youth League is set up alongside a formal party organization")
@@ -202,19 +215,19 @@ def can_form_youth_league(org: Organization, day: date, t: Thresholds = SEED_THR
 
 
 def can_rate_five_goods(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of(
+    return _open(org, day) or _none_of(
         "not_formed", "the five-goods rating is for a formal party organization", formed(org))
 
 
 def can_check_ten_haves(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-    return open_case(org) or _none_of(
+    return _open(org, day) or _none_of(
         "no_party_organization", "the ten-haves check is for an established party organization",
         formed(org) or org.temporary_branch is not None)
 
 
 def _thresholds_only(check: Callable[[Organization, Thresholds], RuleViolation | None]) -> Guard:
     def guard(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
-        return check(org, t)
+        return _open(org, day) or check(org, t)
 
     return guard
 

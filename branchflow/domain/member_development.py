@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.domain import event
 
-from branchflow.domain import development, guards
+from branchflow.domain import development, guards, people
 from branchflow.domain.calendar import add_months
+from branchflow.domain.dates import not_before
 from branchflow.domain.errors import RuleViolation
-from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus
+from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus, joined
 from branchflow.domain.rules import require
 from branchflow.domain.stamp import Stamp
 
@@ -28,6 +29,7 @@ def record_applicant(
 ) -> str:
     require(guards.can_take_a_step(self, stamp.occurred_on))
     require(development.can_apply(birth_date, stamp.occurred_on))
+    require(people.not_recorded_twice(self, name, gender, birth_date))
     person_id = self.next_person_id()
     self._applicant_recorded(person_id, name, gender, birth_date, education, stamp)
     return person_id
@@ -45,7 +47,7 @@ def applicant_recorded(
 
 def talk_to_applicant(self: Organization, person_id: str, stamp: Stamp) -> None:
     require(guards.can_talk_to_applicant(self, stamp.occurred_on))
-    require(development.can_talk(self.candidate(person_id)))
+    require(development.can_talk(self.candidate(person_id), stamp.occurred_on))
     self._applicant_talked_to(person_id, stamp)
 
 
@@ -56,7 +58,7 @@ def applicant_talked_to(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 def designate_activist(self: Organization, person_id: str, stamp: Stamp) -> None:
     require(guards.can_designate_activist(self, stamp.occurred_on))
-    require(development.can_designate(self.candidate(person_id)))
+    require(development.can_designate(self.candidate(person_id), stamp.occurred_on))
     self._activist_designated(person_id, stamp)
 
 
@@ -69,7 +71,7 @@ def activist_designated(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 def review_activist(self: Organization, person_id: str, stamp: Stamp) -> None:
     require(guards.can_review_activist(self, stamp.occurred_on))
-    require(development.can_review(self.candidate(person_id)))
+    require(development.can_review(self.candidate(person_id), stamp.occurred_on))
     self._activist_reviewed(person_id, stamp)
 
 
@@ -95,7 +97,10 @@ def admit_probationary(self: Organization, person_id: str, introducer_ids: list[
     require(guards.can_admit_probationary(self, stamp.occurred_on))
     candidate = self.candidate(person_id)
     has_branch = self.formal_branch is not None or self.joint_branch is not None
-    require(development.can_admit(candidate, self.members, has_branch, introducer_ids))
+    require(development.can_admit(candidate, self.members, has_branch, introducer_ids, stamp.occurred_on))
+    # The meeting that votes is the party organization's: it was set up before (a case stored before these
+    # dates were kept may not know when its temporary branch was; a formal or joint one it knows).
+    require(not_before("the admission vote", stamp.occurred_on, self.party_organization_since()))
     self._probationary_admitted(person_id, sorted(introducer_ids), stamp)
 
 
@@ -107,7 +112,7 @@ def probationary_admitted(self: Organization, person_id: str, introducer_ids: li
 
 def approve_probationary(self: Organization, person_id: str, stamp: Stamp) -> None:
     require(guards.can_approve_probationary(self, stamp.occurred_on))
-    require(development.can_approve(self.candidate(person_id), stamp.occurred_on))
+    require(development.can_approve(self.candidate(person_id), stamp.occurred_on, stamp.reason))
     self._probationary_approved(person_id, stamp)
 
 
@@ -120,7 +125,7 @@ def probationary_approved(self: Organization, person_id: str, stamp: Stamp) -> N
     self.members[person_id] = Member(
         person_id, c.name, c.gender, c.birth_date, c.education, MemberStatus.PROBATIONARY,
         relation_transferred=True, joined_on=c.voted_on,
-        probation_ends_on=add_months(c.voted_on, development.PROBATION_MONTHS),
+        probation_ends_on=add_months(c.voted_on, development.PROBATION_MONTHS), admitted_on=c.voted_on,
     )
 
 
@@ -137,21 +142,22 @@ def converted_to_formal(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 def extend_probation(self: Organization, person_id: str, months: int, stamp: Stamp) -> None:
     require(guards.can_extend_probation(self, stamp.occurred_on))
-    require(development.can_extend(self.member(person_id), months))
+    require(development.can_extend(self.member(person_id), months, stamp.occurred_on))
     self._probation_extended(person_id, months, stamp)
 
 
 @event("ProbationExtended")
 def probation_extended(self: Organization, person_id: str, months: int, stamp: Stamp) -> None:
     m = self.members[person_id]
-    assert m.probation_ends_on is not None
-    m.probation_ends_on, m.probation_extended = add_months(m.probation_ends_on, months), True
+    m.probation_ends_on, m.probation_extended = add_months(development.probation_ends_on(m), months), True
 
 
 def cancel_probation(self: Organization, person_id: str, stamp: Stamp) -> None:
     require(guards.can_cancel_probation(self, stamp.occurred_on))
-    if self.member(person_id).status is not MemberStatus.PROBATIONARY:
+    member = self.member(person_id)
+    if member.status is not MemberStatus.PROBATIONARY:
         raise RuleViolation("not_probationary", "only a probationary member's probation can be cancelled")
+    require(not_before("cancelling the probation", stamp.occurred_on, joined(member)))
     self._probation_cancelled(person_id, stamp)
 
 
@@ -162,7 +168,7 @@ def probation_cancelled(self: Organization, person_id: str, stamp: Stamp) -> Non
 
 def withdraw_candidate(self: Organization, person_id: str, stamp: Stamp) -> None:
     require(guards.can_withdraw_candidate(self, stamp.occurred_on))
-    self.candidate(person_id)
+    require(development.can_withdraw(self.candidate(person_id), stamp.occurred_on))
     self._candidate_withdrawn(person_id, stamp)
 
 

@@ -146,8 +146,8 @@ def development_obligations(org: Organization) -> list[Obligation]:
         elif c.stage is DevelopmentStage.AWAITING_APPROVAL:
             found.append(Obligation("approve_probationary", development.approval_due_on(c), c.id))
     for m in org.members.values():
-        if m.present and m.status is MemberStatus.PROBATIONARY and m.probation_ends_on is not None:
-            found.append(Obligation("vote_on_conversion", m.probation_ends_on, m.id))
+        if m.present and m.status is MemberStatus.PROBATIONARY:
+            found.append(Obligation("vote_on_conversion", development.probation_ends_on(m), m.id))
     if org.formal_request is not None:
         found.append(Obligation(
             "approve_formal_branch", add_months(org.formal_request.requested_on, FORMAL_REPLY_WITHIN_MONTHS)

@@ -12,13 +12,14 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from branchflow.domain import development, guards
+from branchflow.domain import dates, development, guards, people
 from branchflow.domain import member_development as md
 from branchflow.domain.calendar import add_months
-from branchflow.domain.dates import Dated, latest
+from branchflow.domain.dates import Dated, latest, not_before
+from branchflow.domain.dates import dated as on
 from branchflow.domain.errors import RuleViolation, UnknownPerson
 from branchflow.domain.obligations import Moment, Obligation, moment_of
-from branchflow.domain.people import Candidate, Member, MemberStatus
+from branchflow.domain.people import Candidate, Member, MemberStatus, joined
 from branchflow.domain.records import Escalation, FormalRequest, JointBranchMembership, PartyOrganization
 from branchflow.domain.registration import DEFAULT_SUBTYPE, credit_code_problem, subtype_problem
 from branchflow.domain.rules import (
@@ -210,31 +211,64 @@ class Organization(Aggregate):
     def next_person_id(self) -> str:
         return f"P{self.people_count + 1}"
 
+    class MemberAdded(Aggregate.Event):
+        """A member entered (version 2 added `admitted_on`, the admission date of a probationary member)."""
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["admitted_on"] = None  # not recorded then: probation counts from joining the organization
+
+        person_id: str
+        name: str
+        gender: str
+        birth_date: date
+        education: str
+        status: str
+        relation_transferred: bool
+        admitted_on: date | None
+        stamp: Stamp
+
     def add_member(
         self, name: str, gender: str, birth_date: date, education: str, status: MemberStatus,
-        relation_transferred: bool, stamp: Stamp,
+        relation_transferred: bool, stamp: Stamp, admitted_on: date | None = None,
     ) -> str:
+        """A member who joined the party elsewhere; a probationary one carries the admission date (default:
+        the day entered), from which the year of probation runs."""
         require(guards.can_take_a_step(self, stamp.occurred_on))
-        require(development.can_be_member(birth_date, stamp.occurred_on))
+        if status is MemberStatus.PROBATIONARY:
+            admitted_on = admitted_on or stamp.occurred_on
+            if admitted_on > stamp.occurred_on:
+                raise RuleViolation(dates.DATE_OUT_OF_ORDER, f"a member admitted on {admitted_on.isoformat()} "
+                                    f"cannot be entered on {stamp.occurred_on.isoformat()}, before the admission")
+        elif admitted_on is not None:
+            raise RuleViolation("admission_date_for_probationary", "only a probationary member's admission date "
+                                "is recorded; a formal member's probation is over")
+        require(development.can_be_member(birth_date, admitted_on or stamp.occurred_on))
+        require(people.not_recorded_twice(self, name, gender, birth_date))
         person_id = self.next_person_id()
-        self._member_added(person_id, name, gender, birth_date, education, status, relation_transferred, stamp)
+        self._member_added(person_id, name, gender, birth_date, education, status, relation_transferred,
+                           admitted_on, stamp)
         return person_id
 
-    @event("MemberAdded")
+    @event(MemberAdded)
     def _member_added(
         self, person_id: str, name: str, gender: str, birth_date: date, education: str, status: str,
-        relation_transferred: bool, stamp: Stamp,
+        relation_transferred: bool, admitted_on: date | None, stamp: Stamp,
     ) -> None:
         self.people_count += 1
         self.members[person_id] = Member(
             person_id, name, gender, birth_date, education, MemberStatus(status), relation_transferred,
-            joined_on=stamp.occurred_on,
+            joined_on=stamp.occurred_on, admitted_on=admitted_on,
+            probation_ends_on=add_months(admitted_on, development.PROBATION_MONTHS) if admitted_on else None,
         )
 
     def transfer_in(self, member_id: str, stamp: Stamp) -> None:
         require(guards.can_transfer_in(self, stamp.occurred_on))
         if self.member(member_id).relation_transferred:
             raise RuleViolation("already_transferred", "the member's organizational relation is already here")
+        require(not_before("the transfer", stamp.occurred_on, joined(self.member(member_id))))
         self._transferred_in(member_id, stamp)
 
     @event("MemberTransferredIn")
@@ -243,7 +277,7 @@ class Organization(Aggregate):
 
     def transfer_out(self, member_id: str, stamp: Stamp) -> None:
         require(guards.can_name_a_member(self, stamp.occurred_on))
-        self.member(member_id)
+        require(not_before("the transfer", stamp.occurred_on, joined(self.member(member_id))))
         self._transferred_out(member_id, stamp)
 
     @event("MemberTransferredOut")
@@ -290,10 +324,12 @@ class Organization(Aggregate):
 
     @event("InstructorAssigned")
     def _instructor_assigned(self, name: str, stamp: Stamp) -> None:
-        self.instructor = name
+        self.instructor, self.instructor_on = name, stamp.occurred_on
 
     def withdraw_instructor(self, stamp: Stamp) -> None:
         require(guards.can_withdraw_instructor(self, stamp.occurred_on))
+        require(not_before("withdrawing the instructor", stamp.occurred_on,
+                           on("instructor_assigned", self.instructor_on)))
         self._instructor_withdrawn(stamp)
 
     @event("InstructorWithdrawn")
@@ -306,10 +342,11 @@ class Organization(Aggregate):
 
     @event("Affiliated")
     def _affiliated(self, party_org_name: str, stamp: Stamp) -> None:
-        self.affiliation = party_org_name
+        self.affiliation, self.affiliated_on = party_org_name, stamp.occurred_on
 
     def end_affiliation(self, stamp: Stamp) -> None:
         require(guards.can_end_affiliation(self, stamp.occurred_on))
+        require(not_before("ending the affiliation", stamp.occurred_on, on("affiliated", self.affiliated_on)))
         self._affiliation_ended(stamp)
 
     @event("AffiliationEnded")
@@ -323,6 +360,7 @@ class Organization(Aggregate):
     @event("TemporaryBranchEstablished")
     def _temporary_branch_established(self, name: str, stamp: Stamp) -> None:
         self.temporary_branch, self.affiliation = name, None
+        self.temporary_branch_on = stamp.occurred_on
 
     def request_formal_branch(
         self, name: str, party_org_type: PartyOrgType | None, stamp: Stamp, t: Thresholds = SEED_THRESHOLDS
@@ -344,6 +382,8 @@ class Organization(Aggregate):
         """
         require(guards.can_approve_formal_branch(self, stamp.occurred_on, t))
         assert self.formal_request is not None
+        require(not_before("the approval", stamp.occurred_on, on("formal_branch_requested",
+                                                                  self.formal_request.requested_on)))
         n = branch_members(self)
         default = default_party_org_type(n)
         chosen = PartyOrgType(party_org_type or self.formal_request.type or default)
@@ -365,6 +405,9 @@ class Organization(Aggregate):
 
     def reject_formal_branch(self, stamp: Stamp) -> None:
         require(guards.can_reject_formal_branch(self, stamp.occurred_on))
+        assert self.formal_request is not None
+        require(not_before("the rejection", stamp.occurred_on, on("formal_branch_requested",
+                                                                   self.formal_request.requested_on)))
         self._formal_branch_rejected(stamp)
 
     @event("FormalBranchRejected")
@@ -386,6 +429,8 @@ class Organization(Aggregate):
 
     def leave_joint_branch(self, stamp: Stamp) -> None:
         require(guards.can_leave_joint_branch(self, stamp.occurred_on))
+        assert self.joint_branch is not None
+        require(not_before("leaving", stamp.occurred_on, on("joint_branch_joined", self.joint_branch.joined_on)))
         self._joint_branch_left(stamp)
 
     @event("JointBranchLeft")
@@ -395,6 +440,7 @@ class Organization(Aggregate):
     def dissolve_branch(self, stamp: Stamp) -> None:
         """Falling back: the organization's own formal or temporary branch is dissolved."""
         require(guards.can_dissolve_branch(self, stamp.occurred_on))
+        require(not_before("the dissolution", stamp.occurred_on, self.party_organization_since()))
         self._branch_dissolved(stamp)
 
     @event("BranchDissolved")
@@ -403,10 +449,19 @@ class Organization(Aggregate):
 
     # --- the established organization (standardization) -----------------------------------------
 
+    def party_organization_since(self) -> Dated | None:
+        """The step that set up the party organization the case has now (its own, joint or temporary)."""
+        if self.formal_branch is not None:
+            return Dated("formal_branch_approved", self.formal_branch.approved_on)
+        if self.joint_branch is not None:
+            return Dated("joint_branch_joined", self.joint_branch.joined_on)
+        return on("temporary_branch_established", self.temporary_branch_on)
+
     def elect_branch_committee(
         self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp
     ) -> None:
         require(guards.can_elect_branch_committee(self, stamp.occurred_on))
+        require(not_before("the election", stamp.occurred_on, self.party_organization_since()))
         require(development.committee_violation(branch_members(self), committee))
         self._branch_committee_elected(secretary, deputy_secretary, committee, stamp)
 
@@ -421,6 +476,7 @@ class Organization(Aggregate):
     def form_youth_league(self, stamp: Stamp) -> None:
         """党建带团建: the Youth League is set up alongside a party organization."""
         require(guards.can_form_youth_league(self, stamp.occurred_on))
+        require(not_before("the step", stamp.occurred_on, self.party_organization_since()))
         self._youth_league_formed(stamp)
 
     @event("YouthLeagueFormed")
@@ -429,6 +485,7 @@ class Organization(Aggregate):
 
     def rate_five_goods(self, ratings: dict[str, bool], stamp: Stamp) -> None:
         require(guards.can_rate_five_goods(self, stamp.occurred_on))
+        require(not_before("the step", stamp.occurred_on, self.party_organization_since()))
         self._five_goods_rated(ratings, stamp)
 
     @event("FiveGoodsRated")
@@ -437,6 +494,7 @@ class Organization(Aggregate):
 
     def check_ten_haves(self, checks: dict[str, bool], stamp: Stamp) -> None:
         require(guards.can_check_ten_haves(self, stamp.occurred_on))
+        require(not_before("the step", stamp.occurred_on, self.party_organization_since()))
         self._ten_haves_checked(checks, stamp)
 
     @event("TenHavesChecked")
@@ -456,6 +514,7 @@ class Organization(Aggregate):
 
     def close_case(self, stamp: Stamp) -> None:
         require(guards.can_take_a_step(self, stamp.occurred_on))
+        require(not_before("closing", stamp.occurred_on, self.last_step))  # the case's last step comes first
         self._case_closed(stamp)
 
     @event("CaseClosed")

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from branchflow.domain.dates import Dated
+from branchflow.domain.errors import RuleViolation
+
+if TYPE_CHECKING:
+    from branchflow.domain.organization import Organization
 
 
 class MemberStatus(StrEnum):
@@ -33,6 +40,7 @@ class Member:
     joined_on: date
     # Set for members admitted here: probation runs from the branch meeting's vote.
     probation_ends_on: date | None = None
+    admitted_on: date | None = None  # the branch meeting's vote, for a probationary member (None: not recorded)
     probation_extended: bool = False
     left_on: date | None = None
 
@@ -47,6 +55,12 @@ class Member:
     def counts_for_branch(self) -> bool:
         """Only formal members whose relation is in the organization count towards a branch of its own."""
         return self.present and self.status is MemberStatus.FORMAL and self.relation_transferred
+
+
+def joined(member: Member) -> Dated:
+    """The step a member's own next steps come after: joining the organization (or admission here)."""
+    return Dated("probationary_admitted" if member.admitted_on == member.joined_on else "member_added",
+                 member.joined_on)
 
 
 @dataclass
@@ -72,3 +86,14 @@ class Candidate:
     @property
     def in_development(self) -> bool:
         return self.left_on is None
+
+
+def not_recorded_twice(org: Organization, name: str, gender: str, birth_date: date) -> RuleViolation | None:
+    """A person is entered once per organization: the same name, gender and birth date is a duplicate."""
+    here = [(m.id, m.name, m.gender, m.birth_date) for m in org.members.values() if m.present]
+    here += [(c.id, c.name, c.gender, c.birth_date) for c in org.candidates.values() if c.in_development]
+    for person_id, *who in here:
+        if tuple(who) == (name, gender, birth_date):
+            return RuleViolation("person_recorded_twice", f"{name} ({gender}, born {birth_date.isoformat()}) is "
+                                 f"already recorded in this organization as {person_id}")
+    return None

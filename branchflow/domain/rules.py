@@ -206,12 +206,20 @@ def can_affiliate(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> RuleVio
     if organization_covered(org):
         return violation("already_organized", "the organization is already organization-covered")
     n = present_members(org)
-    if not 1 <= n <= t.affiliate_max_members:
+    if n == 0 or (n > t.affiliate_max_members and branch_possible(org, t)):
         return violation(
             "affiliation_needs_one_or_two_members",
-            f"affiliation (挂靠组建) is for organizations with only one or two members; it has {n}",
+            f"affiliation (挂靠组建) is for organizations with only one or two members, or where no branch of "
+            f"its own nor a temporary one is possible; it has {n}",
         )
     return None
+
+
+def branch_possible(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> bool:
+    """A branch of its own (or its pending request) or a temporary branch: otherwise affiliation is open, so
+    that no organization with members is left with no formation step (domain.md)."""
+    return (org.formal_request is not None or can_request_formal_branch(org, t) is None
+            or can_establish_temporary_branch(org, t) is None)
 
 
 def can_join_joint_branch(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:

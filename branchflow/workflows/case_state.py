@@ -22,10 +22,13 @@ ANY_STEP = "*"  # the key of `blocked` for a reason that forbids every step (a c
 class Rule(BaseModel):
     rule: str
     message: str
+    earlier_step: str | None = None  # a date refused: the earlier step it conflicts with, and its date
+    earlier_on: date | None = None
 
     @classmethod
     def of(cls, violation: RuleViolation) -> Rule:
-        return cls(rule=violation.rule, message=violation.message)
+        return cls(rule=violation.rule, message=violation.message, earlier_step=violation.earlier_step,
+                   earlier_on=violation.earlier_on)
 
 
 class CaseState(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from uuid import UUID
 
 import psycopg
@@ -59,7 +60,7 @@ def application_error(error: Exception) -> ApplicationError:
     """The `ApplicationError` an activity or workflow raises for a domain error."""
     match error:
         case RuleViolation():
-            return rule_failure(error.rule, error.message)
+            return rule_failure(error.rule, error.message, error.earlier_step, error.earlier_on)
         case CaseNotFound():
             return case_not_found(error.organization_id)
         case AlreadyRegistered():
@@ -73,8 +74,11 @@ def application_error(error: Exception) -> ApplicationError:
     return ApplicationError(str(error), type=UNAVAILABLE)
 
 
-def rule_failure(rule: str, message: str) -> ApplicationError:
-    return expected(f"{rule}: {message}", rule, message, type=RULE_VIOLATION)
+def rule_failure(rule: str, message: str, earlier_step: str | None = None,
+                 earlier_on: date | None = None) -> ApplicationError:
+    """A step refused for its date carries the earlier step it conflicts with and that step's date."""
+    dated = (earlier_step, earlier_on.isoformat()) if earlier_step is not None and earlier_on is not None else ()
+    return expected(f"{rule}: {message}", rule, message, *dated, type=RULE_VIOLATION)
 
 
 def case_not_found(organization_id: object) -> ApplicationError:
@@ -126,6 +130,8 @@ def domain_error(failure: BaseException | None) -> Exception:
         return WorkflowUnavailable("the step could not be applied now; retry with the same command_id")
     details = [str(d) for d in failure.details]
     first = details[0] if details else ""
+    if failure.type == RULE_VIOLATION and len(details) >= 4:
+        return RuleViolation(details[0], details[1], details[2], date.fromisoformat(details[3]))
     if failure.type == RULE_VIOLATION and len(details) >= 2:
         return RuleViolation(details[0], details[1])
     if failure.type == CASE_NOT_FOUND:

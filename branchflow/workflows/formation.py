@@ -148,7 +148,7 @@ class FormationWorkflow:
         # than the one they were computed for is judged by the domain alone.
         if action not in case.view.next_actions and command.business_date <= case.as_of:
             refusal = case.refusal(action)
-            raise rule_failure(refusal.rule, refusal.message)
+            raise rule_failure(refusal.rule, refusal.message, refusal.earlier_step, refusal.earlier_on)
 
     @workflow.update
     async def reserve(self, reservation: Reservation) -> CaseView:

@@ -108,3 +108,15 @@ def test_a_case_whose_region_is_corrected_moves_to_the_new_streets_scope(stack: 
         assert api.post(f"/organizations/{org}/actions", json=member("王")).status_code == 403
     with stack.client(stack.token(Role.ORGANIZER, other_street)) as api:
         assert api.post(f"/organizations/{org}/actions", json=member("王")).status_code == 200
+
+
+def test_a_step_refused_for_its_date_is_409_naming_the_earlier_step_and_its_date(stack: Stack) -> None:
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        org = register(api)  # founded 2026-03-01
+        answer = api.post(f"/organizations/{org}/actions", json={**member("王"), "occurred_on": "2026-02-01"})
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["rule"] == "date_out_of_order"
+        assert answer.json()["conflicts_with"] == {"step": "founded", "occurred_on": "2026-03-01"}
+        answer = api.post(f"/organizations/{org}/actions", json={"action": "close_case", "occurred_on": 0})
+        assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "occurred_on"
+        assert len(api.get(f"/organizations/{org}/history").json()) == 1

@@ -18,7 +18,7 @@ from branchflow.domain.stamp import Stamp
 from branchflow.domain.values import make_credit_code
 
 DAY = date(2024, 3, 1)  # the business date steps happen on unless a test says otherwise
-FOUNDED = date(2024, 1, 15)
+FOUNDED = date(2020, 1, 15)  # before the business dates tests give their steps
 STREET = "440403001"  # a street (9 digits) in Zhuhai, Doumen district
 ADULT = date(1990, 5, 20)
 
@@ -76,7 +76,7 @@ def with_formal_branch(
 
 
 def applicant(org: Organization, on: date = DAY, birth_date: date = ADULT) -> str:
-    return org.record_applicant("Applicant", "female", birth_date, "junior_college", stamp(on))
+    return org.record_applicant(f"Applicant {org.people_count + 1}", "female", birth_date, "junior_college", stamp(on))
 
 
 def activist(org: Organization, on: date = DAY) -> str:
@@ -127,9 +127,9 @@ def registration(**overrides: Any) -> Registration:
 def register(app: FormationApplication, members: int = 0, *, transferred: bool = True, **overrides: Any) -> UUID:
     """Registers an organization and adds members through the application; returns its id."""
     org = app.register_organization(registration(**overrides), "organizer-1", DAY)
-    for _ in range(members):
+    for i in range(members):
         app.perform(org.id, parse_action({
-            "action": "add_member", "name": "Member", "gender": "female", "birth_date": "1985-01-01",
+            "action": "add_member", "name": f"Member {i + 1}", "gender": "female", "birth_date": "1985-01-01",
             "education": "bachelor", "status": "formal", "relation_transferred": transferred,
         }), "organizer-1", DAY)
     return org.id

@@ -106,7 +106,7 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "ActivistReviewed": step(organization, lambda o: o.review_activist(activist(o), S)),
     "DevelopmentTargetConfirmed": step(organization, lambda o: o.confirm_development_target(activist(o), S)),
     "ProbationaryAdmitted": step(formed, lambda o: o.admit_probationary(development_target(o), formal_ids(o)[:2], S)),
-    "ProbationaryApproved": step(formed, lambda o: o.approve_probationary(admitted(o), S)),
+    "ProbationaryApproved": step(formed, lambda o: o.approve_probationary(admitted(o, date(2025, 2, 1)), S)),
     "ConvertedToFormal": step(formed, lambda o: o.convert_to_formal(probation(o), S)),
     "ProbationExtended": step(formed, lambda o: o.extend_probation(probation(o), 6, S)),
     "ProbationCancelled": step(formed, lambda o: o.cancel_probation(probation(o), S)),

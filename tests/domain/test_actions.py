@@ -92,7 +92,7 @@ class TestParsing:
         # Joining a joint branch spans several cases and escalating is the workflows' own: both are
         # application commands, not steps on one case.
         own = {n for n, f in vars(Organization).items() if inspect.isfunction(f) and not n.startswith("_")}
-        queries = {"member", "candidate", "next_person_id", "create_id"}
+        queries = {"member", "candidate", "next_person_id", "create_id", "party_organization_since"}
         assert own - queries - {"join_joint_branch", "escalate"} == set(ACTIONS)
 
 
@@ -207,7 +207,7 @@ def unregistered_with_three() -> Organization:
 
 def closed() -> Organization:
     org = rich()
-    org.close_case(stamp())
+    org.close_case(stamp(TODAY))
     return org
 
 

@@ -6,10 +6,20 @@ from collections.abc import Callable
 
 import pytest
 
+from branchflow.domain.actions import next_actions
 from branchflow.domain.errors import RuleViolation
+from branchflow.domain.obligations import is_blank_spot
 from branchflow.domain.organization import Organization
 from branchflow.domain.records import JointBranchMembership
-from branchflow.domain.rules import Method, PartyOrgType, formed, method, organization_covered, work_covered
+from branchflow.domain.rules import (
+    SEED_THRESHOLDS,
+    Method,
+    PartyOrgType,
+    formed,
+    method,
+    organization_covered,
+    work_covered,
+)
 
 from .cases import DAY, add_members, organization, stamp, with_formal_branch
 
@@ -138,3 +148,29 @@ class TestInstructor:
         with pytest.raises(RuleViolation) as raised:
             organization().withdraw_instructor(stamp())
         assert raised.value.rule == "no_instructor"
+
+
+class TestNoCaseIsLeftStuck:
+    """issue 13 finding 6: where no standalone, joint or temporary branch is possible, affiliation is."""
+
+    def test_affiliation_needs_one_or_two_members_unless_no_branch_is_possible(self) -> None:
+        org = organization(employees=120)
+        add_members(org, 1)
+        add_members(org, 4, status="probationary")
+        offered = set(next_actions(org, DAY, SEED_THRESHOLDS))
+        assert "affiliate" in offered and not offered & {"request_formal_branch", "establish_temporary_branch"}
+        org.affiliate("Community party committee", stamp())
+        assert organization_covered(org) and not is_blank_spot(org)
+
+    def test_an_unregistered_organization_with_two_formal_and_one_probationary_member_may_affiliate(self) -> None:
+        org = organization(registered=False)
+        add_members(org, 2)
+        add_members(org, 1, status="probationary")
+        assert "affiliate" in next_actions(org, DAY, SEED_THRESHOLDS)
+
+    def test_three_members_who_could_form_a_branch_do_not_affiliate(self) -> None:
+        org = organization()
+        add_members(org, 3)
+        with pytest.raises(RuleViolation) as raised:
+            org.affiliate("Community party committee", stamp())
+        assert raised.value.rule == "affiliation_needs_one_or_two_members"

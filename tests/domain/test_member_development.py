@@ -30,7 +30,7 @@ from .cases import (
 
 
 def formed_org() -> Organization:
-    return with_formal_branch(organization())
+    return with_formal_branch(organization(), on=date(2021, 1, 4))
 
 
 def due(org: Organization, rule: str) -> list[date | None]:
@@ -161,13 +161,25 @@ class TestAdmission:
         admitted(org, date(2024, 3, 1))
         assert due(org, "approve_probationary") == [date(2024, 6, 1)]
 
-    def test_a_late_approval_is_still_recorded(self) -> None:
-        # Choice: the 3 (at most 6) months bind the superior committee; a late approval is recorded
-        # (its lateness shows as an overdue deadline), not refused, or the person would be stuck.
+    def test_late_approval_needs_reason(self) -> None:
+        # issue 13 finding 8: later than 3 months after the vote needs the supervisor's reason.
         org = formed_org()
         person = admitted(org, date(2024, 3, 1))
-        org.approve_probationary(person, stamp(date(2024, 10, 1), actor="supervisor-1"))
+        with pytest.raises(RuleViolation) as raised:
+            org.approve_probationary(person, stamp(date(2024, 7, 1), actor="supervisor-1"))
+        assert (raised.value.rule, raised.value.earlier_step) == ("late_approval_needs_reason", "probationary_admitted")
+        org.approve_probationary(person, stamp(date(2024, 7, 1), "special case: the committee met late",
+                                               "supervisor-1"))
         assert org.members[person].status is MemberStatus.PROBATIONARY
+
+    def test_approval_too_late(self) -> None:
+        # issue 13 finding 8: an approval 7 months after the vote passed silently; over 6 months is refused.
+        org = formed_org()
+        person = admitted(org, date(2024, 3, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.approve_probationary(person, stamp(date(2024, 10, 1), "late", actor="supervisor-1"))
+        assert raised.value.rule == "approval_too_late"
+        assert (raised.value.earlier_step, raised.value.earlier_on) == ("probationary_admitted", date(2024, 3, 1))
 
     def test_an_approved_admission_makes_a_probationary_member_no_longer_in_development(self) -> None:
         org = formed_org()
@@ -198,9 +210,35 @@ class TestProbation:
 
     def test_a_member_recorded_as_probationary_converts_when_the_branch_votes(self) -> None:
         org = formed_org()
-        (person,) = add_members(org, 1, status="probationary")
-        org.convert_to_formal(person, stamp())
+        person = org.add_member("Wang Li", "male", date(1990, 1, 1), "bachelor", MemberStatus.PROBATIONARY, True,
+                                stamp(date(2024, 1, 20)), admitted_on=date(2023, 6, 1))
+        assert org.members[person].probation_ends_on == date(2024, 6, 1)
+        assert due(org, "vote_on_conversion") == [date(2024, 6, 1)]
+        org.convert_to_formal(person, stamp(date(2024, 6, 1)))
         assert org.members[person].status is MemberStatus.FORMAL
+
+    def test_probation_not_over(self) -> None:
+        # issue 13 finding 8: a probationary member entered with add_member converted the same day.
+        org = formed_org()
+        (person,) = add_members(org, 1, status="probationary", on=date(2024, 3, 1))
+        assert due(org, "vote_on_conversion") == [date(2025, 3, 1)]  # they get their conversion obligation
+        with pytest.raises(RuleViolation) as raised:
+            org.convert_to_formal(person, stamp(date(2024, 3, 1)))
+        assert raised.value.rule == "probation_not_over"
+
+    def test_conversion_needs_formal_branch(self) -> None:
+        # issue 13 finding 8: no party organization, or a dissolved one, holds no conversion vote.
+        org = organization()
+        (person,) = add_members(org, 1, status="probationary", on=date(2023, 1, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.convert_to_formal(person, stamp(date(2024, 3, 1)))
+        assert raised.value.rule == "conversion_needs_formal_branch"
+        org = formed_org()
+        person = probationary(org, date(2023, 1, 1))
+        org.dissolve_branch(stamp(date(2024, 2, 1)))  # after the branch approved in 2021
+        with pytest.raises(RuleViolation) as raised:
+            org.convert_to_formal(person, stamp(date(2024, 3, 1)))
+        assert raised.value.rule == "conversion_needs_formal_branch"
 
     def test_only_a_probationary_member_converts(self) -> None:
         org = formed_org()
@@ -226,17 +264,26 @@ class TestProbation:
     @pytest.mark.parametrize("months", [5, 13])
     def test_an_extension_shorter_than_6_or_longer_than_12_months_is_refused(self, months: int) -> None:
         org = formed_org()
-        person = probationary(org)
+        person = probationary(org, date(2023, 3, 1))
         with pytest.raises(RuleViolation) as raised:
             org.extend_probation(person, months, stamp())
         assert raised.value.rule == "extension_length"
 
-    def test_a_probation_not_admitted_here_cannot_be_extended(self) -> None:
+    def test_probation_is_extended_at_its_end_not_on_its_first_day(self) -> None:
+        # issue 13 finding 8: probation could be extended on its first day.
         org = formed_org()
-        (person,) = add_members(org, 1, status="probationary")
+        person = probationary(org, date(2024, 3, 1))
         with pytest.raises(RuleViolation) as raised:
-            org.extend_probation(person, 6, stamp())
-        assert raised.value.rule == "not_probationary"
+            org.extend_probation(person, 6, stamp(date(2024, 3, 1)))
+        assert raised.value.rule == "probation_not_over"
+        org.extend_probation(person, 6, stamp(date(2025, 3, 1)))
+        assert org.members[person].probation_ends_on == date(2025, 9, 1)
+
+    def test_a_probation_entered_with_its_admission_date_can_be_extended(self) -> None:
+        org = formed_org()
+        (person,) = add_members(org, 1, status="probationary", on=date(2023, 1, 1))
+        org.extend_probation(person, 6, stamp(date(2024, 1, 1)))
+        assert org.members[person].probation_ends_on == date(2024, 7, 1)
 
     def test_probation_may_be_cancelled(self) -> None:
         org = formed_org()

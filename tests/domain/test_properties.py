@@ -125,8 +125,9 @@ class CaseMachine(RuleBasedStateMachine):
         self.org = self.app.register_organization(
             registration(employees=employees, registered=registered, founded_on=date(2019, 5, 1)), "o", START)
         if further_along:  # half the walks start further along: a formal branch, people in development
-            self.script(*[ADD] * 4, {"action": "request_formal_branch", "name": "Branch"},
-                        {"action": "approve_formal_branch", "reason": "why"}, *[APPLY] * 3)
+            self.script(*(ADD | {"name": f"Wang {i}"} for i in range(4)), {"action": "request_formal_branch",
+                        "name": "Branch"}, {"action": "approve_formal_branch", "reason": "why"},
+                        *(APPLY | {"name": f"Li {i}"} for i in range(3)))
             self.script(*({"action": "designate_activist", "person_id": p} for p in ("P5", "P6", "P7")))
             self.today += timedelta(days=366)
             self.script({"action": "confirm_development_target", "person_id": "P5"},
