@@ -53,3 +53,12 @@ def test_the_statistics_page_shows_the_table_as_of_a_picked_date(browser: Browse
         sheet = book.worksheets[0]
         assert "截至2024年12月31日" in sheet["A1"].value and sheet.freeze_panes == "B4"
         assert sheet.cell(4, 1).value == "合计" and sheet.cell(4, 2).value == 1
+
+        # The subtype is a filter of the case list and the board, and a fact on the case page.
+        desk.open(f"/cases?region={STREET}&subtype=intermediary")
+        expect(page.locator("#case-total")).to_have_text("1")
+        expect(page.locator("#filter-subtype")).to_have_value("intermediary")
+        page.click("#case-table >> text=某会计师事务所")
+        expect(page.locator("#case-subtype")).to_have_text("中介机构")
+        desk.open(f"/board?region={STREET}&subtype=private")
+        expect(page.locator("#fig-total")).to_have_text("1")

@@ -30,7 +30,7 @@ from branchflow.domain.values import parse_region_prefix
 from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, queue_counts, status_board
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-SCOPE_FIELDS = ("region", "kind", "industry", "above_scale", "founded_year")
+SCOPE_FIELDS = ("region", "kind", "subtype", "industry", "above_scale", "founded_year")
 LIST_LENGTH = 10
 
 

@@ -29,7 +29,7 @@ COMMON = frozenset({"action", "reason", "occurred_on", "command_id"})
 PROBATIONARY_STEPS = frozenset({"convert_to_formal", "extend_probation", "cancel_probation"})
 OPTION_LABELS: dict[str, dict[str, str]] = {
     "gender": labels.GENDERS, "education": labels.EDUCATIONS, "status": labels.MEMBER_STATUSES,
-    "party_org_type": labels.PARTY_ORG_TYPES, "kind": labels.KINDS,
+    "party_org_type": labels.PARTY_ORG_TYPES, "kind": labels.KINDS, "subtype": labels.SUBTYPES,
     "industry": {k: f"{k} {v}" for k, v in labels.INDUSTRIES.items()},
 }
 NAME_LABELS = {

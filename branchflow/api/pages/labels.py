@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from branchflow.domain.values import EDUCATION_LABELS, INDUSTRY_NAMES
+from branchflow.domain.values import EDUCATION_LABELS, INDUSTRY_NAMES, SUBTYPE_LABELS
 
 STAGES: Final = {
     "NO_MEMBERS": "无党员", "DEVELOPING_MEMBERS": "发展党员", "TEMPORARY_BRANCH": "临时党支部",
@@ -21,6 +21,7 @@ METHODS: Final = {
 }
 PARTY_ORG_TYPES: Final = {"branch": "党支部", "general_branch": "党总支", "committee": "基层党委"}
 KINDS: Final = {"economic": "新经济组织", "social": "新社会组织"}
+SUBTYPES: Final = {subtype.value: text for subtype, text in SUBTYPE_LABELS.items()}
 GENDERS: Final = {"male": "男", "female": "女"}
 MEMBER_STATUSES: Final = {"formal": "正式党员", "probationary": "预备党员"}
 DEVELOPMENT_STAGES: Final = {
@@ -73,7 +74,7 @@ EVENTS: Final = {
 }
 
 FIELDS: Final = {
-    "name": "名称", "credit_code": "统一社会信用代码", "kind": "组织类别", "registered": "已登记注册",
+    "name": "名称", "credit_code": "统一社会信用代码", "kind": "组织类别", "subtype": "单位性质", "registered": "已登记注册",
     "region_code": "地区代码", "industry": "行业", "employees": "职工人数", "above_scale": "规模以上",
     "founded_on": "成立日期", "superior_party_org": "隶属上级党组织", "owner_is_member": "业主是党员",
     "gender": "性别", "birth_date": "出生日期", "education": "学历", "status": "党员身份",
