@@ -74,7 +74,8 @@ EVENTS: Final = {
 }
 
 FIELDS: Final = {
-    "name": "名称", "credit_code": "统一社会信用代码", "kind": "组织类别", "subtype": "单位性质", "registered": "已登记注册",
+    "name": "名称", "credit_code": "统一社会信用代码", "kind": "组织类别", "subtype": "单位性质",
+    "registered": "已登记注册",
     "region_code": "地区代码", "industry": "行业", "employees": "职工人数", "above_scale": "规模以上",
     "founded_on": "成立日期", "superior_party_org": "隶属上级党组织", "owner_is_member": "业主是党员",
     "gender": "性别", "birth_date": "出生日期", "education": "学历", "status": "党员身份",
