@@ -12,15 +12,14 @@ from fastapi.concurrency import run_in_threadpool
 from branchflow.api.auth import CurrentUser, disclosed, require_region, require_role, require_step_in_scope
 from branchflow.api.errors import FieldError
 from branchflow.api.examples import CASE, HISTORY, REGISTRATION, example
-from branchflow.api.jurisdiction import unknown_county
+from branchflow.api.jurisdiction import committee_problem, named, unknown_county, with_committee
 from branchflow.api.services import services
 from branchflow.api.users import Role, User
-from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, Step, parse_action
+from branchflow.domain.actions import SUPERVISOR_ACTIONS, Action, ChangeResponsibleCommittee, Step, parse_action
 from branchflow.domain.application import HistoryEntry
 from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.errors import AlreadyRegistered, RuleViolation
 from branchflow.domain.registration import Registration
-from branchflow.projections.regions import region_names
 from branchflow.runtime.bootstrap import Services
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -48,12 +47,6 @@ def _case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     return named(request, case_view(org, today(), system.application.thresholds))
 
 
-def named(request: Request, case: CaseView) -> CaseView:
-    """The case with its region's name beside the code."""
-    with services(request).pool.connection() as conn:
-        return case.model_copy(update={"region_name": region_names(conn, [case.region_code]).get(case.region_code)})
-
-
 @router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization",
              responses={201: example(CASE)})
 async def register(
@@ -66,6 +59,7 @@ async def register(
     checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
     if problem := await run_in_threadpool(unknown_county, request, checked.region_code):
         raise FieldError("region_code", problem)
+    checked = await run_in_threadpool(with_committee, request, checked)
     system = services(request)
     try:
         case = await system.formation.register(checked, user.name, today())
@@ -94,6 +88,9 @@ async def act(
     require_region(user, org.region_code)
     checked = parse_action(step.model_dump(), today())
     require_step_in_scope(user, checked)
+    if isinstance(checked, ChangeResponsibleCommittee) and (problem := await run_in_threadpool(
+            committee_problem, request, checked.responsible_committee, org.region_code)):
+        raise FieldError("responsible_committee", problem)
     case = await perform_step(services(request), org_id, checked, user)
     return await run_in_threadpool(named, request, case)
 

@@ -12,12 +12,15 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from branchflow.api.intake.demo import demo_region_names, load_demo
 from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
 from branchflow.api.users import Role, UserExists, add_user, find_user
 from branchflow.projections import queue_counts, work_queue
+from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee
 from branchflow.projections.regions import save_regions
 from branchflow.projections.work_queue import MAX_PAGE_SIZE
 from branchflow.runtime.bootstrap import Services, application, connection_pool, projector
@@ -163,6 +166,23 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_committee_add(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        found = Committee(code=args.code, name=args.name, kind=args.kind, region=args.region)
+    except ValidationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+          pool.connection() as conn):
+        try:
+            add_committee(conn, found)
+        except CommitteeExists as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    print(f"committee {found.code}: {found.name} ({found.kind.value}, {found.region})")
+    return 0
+
+
 def cmd_rebuild_projections(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings, args.data) as url:
         runner = projector(settings, url)
@@ -303,6 +323,17 @@ def parser() -> argparse.ArgumentParser:
     names.add_argument("file", type=Path)
     names.add_argument("--data", type=Path, default=None)
     names.set_defaults(run=cmd_regions_import)
+
+    committee = commands.add_parser("committee", help="responsible party committees").add_subparsers(
+        dest="committee_command", required=True)
+    new = committee.add_parser("add", help="register a responsible party committee")
+    new.add_argument("code", help="its code: letters, digits, - _ . (up to 40)")
+    new.add_argument("name")
+    new.add_argument("--kind", required=True, choices=[k.value for k in CommitteeKind])
+    new.add_argument("--region", required=True, help="the region it sits in (2, 4, 6, 9 or 12 digits); a "
+                                                     "territorial committee's territory")
+    new.add_argument("--data", type=Path, default=None)
+    new.set_defaults(run=cmd_committee_add)
     return top
 
 

@@ -47,9 +47,10 @@ def _board() -> dict[str, Any]:
     """The seed's Doumen figures for above-scale enterprises: 97 % formed, 100 % covered, one street shown."""
     street = {"total": 100, "no_members": 0, "developing_members": 3, "temporary_branch": 0, "formal_branch": 97,
               "closed": 1, "formed": 97, "organization_covered": 97, "work_covered": 100, "blank_spots": 0,
-              "overdue": 2}
-    whole = figures("440403", street)
-    return StatusBoard(**whole.model_dump(), children=[figures("440403101", street)]).model_dump(mode="json")
+              "overdue": 2, "responsibility_covered": 99}
+    whole = figures("440403", street, "斗门区")
+    return StatusBoard(**whole.model_dump(), children=[figures("440403101", street, "井岸镇")]).model_dump(
+        mode="json")
 
 
 BOARD = _board()

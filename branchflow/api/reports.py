@@ -39,6 +39,7 @@ from branchflow.projections import (
 )
 from branchflow.projections.as_of import EventSource, rows_as_of
 from branchflow.projections.audit import MAX_PAGE_SIZE as MAX_AUDIT_PAGE_SIZE
+from branchflow.projections.board import committee_board
 from branchflow.projections.formation_table import FormationTable, GroupBy, change, table_figures
 from branchflow.projections.regions import region_names
 from branchflow.projections.schema import CASES, MEMBERS
@@ -78,10 +79,12 @@ class ScopeQuery(Scope):
 
 class BoardQuery(ScopeQuery):
     by: Literal["region", "industry"] = "region"  # industry: also the figures per GB/T 4754 section
+    group_by: Literal["committee"] | None = None  # committee: also the figures per responsible committee
 
 
 class LedgerQuery(ScopeQuery):
     format: Literal["csv", "xlsx"] = "csv"
+    group_by: Literal["committee"] | None = None  # committee: rows grouped by responsible committee
 
 
 class TableQuery(ScopeQuery):
@@ -129,7 +132,10 @@ def board(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Quer
     scope = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn, \
             past_or_live(request, conn, scope.region, query.as_of) as (cases, _):
-        return status_board(conn, scope, cases, by_industry=query.by == "industry")
+        board = status_board(conn, scope, cases, by_industry=query.by == "industry")
+        if query.group_by == "committee":
+            board.by_committee = committee_board(conn, scope, cases)
+        return board
 
 
 @router.get("/reports/statistics", response_model=Statistics, summary="Party organizations and members")
@@ -187,7 +193,7 @@ def report_ledger(request: Request, user: CurrentUser, query: Annotated[LedgerQu
     scoped = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn, \
             past_or_live(request, conn, scoped.region, query.as_of) as (cases, _):
-        rows = ledger_rows(conn, scoped, cases)
+        rows = ledger_rows(conn, scoped, cases, group_by_committee=query.group_by == "committee")
     name = f"ledger-{scoped.region}.{query.format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if query.format == "xlsx":

@@ -83,8 +83,17 @@ class CaseOutline(BaseModel):
     version: int
 
 
+class CommitteeView(BaseModel):
+    """The responsible party committee (api.md `responsible_committee`: `{code, name}`)."""
+
+    code: str
+    name: str | None = None  # the registry's name, filled in by the reading side; null for an unknown code
+
+
 class CaseView(CaseOutline):
     """The whole case (api.md `GET /organizations/{id}`)."""
+
+    responsible_committee: CommitteeView | None = None  # null: a blank spot of responsibility
 
     superior_party_org: str | None
     owner_is_member: bool
@@ -144,5 +153,6 @@ def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
             for o in obligations(org, t)
         ],
         next_actions=next_actions(org, today, t),
+        responsible_committee=CommitteeView(code=org.responsible_committee) if org.responsible_committee else None,
         version=org.version,
     )

@@ -14,7 +14,15 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, Field
 
 from branchflow.domain.rules import Stage
-from branchflow.domain.values import Industry, OrganizationKind, RegionPrefix, Subtype, child_prefix_length
+from branchflow.domain.values import (
+    CommitteeCode,
+    Industry,
+    OrganizationKind,
+    RegionPrefix,
+    Subtype,
+    child_prefix_length,
+)
+from branchflow.projections.committees import committee_names
 from branchflow.projections.regions import region_names
 from branchflow.projections.schema import (
     BOARD_COUNTS,
@@ -40,6 +48,8 @@ class Scope(BaseModel):
     above_scale: bool | None = None
     registered: bool | None = None
     founded_year: int | None = Field(default=None, ge=1900, le=2100)
+    # The cases a committee answers for (an industry line across regions), within the region.
+    responsible_committee: CommitteeCode | None = None
 
 
 class BoardFigures(BaseModel):
@@ -58,12 +68,48 @@ class BoardFigures(BaseModel):
     coverage_rate: float | None
     blank_spots: int
     overdue: int
+    # Responsibility (domain.md "Responsibility"): open cases with a responsible committee, the rate of
+    # `total` they are, and the blank spots of responsibility (open cases without one).
+    responsibility_covered: int = 0
+    responsibility_rate: float | None = None
+    responsibility_blank_spots: int = 0
+
+
+class CommitteeFigures(BoardFigures):
+    """The figures of the cases one committee answers for (`committee` null: no committee answers for them)."""
+
+    committee: str | None
+    committee_name: str | None = None
 
 
 class StatusBoard(BoardFigures):
     children: list[BoardFigures]  # one per next-level region that has cases in scope, in code order
     # With `by=industry`: the region's figures per GB/T 4754 section that has cases in scope, in letter order.
     by_industry: dict[str, BoardFigures] | None = None
+    by_committee: list[CommitteeFigures] | None = None  # on request (group_by=committee), in code order
+
+
+def committee_board(conn: psycopg.Connection[Any], scope: Scope, cases: str = CASES) -> list[CommitteeFigures]:
+    """The scope's figures per responsible committee, counted from the `cases` rows (on request only)."""
+    where, params = _conditions(scope)
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        # (not "AS committee": that is a figure, the number of grassroots committees)
+        rows = cur.execute(f"SELECT responsible_committee AS committee_code, {board_aggregates()} FROM {cases} "
+                           f"WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST", params).fetchall()
+    names = committee_names(conn, [row["committee_code"] for row in rows])
+    return [CommitteeFigures(**figures(scope.region, row, None).model_dump(), committee=row["committee_code"],
+                             committee_name=names.get(row["committee_code"] or "")) for row in rows]
+
+
+def _conditions(scope: Scope) -> tuple[str, dict[str, Any]]:
+    """The scope as conditions on `cases` rows."""
+    low, high = region_range(scope.region)
+    where, params = "region_code >= %(low)s AND region_code < %(high)s", {"low": low, "high": high}
+    for name in (*_FILTERS, "founded_year", "responsible_committee"):
+        if (value := getattr(scope, name)) is not None:
+            where += f" AND {name} = %({name})s"
+            params[name] = value
+    return where, params
 
 
 def status_board(
@@ -102,6 +148,8 @@ def figures(region: str, counts: dict[str, int], region_name: str | None = None)
         work_covered=counts["work_covered"], formation_rate=rate("formed"),
         organization_coverage_rate=rate("organization_covered"), coverage_rate=rate("work_covered"),
         blank_spots=counts["blank_spots"], overdue=counts["overdue"],
+        responsibility_covered=counts["responsibility_covered"], responsibility_rate=rate("responsibility_covered"),
+        responsibility_blank_spots=total - counts["responsibility_covered"],
     )
 
 
@@ -115,18 +163,18 @@ def region_counts(
     filters = {name: getattr(scope, name) for name in _FILTERS if getattr(scope, name) is not None}
     conditions = "".join(f" AND {name} = %({name})s" for name in filters)
     params: dict[str, Any] = {"low": low, "high": high, "length": length, **filters}
-    if source == "auto" and length in SUMMARY_LEVELS and scope.founded_year is None:
+    # The summaries are kept per region and filter, not per committee or founding year: those count rows.
+    if (source == "auto" and length in SUMMARY_LEVELS and scope.founded_year is None
+            and scope.responsible_committee is None):
         sums = ", ".join(f"sum({name})::integer AS {name}" for name in BOARD_FIGURES)
         query = (f"SELECT {'prefix' if key == 'region' else 'industry'} AS region, {sums} FROM {BOARD_COUNTS} "
                  "WHERE level = %(length)s "
                  f"AND prefix >= %(low)s AND prefix < %(high)s{conditions} GROUP BY 1")
     else:
-        if scope.founded_year is not None:
-            conditions += " AND founded_year = %(founded_year)s"
-            params["founded_year"] = scope.founded_year
+        where, params = _conditions(scope)
+        params["length"] = length
         grouped = "substr(region_code, 1, %(length)s)" if key == "region" else "industry"
-        query = (f"SELECT {grouped} AS region, {board_aggregates()} FROM {cases} "
-                 f"WHERE region_code >= %(low)s AND region_code < %(high)s{conditions} GROUP BY 1")
+        query = f"SELECT {grouped} AS region, {board_aggregates()} FROM {cases} WHERE {where} GROUP BY 1"
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         rows = cur.execute(query, params).fetchall()
     return {row.pop("region"): row for row in rows}

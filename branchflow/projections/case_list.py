@@ -17,7 +17,7 @@ from branchflow.projections.schema import CASE_COLUMNS, CASES, region_range
 
 MAX_PAGE_SIZE = 500
 _EQUAL = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year", "stage", "method",
-          "formed", "organization_covered", "work_covered", "blank_spot", "overdue")
+          "formed", "organization_covered", "work_covered", "blank_spot", "overdue", "responsible_committee")
 
 
 class CaseFilters(Scope):
@@ -29,11 +29,14 @@ class CaseFilters(Scope):
     work_covered: bool | None = None
     blank_spot: bool | None = None
     overdue: bool | None = None
+    # true: only cases some committee answers for; false: only the blank spots of responsibility
+    has_committee: bool | None = None
 
 
 class CaseSummary(CaseOutline):
     blank_spot: bool
     overdue: bool
+    responsible_committee: str | None  # its code; null: a blank spot of responsibility
 
 
 class CasePage(BaseModel):
@@ -59,6 +62,8 @@ def case_list(conn: psycopg.Connection[Any], filters: CaseFilters, page: int = 1
         if (value := getattr(filters, name)) is not None:
             where += f" AND {name} = %({name})s"
             params[name] = value.value if isinstance(value, Method | Stage) else value
+    if filters.has_committee is not None:
+        where += f" AND responsible_committee IS {'NOT ' if filters.has_committee else ''}NULL"
     if filters.min_employees is not None:
         where += " AND employees >= %(min_employees)s"
         params["min_employees"] = filters.min_employees

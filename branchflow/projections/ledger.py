@@ -22,6 +22,7 @@ from psycopg.rows import class_row
 from branchflow.domain.rules import Method, PartyOrgType, Stage
 from branchflow.domain.values import INDUSTRY_NAMES, SUBTYPE_LABELS, IndustrySection
 from branchflow.projections.board import Scope
+from branchflow.projections.committees import COMMITTEES
 from branchflow.projections.regions import REGIONS
 from branchflow.projections.schema import CASES, region_range
 
@@ -57,6 +58,8 @@ class LedgerRow:
     above_scale: bool
     founded_on: date
     superior_party_org: str | None
+    responsible_committee: str | None
+    responsible_committee_name: str | None
     stage: str  # a Stage
     method: str | None  # a Method
     party_org_type: str | None  # a PartyOrgType
@@ -91,6 +94,8 @@ COLUMNS: Final[tuple[tuple[str, Callable[[LedgerRow], Any]], ...]] = (
     ("规模以上", lambda r: _yes_no(r.above_scale)),
     ("成立日期", lambda r: r.founded_on),
     ("隶属党组织", lambda r: r.superior_party_org or ""),
+    ("负责党委代码", lambda r: r.responsible_committee or ""),
+    ("负责党委", lambda r: r.responsible_committee_name or ""),
     ("组建阶段", lambda r: STAGE_LABELS[r.stage]),
     ("组建方式", lambda r: _label(METHOD_LABELS, r.method)),
     ("党组织类型", lambda r: _label(PARTY_ORG_TYPE_LABELS, r.party_org_type)),
@@ -106,19 +111,26 @@ HEADERS: Final = tuple(header for header, _ in COLUMNS)
 _FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
-def ledger_rows(conn: psycopg.Connection[Any], scope: Scope, cases: str = CASES) -> list[LedgerRow]:
-    """Every case in scope, closed ones included (the ledger is the record), in region-code order."""
+def ledger_rows(
+    conn: psycopg.Connection[Any], scope: Scope, cases: str = CASES, group_by_committee: bool = False
+) -> list[LedgerRow]:
+    """Every case in scope, closed ones included (the ledger is the record), in region-code order; grouped by
+    responsible committee on request (those without one last)."""
     low, high = region_range(scope.region)
     where, params = "c.region_code >= %(low)s AND c.region_code < %(high)s", {"low": low, "high": high}
-    for name in ("kind", "subtype", "industry", "above_scale", "registered", "founded_year"):
+    for name in ("kind", "subtype", "industry", "above_scale", "registered", "founded_year",
+                 "responsible_committee"):
         if (value := getattr(scope, name)) is not None:
             where += f" AND c.{name} = %({name})s"
             params[name] = value
-    columns = ", ".join("r.name AS region_name" if f.name == "region_name" else f"c.{f.name}"
-                        for f in fields(LedgerRow))
+    joined = {"region_name": "r.name AS region_name",
+              "responsible_committee_name": "m.name AS responsible_committee_name"}
+    columns = ", ".join(joined.get(f.name, f"c.{f.name}") for f in fields(LedgerRow))
+    order = "c.responsible_committee NULLS LAST, " if group_by_committee else ""
     with conn.cursor(row_factory=class_row(LedgerRow)) as cur:
         return cur.execute(f"SELECT {columns} FROM {cases} AS c LEFT JOIN {REGIONS} AS r ON r.code = c.region_code "
-                           f"WHERE {where} ORDER BY c.region_code, c.name, c.id", params).fetchall()
+                           f"LEFT JOIN {COMMITTEES} AS m ON m.code = c.responsible_committee "
+                           f"WHERE {where} ORDER BY {order}c.region_code, c.name, c.id", params).fetchall()
 
 
 def cell_values(row: LedgerRow) -> list[Any]:

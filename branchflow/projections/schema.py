@@ -45,6 +45,9 @@ BOARD_FIGURES: Final = {
     "work_covered": "work_covered",
     "blank_spots": "blank_spot",
     "overdue": "overdue",
+    # responsibility covered first (domain.md): an open case with a responsible committee; one without is a
+    # blank spot of responsibility
+    "responsibility_covered": "stage <> 'CLOSED' AND responsible_committee IS NOT NULL",
     # party organizations of the organization's own, by type (statistics); joint branches are counted apart
     "committee": "method = 'standalone' AND party_org_type = 'committee'",
     "general_branch": "method = 'standalone' AND party_org_type = 'general_branch'",

@@ -30,6 +30,7 @@ from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
 from branchflow.projections import schema, summaries
 from branchflow.projections.batch import Batch, CaseState, prepare
+from branchflow.projections.committees import ensure_committees
 from branchflow.projections.regions import ensure_regions
 from branchflow.projections.rows import MemberRow, case_row_from_db, member_row_from_db
 
@@ -67,6 +68,7 @@ class CasesView(PostgresTrackingRecorder):
         super().create_table()
         with self.datastore.get_connection() as conn:
             ensure_regions(conn, self.datastore.schema)
+            ensure_committees(conn, self.datastore.schema)
             found = conn.execute(schema.layout_query(self.datastore.schema)).fetchone()
         if found is None or next(iter(found.values())) != schema.LAYOUT:
             self.reset()

@@ -44,3 +44,66 @@ def test_an_imported_street_names_the_case_and_an_unknown_county_is_422(stack: S
             c for c in board["children"] if c["region"] == STREET).items()
         listed = api.get("/organizations", params={"region": STREET}).json()["items"]
         assert [c["region_name"] for c in listed] == ["测试社区"]
+
+
+def test_committees_answer_for_cases_by_default_the_streets_and_change_with_a_reason(stack: Stack) -> None:
+    street = "440403108"
+    for code, name, kind, region in (("DM-108", "测试街道党工委", "territorial", street),
+                                     ("ZH-LAW-T", "珠海市律师行业党委", "industry", "4404")):
+        added = stack.cli("committee", "add", code, name, "--kind", kind, "--region", region)
+        assert added.returncode == 0 and f"committee {code}: {name}" in added.stdout, added
+    again = stack.cli("committee", "add", "DM-108", "重复", "--kind", "territorial", "--region", street)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert stack.cli("committee", "add", "X", "某党委", "--kind", "party", "--region", "44").returncode == 2
+    organizer = stack.token(Role.ORGANIZER, "440403")
+    with stack.client(organizer) as api:
+        listed = {c["code"]: c for c in api.get("/committees").json()}
+        assert listed["ZH-LAW-T"] == {"code": "ZH-LAW-T", "name": "珠海市律师行业党委", "kind": "industry",
+                                      "region": "4404"}
+        default = api.post("/organizations", json=registration(f"{street}001")).json()
+        assert default["responsible_committee"] == {"code": "DM-108", "name": "测试街道党工委"}
+        firm = api.post("/organizations", json=registration(f"{street}002", responsible_committee="ZH-LAW-T"))
+        assert firm.json()["responsible_committee"]["name"] == "珠海市律师行业党委", firm.text
+        for wrong, why in (("NOPE", "no committee"), ("DM-108", "territorial committee")):
+            refused = api.post("/organizations", json=registration("440403109001", responsible_committee=wrong))
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["field"] == "responsible_committee" and why in refused.text
+        path = f"/organizations/{default['id']}"
+        change = {"action": "change_responsible_committee", "responsible_committee": "ZH-LAW-T"}
+        no_reason = api.post(f"{path}/actions", json=change)
+        assert no_reason.status_code == 409 and no_reason.json()["rule"] == "committee_change_needs_reason"
+        unknown = api.post(f"{path}/actions", json={**change, "responsible_committee": "NOPE", "reason": "x"})
+        assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "responsible_committee"
+        changed = api.post(f"{path}/actions", json={**change, "reason": "律师事务所由律师行业党委管理"})
+        assert changed.status_code == 200 and changed.json()["responsible_committee"]["code"] == "ZH-LAW-T"
+        [*_, last] = api.get(f"{path}/history").json()
+        assert (last["type"], last["reason"], last["data"]) == (
+            "ResponsibleCommitteeChanged", "律师事务所由律师行业党委管理", {"committee": "ZH-LAW-T"})
+        blank = api.post("/organizations", json=registration(f"{street}003")).json()  # before its committee?
+        assert blank["responsible_committee"]["code"] == "DM-108"
+        stack.projected(organizer)
+        answer = api.get("/boards/status", params={"region": street, "group_by": "committee"})
+        assert answer.status_code == 200, answer.text
+        board = answer.json()
+        assert (board["total"], board["responsibility_covered"], board["responsibility_blank_spots"]) == (3, 3, 0)
+        assert [(c["committee"], c["committee_name"], c["total"]) for c in board["by_committee"]] == [
+            ("DM-108", "测试街道党工委", 1), ("ZH-LAW-T", "珠海市律师行业党委", 2)]
+        lawyers = api.get("/organizations", params={"region": street, "responsible_committee": "ZH-LAW-T"}).json()
+        assert lawyers["total"] == 2 and {c["responsible_committee"] for c in lawyers["items"]} == {"ZH-LAW-T"}
+
+
+def test_a_case_without_a_committee_is_a_blank_spot_of_responsibility(stack: Stack) -> None:
+    street = "440403110"  # no committee registered here
+    organizer = stack.token(Role.ORGANIZER, street)
+    with stack.client(organizer) as api:
+        case = api.post("/organizations", json=registration(f"{street}001")).json()
+        assert case["responsible_committee"] is None
+        stack.projected(organizer)
+        board = api.get("/boards/status", params={"region": street}).json()
+        assert (board["responsibility_covered"], board["responsibility_rate"], board["responsibility_blank_spots"]) \
+            == (0, 0.0, 1)
+        blank = api.get("/organizations", params={"region": street, "has_committee": False}).json()
+        assert [c["id"] for c in blank["items"]] == [case["id"]]
+        ledger = api.get("/reports/ledger", params={"region": street}).content.decode("utf-8-sig")
+        header = ledger.splitlines()[0].split(",")
+        assert "负责党委" in header and "区划名称" in header

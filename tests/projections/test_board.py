@@ -205,7 +205,7 @@ class TestAnyRegionAndFilter:
             filters = rng.choice(choices)
             scope = Scope(region=region, **filters)
             assert board(conn, region, **filters).model_dump(
-                exclude={"children", "region", "region_name", "by_industry"}) == _by_hand(orgs, scope)
+                exclude={"children", "region", "region_name", "by_industry", "by_committee"}) == _by_hand(orgs, scope)
             by_industry = status_board(conn, scope, by_industry=True).by_industry or {}
             for section, figures in by_industry.items():  # the second axis: each section as a filter would count
                 narrowed = scope.model_copy(update={"industry": section})
@@ -229,6 +229,7 @@ def _by_hand(orgs: list[Organization], scope: Scope) -> dict[str, Any]:
         "formed": sum(formed(o) for o in open_cases),
         "organization_covered": sum(organization_covered(o) for o in open_cases),
         "work_covered": sum(work_covered(o) for o in open_cases),
+        "responsibility_covered": sum(o.responsible_committee is not None for o in open_cases),
     }
     return {
         "total": total,
@@ -239,4 +240,6 @@ def _by_hand(orgs: list[Organization], scope: Scope) -> dict[str, Any]:
         "coverage_rate": counts["work_covered"] / total if total else None,
         "blank_spots": sum(is_blank_spot(o) for o in open_cases),
         "overdue": sum(bool(overdue(o)) for o in open_cases),
+        "responsibility_rate": counts["responsibility_covered"] / total if total else None,
+        "responsibility_blank_spots": total - counts["responsibility_covered"],
     }

@@ -18,12 +18,13 @@ from pydantic import ValidationError
 
 from branchflow.api.auth import require_region, require_role, require_step_in_scope
 from branchflow.api.cases import STEP_ROLES, perform_step
+from branchflow.api.jurisdiction import committee_problem, named
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.forms import action_form, entered, field_errors, read
 from branchflow.api.pages.timeline import entry
 from branchflow.api.pages.web import PageRoute, SignedIn, checked_form, redirect, render, services
 from branchflow.api.users import Role, User
-from branchflow.domain.actions import ACTIONS, SUPERVISOR_ACTIONS, parse_action
+from branchflow.domain.actions import ACTIONS, SUPERVISOR_ACTIONS, ChangeResponsibleCommittee, parse_action
 from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.errors import ConcurrentChange, RuleViolation, UnknownPerson
 from branchflow.domain.organization import Organization
@@ -58,7 +59,7 @@ def load(request: Request, user: User, org_id: UUID) -> tuple[Organization, Case
     app = services(request).application
     org = app.case(org_id)
     require_region(user, org.region_code)
-    return org, case_view(org, date.today(), app.thresholds)
+    return org, named(request, case_view(org, date.today(), app.thresholds))
 
 
 def show(request: Request, session: SignedIn, org_id: UUID, failure: Failure | None = None,
@@ -104,7 +105,7 @@ async def take_step(request: Request, session: SignedIn, org_id: UUID) -> Respon
         raise HTTPException(422, f"没有这项操作：{action}")
     if action in SUPERVISOR_ACTIONS:
         require_role(user, Role.SUPERVISOR)
-    await run_in_threadpool(load, request, user, org_id)  # 404 or 403 before anything is sent
+    org, _ = await run_in_threadpool(load, request, user, org_id)  # 404 or 403 before anything is sent
     command_id = str(form.get("command_id") or uuid4())
     values = entered(form)
     try:
@@ -114,6 +115,10 @@ async def take_step(request: Request, session: SignedIn, org_id: UUID) -> Respon
         failure = Failure(action, 422, command_id, values, field_errors(e, action), "请按提示修改后再提交。")
         return await again(request, session, org_id, failure)
     require_step_in_scope(user, step)
+    if isinstance(step, ChangeResponsibleCommittee) and (problem := await run_in_threadpool(
+            committee_problem, request, step.responsible_committee, org.region_code)):
+        failure = Failure(action, 422, command_id, values, {"responsible_committee": problem}, "请按提示修改后再提交。")
+        return await again(request, session, org_id, failure)
     try:
         await perform_step(services(request), org_id, step, user)
     except (RuleViolation, UnknownPerson, InvalidStep, ConcurrentChange, WorkflowUnavailable) as e:

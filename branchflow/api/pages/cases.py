@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from branchflow.api.auth import disclosed, require_role
 from branchflow.api.cases import STEP_ROLES
-from branchflow.api.jurisdiction import unknown_county
+from branchflow.api.errors import FieldError
+from branchflow.api.jurisdiction import unknown_county, with_committee
 from branchflow.api.pages.board import SCOPE_FIELDS, link, page_region, scope_errors
 from branchflow.api.pages.forms import Form, entered, field_errors, no_choices, read, widgets
 from branchflow.api.pages.web import (
@@ -120,6 +121,11 @@ async def register(request: Request, session: SignedIn) -> Response:
         return _register_page(request, registration_form(user, values, errors, command_id), status=403)
     if await run_in_threadpool(unknown_county, request, checked.region_code):
         errors = {"region_code": f"区县代码 {checked.region_code[:6]} 不存在（请核对地区代码）"}
+        return _register_page(request, registration_form(user, values, errors, command_id), status=422)
+    try:
+        checked = await run_in_threadpool(with_committee, request, checked)
+    except FieldError as e:
+        errors = {e.field: e.message}
         return _register_page(request, registration_form(user, values, errors, command_id), status=422)
     try:
         case = await services(request).formation.register(checked, user.name, date.today())
