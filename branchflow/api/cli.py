@@ -117,6 +117,39 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from branchflow.runtime.backup import BackupError, backup
+    from branchflow.runtime.up import AlreadyUp
+
+    if settings.database_url or settings.temporal_address:
+        print("error: backup covers the embedded default; back up DATABASE_URL's server and the Temporal cluster "
+              "with their own tools", file=sys.stderr)
+        return 2
+    try:
+        backup(settings.data_dir(args.data), args.dir.absolute())
+    except AlreadyUp as error:
+        print(f"error: {error}: stop it first (both copies must be of the same moment)", file=sys.stderr)
+        return 1
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"backed up {settings.data_dir(args.data)} to {args.dir}")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from branchflow.runtime.backup import BackupError, restore
+    from branchflow.runtime.up import AlreadyUp
+
+    try:
+        restore(args.dir.absolute(), settings.data_dir(args.data))
+    except (AlreadyUp, BackupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"restored {args.dir} into {settings.data_dir(args.data)}; `branchflow verify` checks it")
+    return 0
+
+
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
           pool.connection() as conn):
@@ -302,6 +335,14 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--wait", type=float, default=30.0,
                        help="seconds to wait for the projections to reach the head of the event store (default 30)")
     check.set_defaults(run=cmd_verify)
+
+    saved = command("backup", "copy the embedded default's event store, users and Temporal state into DIR "
+                              "(with `branchflow up` stopped)")
+    saved.add_argument("dir", type=Path)
+    saved.set_defaults(run=cmd_backup)
+    restored = command("restore", "make a new data folder (--data) from the backup in DIR")
+    restored.add_argument("dir", type=Path)
+    restored.set_defaults(run=cmd_restore)
 
     queue = command("queue", "print a user's work queue (overdue first, then by due date)")
     queue.add_argument("--user", required=True, help="the user's name (`branchflow user add NAME`)")

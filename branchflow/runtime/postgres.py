@@ -45,6 +45,11 @@ SETTINGS = {"listen_addresses": "'127.0.0.1'", "unix_socket_directories": "''", 
             "shared_buffers": "128MB", "fsync": "on"}
 
 
+def program(name: str) -> Path:
+    """One of the wheel's programs (pg_dump, pg_restore: the embedded server's own version)."""
+    return Path(POSTGRES_BIN_PATH) / name
+
+
 class EmbeddedPostgresError(RuntimeError):
     """The embedded server could not be initialised, started or stopped."""
 

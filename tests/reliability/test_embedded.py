@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
@@ -21,7 +22,8 @@ from branchflow.runtime.postgres import EmbeddedPostgres
 from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from branchflow.runtime.up import owning
 from tests.api.conftest import free_port
-from tests.api.test_up import start, stop
+from tests.api.test_case_path import registration
+from tests.api.test_up import organizer_client, start, stop
 
 pytestmark = pytest.mark.slow
 
@@ -173,3 +175,52 @@ def test_folder_from_before_passwords_gets_one_on_its_next_start(tmp_path: Path)
         assert stat.S_IMODE(restarted.port_file.stat().st_mode) == 0o600
     finally:
         EmbeddedPostgres(tmp_path / "postgres").stop(force=True)
+
+
+# --- backup and restore -----------------------------------------------------------------------------------
+
+
+def branchflow(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEMPORAL_ADDRESS"}}
+    return subprocess.run([sys.executable, "-m", "branchflow", *args], capture_output=True, text=True, env=env,
+                          timeout=180)
+
+
+def test_a_backup_restored_into_a_fresh_folder_verifies_and_takes_the_next_step(tmp_path: Path) -> None:
+    data, saved, restored, port = tmp_path / "data", tmp_path / "backup", tmp_path / "restored", free_port()
+    process, _ = start(data, port)
+    try:
+        with organizer_client(data, port) as api:
+            created = api.post("/organizations", json=registration("440403101001"))
+            assert created.status_code == 201, created.text
+            case = created.json()["id"]
+            token = api.headers["Authorization"]
+        running = branchflow("backup", str(saved), "--data", str(data))
+        assert running.returncode == 1 and "stop it first" in running.stderr, running.stderr
+    finally:
+        stop(process)
+
+    done = branchflow("backup", str(saved), "--data", str(data))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in saved.iterdir()) == ["branchflow.dump", "temporal.db"]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in saved.iterdir()} == {0o600}
+    again = branchflow("restore", str(saved), "--data", str(data))
+    assert again.returncode == 1 and "not empty" in again.stderr  # never over a folder in use
+
+    done = branchflow("restore", str(saved), "--data", str(restored))
+    assert done.returncode == 0, done.stderr
+    checked = branchflow("verify", "--data", str(restored), "--wait", "60")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.strip().splitlines()[-1].startswith("verify: ok"), checked.stdout
+
+    process, printed = start(restored, port)
+    try:
+        assert "admin token" not in printed  # the users came back with the events
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v1", headers={"Authorization": token},
+                          timeout=30) as api:
+            assert api.get(f"/organizations/{case}").json()["version"] == 1
+            step = api.post(f"/organizations/{case}/actions", json={"action": "assign_instructor", "name": "陈老师"})
+            assert step.status_code == 200, step.text
+            assert step.json()["stage"] == "DEVELOPING_MEMBERS" and step.json()["version"] == 2
+    finally:
+        stop(process)
