@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from branchflow.api import throttle
 from branchflow.api.services import services
 from branchflow.api.users import Role, User, authenticate
 from branchflow.domain.actions import CorrectFacts, Step
@@ -22,9 +23,13 @@ def current_user(
 ) -> User:
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    address = request.client.host if request.client else ""
+    if locked := throttle.GUARD.locked_for(address):
+        raise HTTPException(429, throttle.message(locked), headers={"Retry-After": str(locked)})
     with services(request).pool.connection() as conn:
         user = authenticate(conn, credentials.credentials)
     if user is None:
+        throttle.GUARD.failed(address)
         raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
     return user
 

@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,7 +18,7 @@ from branchflow.api.intake.demo import demo_region_names, load_demo
 from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
-from branchflow.api.users import Role, UserExists, add_user, find_user
+from branchflow.api.users import TOKEN_LIFETIME, Role, UserExists, add_user, find_user, revoke_user
 from branchflow.projections import queue_counts, work_queue
 from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee
 from branchflow.projections.regions import save_regions
@@ -87,8 +87,23 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"error: no file {args.file}", file=sys.stderr)
         return 2
-    with workflows(settings, args.data, args.actor) as commands:
-        summary = import_ledger(args.file, commands, date.today(), progress=progress_bar("importing"))
+    scope = ""  # without --user: the operator's own import, over the whole country, recorded as "import"
+    actor = "import"
+    if args.user is not None:
+        with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+              pool.connection() as conn):
+            user = find_user(conn, args.user)
+        if user is None:
+            print(f"error: no user named {args.user!r} (or its token was revoked or has expired)", file=sys.stderr)
+            return 2
+        if user.role is Role.ADMIN:
+            print(f"error: {user.name} is an admin; an import registers cases: an organizer or a supervisor",
+                  file=sys.stderr)
+            return 2
+        scope, actor = user.region, user.name
+    with workflows(settings, args.data, actor) as commands:
+        summary = import_ledger(args.file, commands, date.today(), progress=progress_bar("importing"),
+                                scope=scope, region_of=commands.direct.region_of)
     for line in summary.report():
         print(line)
     print(summary)
@@ -154,11 +169,22 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
           pool.connection() as conn):
         try:
-            token = add_user(conn, args.name, Role(args.role), args.region)
+            token = add_user(conn, args.name, Role(args.role), args.region,
+                             timedelta(days=args.expires_in_days))
         except (UserExists, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
     print(f"token: {token}")
+    return 0
+
+
+def cmd_user_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+          pool.connection() as conn):
+        if not revoke_user(conn, args.name):
+            print(f"error: no user named {args.name!r} with a token to revoke", file=sys.stderr)
+            return 1
+    print(f"revoked the token of {args.name}; its page sessions have ended")
     return 0
 
 
@@ -298,6 +324,12 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of days, at least 1, got {text!r}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="branchflow", description="Party-organization formation in 'two new' "
                                   "organizations, as durable event-sourced workflows.")
@@ -315,7 +347,8 @@ def parser() -> argparse.ArgumentParser:
     up.set_defaults(run=cmd_up)
     ledger = command("import", "import organizations and members from a ledger (CSV or XLSX)")
     ledger.add_argument("file", type=Path)
-    ledger.add_argument("--actor", default="import", help="the name recorded on the imported events")
+    ledger.add_argument("--user", default=None, help="import as this user (`user add`): its name is recorded on "
+                                                      "the events, rows outside its region are rejected")
     ledger.set_defaults(run=cmd_import)
     demo = command("demo", "load a realistic demo district")
     demo.add_argument("--size", type=int, default=400, help="organizations (default 400)")
@@ -354,8 +387,14 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--region", required=True, help="region code prefix (2, 4, 6, 9 or 12 digits)")
+    add.add_argument("--expires-in-days", type=_positive, default=TOKEN_LIFETIME.days,
+                     help=f"days the token is valid (default {TOKEN_LIFETIME.days})")
     add.add_argument("--data", type=Path, default=None)
     add.set_defaults(run=cmd_user_add)
+    revoke = user.add_parser("revoke", help="end a user's token now, and every page session opened with it")
+    revoke.add_argument("name")
+    revoke.add_argument("--data", type=Path, default=None)
+    revoke.set_defaults(run=cmd_user_revoke)
 
     regions = commands.add_parser("regions", help="region names").add_subparsers(dest="regions_command",
                                                                                   required=True)

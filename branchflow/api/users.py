@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import psycopg
 from pydantic import BaseModel
 
-from branchflow.domain.values import parse_region_prefix
+from branchflow.domain.values import no_control_characters, parse_region_prefix, readable_name
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS branchflow_users (
@@ -20,8 +20,14 @@ CREATE TABLE IF NOT EXISTS branchflow_users (
     region      text NOT NULL,
     token_hash  bytea NOT NULL UNIQUE,
     created_at  timestamptz NOT NULL
-)
+);
+-- Issue 14: tokens expire and can be revoked. Users made before have no expiry (NULL) until revoked.
+ALTER TABLE branchflow_users ADD COLUMN IF NOT EXISTS expires_at timestamptz;
+ALTER TABLE branchflow_users ADD COLUMN IF NOT EXISTS revoked_at timestamptz
 """
+# A token is good while it is neither revoked nor expired (for the page sessions' join too).
+VALID = "u.revoked_at IS NULL AND (u.expires_at IS NULL OR u.expires_at > now())"
+TOKEN_LIFETIME = timedelta(days=365)
 
 
 class Role(StrEnum):
@@ -52,36 +58,63 @@ def ensure_schema(conn: psycopg.Connection) -> None:
     conn.execute(SCHEMA)
 
 
-def add_user(conn: psycopg.Connection, name: str, role: Role, region: str) -> str:
-    """Creates the user and returns its token; only the token's hash is kept."""
-    region = parse_region_prefix(region) if region else ""  # "" is the whole country
+def user_name(name: str) -> str:
+    """A user's name as it is recorded on every event the user writes: readable, one line, not empty."""
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise ValueError(f"a user's name must be 1 to 100 characters, got {len(name)}")
+    return readable_name(no_control_characters(name))
+
+
+def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
+             lifetime: timedelta | None = TOKEN_LIFETIME) -> str:
+    """Creates the user and returns its token, valid for `lifetime` (None: until revoked); only its hash is kept.
+
+    Only supervisors and admins may have the whole country ("") as their scope: an organizer works in a region."""
+    name = user_name(name)
+    region = parse_region_prefix(region) if region.strip() else ""  # "" is the whole country
+    if role is Role.ORGANIZER and not region:
+        raise ValueError("an organizer needs a region (--region PREFIX): the whole country is no organizer's scope")
     token = secrets.token_urlsafe(32)
     ensure_schema(conn)
+    now = datetime.now(UTC)
     try:
         conn.execute(
-            "INSERT INTO branchflow_users (name, role, region, token_hash, created_at) VALUES (%s, %s, %s, %s, %s)",
-            (name, role.value, region, token_hash(token), datetime.now(UTC)),
+            "INSERT INTO branchflow_users (name, role, region, token_hash, created_at, expires_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (name, role.value, region, token_hash(token), now, now + lifetime if lifetime else None),
         )
     except psycopg.errors.UniqueViolation:
         raise UserExists(f"a user named {name!r} already exists") from None
     return token
 
 
+def revoke_user(conn: psycopg.Connection, name: str) -> bool:
+    """Ends the user's token now (and with it every page session opened with it); False if no such user."""
+    ensure_schema(conn)
+    revoked = conn.execute("UPDATE branchflow_users SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL",
+                           (name,))
+    return revoked.rowcount == 1
+
+
+def find_user(conn: psycopg.Connection, name: str) -> User | None:
+    """The user of that name whose token is good (not revoked, not expired), for commands run as a user
+    (`branchflow import --user`, `branchflow queue`)."""
+    ensure_schema(conn)
+    row = conn.execute(f"SELECT name, role, region FROM branchflow_users AS u WHERE name = %s AND {VALID}",
+                       (name,)).fetchone()
+    return None if row is None else User(name=row[0], role=Role(row[1]), region=row[2])
+
+
 def authenticate(conn: psycopg.Connection, token: str) -> User | None:
     digest = token_hash(token)
     row = conn.execute(
-        "SELECT name, role, region, token_hash FROM branchflow_users WHERE token_hash = %s", (digest,)
-    ).fetchone()
+        f"SELECT name, role, region, token_hash FROM branchflow_users AS u WHERE token_hash = %s AND {VALID}",
+        (digest,)).fetchone()
     # The lookup is by hash, so timing reveals nothing of the token; compare again in constant time anyway.
     if row is None or not hmac.compare_digest(bytes(row[3]), digest):
         return None
     return User(name=row[0], role=Role(row[1]), region=row[2])
-
-
-def find_user(conn: psycopg.Connection, name: str) -> User | None:
-    ensure_schema(conn)
-    row = conn.execute("SELECT name, role, region FROM branchflow_users WHERE name = %s", (name,)).fetchone()
-    return User(name=row[0], role=Role(row[1]), region=row[2]) if row is not None else None
 
 
 def has_users(conn: psycopg.Connection) -> bool:

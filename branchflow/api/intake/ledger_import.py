@@ -9,6 +9,7 @@ id comes from its credit code (or region and name), so an existing case is skipp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -66,12 +67,17 @@ class _Case:
 
 
 def import_ledger(
-    path: Path, commands: Commands, today: date, *, progress: Progress | None = None, every: int = 100
+    path: Path, commands: Commands, today: date, *, progress: Progress | None = None, every: int = 100,
+    scope: str = "", region_of: Callable[[UUID], str | None] | None = None,
 ) -> ImportSummary:
     """Rows are read and checked first; then each organization is registered with its members (in batches when
-    `commands` can), and members of organizations registered before are added one by one."""
+    `commands` can), and members of organizations registered before are added one by one.
+
+    `scope` is the importing user's region: a row of an organization outside it is rejected, as the API refuses
+    it (403); `region_of` tells the region of an organization registered before that a member row names."""
     rows, ignored = read_ledger(path)
     run = _Import(commands, ImportSummary(rows=len(rows), ignored_columns=ignored), progress, every)
+    run.scope, run.region_of = scope, region_of
     members = []
     for line, cells in rows:
         if isinstance(row := run.read(line, cells, today), str):
@@ -102,6 +108,13 @@ class _Import:
         self.outside: dict[UUID, _Case] = {}  # organizations registered before that the file's members name
         self.index: dict[Key, list[_Case]] = {}
         self.seen: dict[str, int] = {}  # member command_id -> line
+        self.scope = ""  # the importing user's region
+        self.region_of: Callable[[UUID], str | None] | None = None
+
+    def outside_scope(self, region_code: str) -> str | None:
+        if region_code.startswith(self.scope):
+            return None
+        return f"region_code: {region_code} is outside your scope {self.scope}"
 
     def handled(self, line: int, problem: str | None = None) -> None:
         if problem is not None:
@@ -125,6 +138,8 @@ class _Import:
             key = ("code", valid_code) if valid_code else ("region", f"{region}/{name}") if region else ("name", name)
             return line, step, key
         parsed = organization_row(cells, today)
+        if isinstance(parsed, Registration) and (problem := self.outside_scope(parsed.region_code)) is not None:
+            parsed = [problem]
         reg = parsed if isinstance(parsed, Registration) else None
         org_id = organization_id(reg.credit_code, reg.region_code, reg.name) if reg else None
         if org_id in self.cases:
@@ -193,6 +208,10 @@ class _Import:
 
     def add(self, case: _Case, step: AddMember) -> str | None:
         assert case.org_id is not None
+        if case.line == 0 and self.scope:  # registered before: it must be in the importing user's scope
+            region = self.region_of(case.org_id) if self.region_of is not None else None
+            if region is not None and (problem := self.outside_scope(region)) is not None:
+                return problem
         try:
             applied = self.commands.step(case.org_id, step)
         except CaseNotFound:

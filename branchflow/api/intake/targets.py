@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from branchflow.domain.actions import Step
 from branchflow.domain.application import FormationApplication
-from branchflow.domain.errors import DomainError
+from branchflow.domain.errors import CaseNotFound, DomainError
 from branchflow.domain.organization import Organization, organization_id
 from branchflow.domain.receipt import Receipt, receipt_id, registration_fingerprint, step_fingerprint
 from branchflow.domain.registration import Registration
@@ -61,6 +61,13 @@ class ApplicationCommands:
 
     def register(self, registration: Registration) -> UUID:
         return self.app.register_organization(registration, self.actor, self.today).id
+
+    def region_of(self, org_id: UUID) -> str | None:
+        """The region of a stored case, None for none."""
+        try:
+            return self.app.case(org_id).region_code
+        except CaseNotFound:
+            return None
 
     def answered(self, org_id: UUID, command_id: str) -> bool:
         """Whether a step with this command id was applied to the case before (a refused one was not: sent

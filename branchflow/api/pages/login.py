@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from branchflow.api import throttle
 from branchflow.api.pages.sessions import (
     COOKIE,
     LIFETIME,
@@ -73,9 +74,15 @@ async def login(request: Request) -> Response:
     if not same_secret(request.cookies.get(LOGIN_COOKIE, ""), str(form.get("csrf") or "")) or \
             not request.cookies.get(LOGIN_COOKIE):
         return _form(request, next_path, "登录表单已失效，请重新输入令牌后登录。", status=403)
+    address = request.client.host if request.client else ""
+    if locked := throttle.GUARD.locked_for(address):
+        refused = _form(request, next_path, f"令牌错误次数过多，请 {locked} 秒后再试。", status=429)
+        refused.headers["Retry-After"] = str(locked)
+        return refused
     with services(request).pool.connection() as conn:
         session_id = open_session(conn, str(form.get("token") or ""))
     if session_id is None:
+        throttle.GUARD.failed(address)
         return _form(request, next_path, "令牌无效，请核对后重试。", status=401)
     response = redirect(next_path)
     _cookie(request, response, COOKIE, session_id, int(LIFETIME.total_seconds()))

@@ -16,11 +16,12 @@ from typing import Any
 
 import psycopg
 
-from branchflow.api.users import Role, User, authenticate, token_hash
+from branchflow.api.users import VALID, Role, User, authenticate, token_hash
 
 COOKIE = "branchflow_session"
 LOGIN_COOKIE = "branchflow_login"  # the sign-in form's CSRF value, before there is a session
 LIFETIME = timedelta(hours=12)
+MAX_PER_USER = 5  # sessions one user (one token) may have open at once
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS branchflow_page_sessions (
@@ -56,12 +57,18 @@ def open_session(conn: psycopg.Connection[Any], token: str) -> str | None:
     conn.execute(SCHEMA)
     now = datetime.now(UTC)
     conn.execute("DELETE FROM branchflow_page_sessions WHERE expires_at < %s", (now,))
-    session_id = new_secret()
+    session_id, digest = new_secret(), token_hash(token.strip())
     conn.execute(
         "INSERT INTO branchflow_page_sessions (id_hash, token_hash, csrf, created_at, expires_at) "
         "VALUES (%s, %s, %s, %s, %s)",
-        (_id_hash(session_id), token_hash(token.strip()), new_secret(), now, now + LIFETIME),
+        (_id_hash(session_id), digest, new_secret(), now, now + LIFETIME),
     )
+    # A user's oldest sessions end when a new one would pass the cap: a stolen token cannot open sessions
+    # without bound, and the people signing in keep theirs.
+    conn.execute(
+        "DELETE FROM branchflow_page_sessions WHERE token_hash = %s AND id_hash NOT IN (SELECT id_hash FROM "
+        "branchflow_page_sessions WHERE token_hash = %s ORDER BY created_at DESC LIMIT %s)",
+        (digest, digest, MAX_PER_USER))
     return session_id
 
 
@@ -69,7 +76,7 @@ def find_session(conn: psycopg.Connection[Any], session_id: str) -> PageSession 
     try:
         row = conn.execute(
             "SELECT u.name, u.role, u.region, s.csrf FROM branchflow_page_sessions AS s "
-            "JOIN branchflow_users AS u ON u.token_hash = s.token_hash "
+            f"JOIN branchflow_users AS u ON u.token_hash = s.token_hash AND {VALID} "
             "WHERE s.id_hash = %s AND s.expires_at > %s",
             (_id_hash(session_id), datetime.now(UTC)),
         ).fetchone()

@@ -1,0 +1,130 @@
+"""Tokens and sessions (issue 14 item 10): a token can be revoked and expires; a user has a bounded number of
+page sessions; wrong tokens from one address are throttled with a short lock-out; `user add` refuses an empty
+name and an organizer for the whole country; `import --user` acts as that user, inside its scope."""
+
+from __future__ import annotations
+
+import csv
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from branchflow.api import throttle
+from branchflow.api.pages import sessions
+from branchflow.api.users import Role
+from tests.api.conftest import Stack
+from tests.api.test_import_and_demo import HEADER
+from tests.reliability.protocol import csrf_token, signed_in
+
+pytestmark = pytest.mark.slow
+STREET, OTHER_STREET = "440403127", "440403128"
+
+
+def added(stack: Stack, *args: str) -> str:
+    made = stack.cli("user", "add", *args)
+    assert made.returncode == 0, made.stderr
+    return made.stdout.split("token: ")[1].strip()
+
+
+def test_a_revoked_token_opens_nothing_and_its_sessions_end(stack: Stack) -> None:
+    name = f"revoked-{uuid.uuid4().hex[:6]}"
+    token = added(stack, name, "--role", "organizer", "--region", STREET)
+    with stack.client(token) as api, closing(signed_in(stack.base_url, token)) as browser:
+        assert api.get("/organizations").status_code == 200
+        assert browser.get("/cases", follow_redirects=False).status_code == 200
+        revoked = stack.cli("user", "revoke", name)
+        assert revoked.returncode == 0, revoked.stderr
+        assert api.get("/organizations").status_code == 401
+        assert browser.get("/cases", follow_redirects=False).status_code in (303, 307)  # to the sign-in page
+    with httpx.Client(base_url=stack.base_url) as fresh:
+        login = fresh.post("/login", data={"token": token, "csrf": csrf_token(fresh.get("/login"))})
+        assert login.status_code == 401
+    assert stack.cli("user", "revoke", f"nobody-{uuid.uuid4().hex[:6]}").returncode == 1
+
+
+def test_a_token_expires(stack: Stack) -> None:
+    name = f"expiring-{uuid.uuid4().hex[:6]}"
+    token = added(stack, name, "--role", "supervisor", "--region", STREET, "--expires-in-days", "30")
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT expires_at - now() FROM branchflow_users WHERE name = %s", (name,)).fetchone()
+        assert row is not None and 29 <= row[0].days < 30  # 30 days less the seconds since
+        with stack.client(token) as api:
+            assert api.get("/boards/status").status_code == 200
+            conn.execute("UPDATE branchflow_users SET expires_at = now() - interval '1 second' WHERE name = %s",
+                         (name,))
+            assert api.get("/boards/status").status_code == 401
+
+
+def test_a_user_keeps_only_the_newest_sessions(stack: Stack) -> None:
+    token = stack.token(Role.ORGANIZER, STREET)
+    browsers = [signed_in(stack.base_url, token) for _ in range(sessions.MAX_PER_USER + 2)]
+    try:
+        kept = [b.get("/cases", follow_redirects=False).status_code == 200 for b in browsers]
+        assert kept == [False] * 2 + [True] * sessions.MAX_PER_USER
+    finally:
+        for b in browsers:
+            b.close()
+
+
+def test_wrong_tokens_from_one_address_are_locked_out_for_a_short_while(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server runs in this process: a small limit and a short lock-out, so that other tests are not held.
+    monkeypatch.setattr(throttle, "FAILURES_ALLOWED", 5)
+    monkeypatch.setattr(throttle, "LOCK_OUT", 2.0)
+    throttle.GUARD.reset()
+    token = stack.token(Role.ORGANIZER, STREET)
+    try:
+        with stack.client("wrong-token") as wrong, stack.client(token) as right:
+            assert [wrong.get("/organizations").status_code for _ in range(5)] == [401] * 5
+            locked = wrong.get("/organizations")
+            assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
+            assert right.get("/organizations").status_code == 429  # the address, whatever the token
+            with httpx.Client(base_url=stack.base_url) as pages:  # the sign-in form counts the same failures
+                login = pages.post("/login", data={"token": token, "csrf": csrf_token(pages.get("/login"))})
+                assert login.status_code == 429
+            time.sleep(2.5)  # not for long: the real user is back in
+            assert right.get("/organizations").status_code == 200
+    finally:
+        throttle.GUARD.reset()
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (["", "--role", "admin", "--region", "44"], "name"),
+    (["\u200b", "--role", "admin", "--region", "44"], "name"),
+    ([f"country-{uuid.uuid4().hex[:6]}", "--role", "organizer", "--region", ""], "region"),
+])
+def test_user_add_refuses_an_empty_name_and_an_organizer_of_the_whole_country(
+    stack: Stack, args: list[str], problem: str
+) -> None:
+    made = stack.cli("user", "add", *args)
+    assert made.returncode != 0 and problem in made.stderr, made.stdout + made.stderr
+    assert "token:" not in made.stdout
+
+
+def test_an_import_acts_as_its_user_and_stays_in_its_scope(stack: Stack, tmp_path: Path) -> None:
+    name = f"importer-{uuid.uuid4().hex[:6]}"
+    added(stack, name, "--role", "organizer", "--region", STREET)
+    ledger = tmp_path / "ledger.csv"
+    rows = [["单位", f"{region}某电子有限公司", "", "企业", "否", f"{region}001", "C", "10", "否", "2020-01-01",
+             *[""] * 6] for region in (STREET, OTHER_STREET)]
+    with ledger.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([HEADER, *rows])
+    done = stack.cli("import", str(ledger), "--user", name)
+    assert done.returncode == 0, done.stderr
+    rejected = [line for line in done.stdout.splitlines() if line.startswith("line ")]
+    assert len(rejected) == 1 and rejected[0].startswith("line 3: region_code") and STREET in rejected[0]
+    supervisor = stack.token(Role.SUPERVISOR, "440403")
+    stack.projected(supervisor)
+    with stack.client(supervisor) as api:
+        assert api.get("/organizations", params={"region": OTHER_STREET}).json()["total"] == 0
+        mine = api.get("/organizations", params={"region": STREET}).json()["items"]
+        case = next(c for c in mine if c["name"] == f"{STREET}某电子有限公司")
+        assert api.get(f"/organizations/{case['id']}/history").json()[0]["actor"] == name
+    unknown = stack.cli("import", str(ledger), "--user", f"nobody-{uuid.uuid4().hex[:6]}")
+    assert unknown.returncode == 2 and "no user" in unknown.stderr
