@@ -39,7 +39,8 @@ def on(day: str, reason: str = "", actor: str = "organizer-1") -> Any:
 
 def add(org: Organization, n: int, day: str, *, transferred: bool = True, status: str = "formal") -> None:
     for _ in range(n):
-        org.add_member("Member", "female", date(1985, 1, 1), "bachelor", MemberStatus(status), transferred, on(day))
+        org.add_member(f"Member {org.people_count + 1}", "female", date(1985, 1, 1), "bachelor", MemberStatus(status),
+                       transferred, on(day))
 
 
 def street() -> dict[str, Organization]:
@@ -212,7 +213,7 @@ def random_history(rng: random.Random, serial: int) -> tuple[Organization, list[
                        employees=rng.choice([5, 60, 150]), name=f"Random {serial}")
     seen = [(day, values(case_row(org, SEED_THRESHOLDS)))]
     verbs = [
-        lambda s: org.add_member("M", "male", date(1980, 1, 1), "bachelor",
+        lambda s: org.add_member(f"Member {org.people_count}", "male", date(1980, 1, 1), "bachelor",
                                  rng.choice([MemberStatus.FORMAL, MemberStatus.PROBATIONARY]), rng.random() < 0.6, s),
         lambda s: org.transfer_in(rng.choice([m.id for m in org.members.values()] or ["P0"]), s),
         lambda s: org.transfer_out(rng.choice([m.id for m in org.members.values()] or ["P0"]), s),

@@ -37,8 +37,9 @@ SPECIAL_MEMBERS = [
 
 
 def members(org: Organization, n: int, *, transferred: bool = True, status: str = "formal") -> None:
-    for _ in range(n):
-        org.add_member("Member", "male", date(1990, 5, 20), "bachelor", MemberStatus(status), transferred, stamp())
+    for _ in range(n):  # a person is recorded once: each member by another name
+        org.add_member(f"Member {org.people_count + 1}", "male", date(1990, 5, 20), "bachelor", MemberStatus(status),
+                       transferred, stamp())
 
 
 def formal_branch(org: Organization, org_type: PartyOrgType) -> Organization:
@@ -71,7 +72,8 @@ def doumen() -> list[Organization]:
     special = organization(region_code=SPECIAL)
     orgs.append(special)
     for born, gender, education in SPECIAL_MEMBERS:
-        special.add_member("Special", gender, born, education, MemberStatus.FORMAL, True, stamp())
+        special.add_member(f"Special {special.people_count + 1}", gender, born, education, MemberStatus.FORMAL, True,
+                           stamp())
     formal_branch(special, PartyOrgType.BRANCH)
     for i in range(192):  # 1,229 members: 77 branches of 7, 115 of 6 (3 of them probationary in the first)
         members(org := new(street=2), 7 if i < 77 else 6)

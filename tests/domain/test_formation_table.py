@@ -1,0 +1,84 @@
+"""What one organization adds to the statistics table, and a case as it stood at the end of a past date."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+
+from branchflow.domain.as_of import case_as_of
+from branchflow.domain.formation_table import NOTHING, formation_counts, should_have_party_organization
+from branchflow.domain.organization import Organization
+from branchflow.domain.people import MemberStatus
+
+from .cases import add_members, organization, stamp
+
+DAY = date(2024, 3, 1)
+
+
+def test_a_closed_organization_counts_in_no_column() -> None:
+    org = organization(employees=150)
+    add_members(org, 2)
+    org.close_case(stamp())
+    assert formation_counts(org) == NOTHING
+
+
+@pytest.mark.parametrize(
+    ("formal", "probationary", "employees", "part"),
+    [(3, 0, 10, "should_have_none_3_plus"), (2, 0, 10, "should_have_none_1_2"),
+     (2, 2, 10, "should_have_none_1_2"), (0, 0, 150, "should_have_none_no_members"), (0, 0, 60, None)],
+)
+def test_should_have_none_is_one_of_its_three_parts(formal: int, probationary: int, employees: int,
+                                                      part: str | None) -> None:
+    org = organization(employees=employees)
+    add_members(org, formal, transferred=False)
+    add_members(org, probationary, status="probationary")
+    counts = formation_counts(org)
+    parts = {"should_have_none_3_plus", "should_have_none_1_2", "should_have_none_no_members"}
+    assert {name for name in parts if getattr(counts, name)} == ({part} if part else set())
+    assert counts.should_have_none == int(part is not None) == int(should_have_party_organization(org))
+    assert (counts.members, counts.members_not_transferred) == (formal + probationary, formal)
+
+
+def test_the_parts_add_up_to_the_whole_for_any_mix_of_members() -> None:
+    rng = random.Random(5)
+    for _ in range(200):
+        org = organization(employees=rng.choice([5, 60, 150]), registered=rng.random() < 0.5)
+        for i in range(rng.randrange(0, 5)):
+            org.add_member(f"Member {i}", "male", date(1980, 1, 1), "bachelor",
+                           rng.choice([MemberStatus.FORMAL, MemberStatus.PROBATIONARY]), rng.random() < 0.5, stamp())
+        c = formation_counts(org)
+        assert c.should_have_none == c.should_have_none_3_plus + c.should_have_none_1_2 + c.should_have_none_no_members
+
+
+def replayed(org: Organization, day: date) -> Organization | None:
+    return case_as_of(org.collect_events(), day)
+
+
+def test_a_case_as_of_a_day_keeps_what_happened_by_then() -> None:
+    org = organization(on=date(2024, 1, 10), employees=10)
+    add_members(org, 2, on=date(2024, 2, 1))
+    org.report_headcount(80, False, stamp(date(2024, 6, 1)))
+    org.assign_instructor("Li", stamp(date(2024, 9, 1)))
+    events = org.collect_events()
+    assert case_as_of(events, date(2024, 1, 9)) is None  # not registered yet
+    january = case_as_of(events, date(2024, 1, 31))
+    assert january is not None and (len(january.members), january.employees) == (0, 10)
+    june = case_as_of(events, date(2024, 6, 1))
+    assert june is not None and (len(june.members), june.employees, june.instructor) == (2, 80, None)
+    assert june.version == 4  # its last kept event
+    later = case_as_of(events, date(2025, 1, 1))
+    assert later is not None and later.instructor == "Li" and later.version == org.version
+
+
+def test_a_later_correction_of_a_kept_event_counts_as_known_now() -> None:
+    org = organization(on=date(2024, 1, 10), employees=10)
+    org.report_headcount(80, False, stamp(date(2024, 6, 1)))
+    org.correct_facts(1, {"employees": 12, "subtype": "foreign_invested"}, stamp(date(2025, 3, 1)))  # the registration
+    org.correct_facts(2, {"employees": 90}, stamp(date(2025, 3, 2)))  # the headcount report
+    events = org.collect_events()
+    before_report = case_as_of(events, date(2024, 5, 31))
+    assert before_report is not None and (before_report.employees, before_report.subtype) == (12, "foreign_invested")
+    after_report = case_as_of(events, date(2024, 12, 31))
+    assert after_report is not None and after_report.employees == 90
