@@ -18,7 +18,9 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
+from branchflow.domain import credit_codes
 from branchflow.domain.actions import Step
+from branchflow.domain.credit_codes import CreditCodeClaim, claim_id
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, CommandIdReused, ConcurrentChange, RuleViolation
 from branchflow.domain.obligations import Obligation
 from branchflow.domain.organization import Organization, organization_id
@@ -86,6 +88,8 @@ class FormationApplication(Application[UUID]):
             return answer[0]
         if self._exists(org_id):
             raise AlreadyRegistered(org_id)
+        if registration.credit_code is not None and self._exists(claim_id(registration.credit_code)):
+            raise credit_codes.taken(registration.credit_code)  # another case holds it since a correction
         org = Organization(stamp=stamp, **registration.facts())
         return self._save_with_receipt([org], str(org_id), registration.command_id, fingerprint)[0]
 
@@ -95,12 +99,29 @@ class FormationApplication(Application[UUID]):
         if (answer := self._answered(str(org_id), step.command_id, fingerprint)) is not None:
             return answer[0]
         org = self.case(org_id)
+        held = org.credit_code
         try:
             step.apply(org, Stamp(actor, step.occurred_on or today, step.reason), self.thresholds)
+            claims = self._claims(org, held)
         except RuleViolation as refusal:
             self.refused(org_id, step, actor, refusal)
             raise
-        return self._save_with_receipt([org], str(org_id), step.command_id, fingerprint)[0]
+        return self._save_with_receipt([org], str(org_id), step.command_id, fingerprint, claims)[0]
+
+    def _claims(self, org: Organization, held: str | None) -> list[CreditCodeClaim]:
+        """A step that gave the case another credit code claims it, unless another case holds it."""
+        code = org.credit_code
+        if code is None or code == held:
+            return []
+        if (registered := organization_id(code, "", "")) != org.id and self._exists(registered):
+            raise credit_codes.taken(code)
+        try:
+            claim: object = self.repository.get(claim_id(code))
+        except AggregateNotFoundError:
+            return [CreditCodeClaim(credit_code=code, organization_id=str(org.id))]
+        if not isinstance(claim, CreditCodeClaim) or claim.organization_id != str(org.id):
+            raise credit_codes.taken(code)
+        return []  # the case claimed it before (corrected away and back)
 
     def refused(self, org_id: UUID, step: Step, actor: str, refusal: RuleViolation) -> None:
         """Spends a refused step's command id (api.md): a retry gets the same refusal, another request 409."""
@@ -189,7 +210,8 @@ class FormationApplication(Application[UUID]):
         return [self.case(UUID(i), version=v) for i, v in receipt.versions.items()]
 
     def _save_with_receipt(
-        self, orgs: list[Organization], scope: str, command_id: str | None, fingerprint: str | None
+        self, orgs: list[Organization], scope: str, command_id: str | None, fingerprint: str | None,
+        claims: list[CreditCodeClaim] | None = None,
     ) -> list[Organization]:
         receipts: list[Receipt] = []
         if command_id is not None:
@@ -197,7 +219,7 @@ class FormationApplication(Application[UUID]):
                                     versions={str(o.id): o.version for o in orgs}, fingerprint=fingerprint,
                                     refusal=None))
         try:
-            self.save(*orgs, *receipts)
+            self.save(*orgs, *receipts, *(claims or []))
         except IntegrityError:
             # Either the same command won a race (its receipt now exists) or another writer moved a case on.
             if (answer := self._answered(scope, command_id, fingerprint)) is not None:

@@ -12,16 +12,18 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from branchflow.domain import dates, development, guards, people
+from branchflow.domain import corrections, dates, development, guards, people
 from branchflow.domain import member_development as md
 from branchflow.domain.calendar import add_months
+from branchflow.domain.corrections import CORRECTABLE_FACTS as CORRECTABLE_FACTS
+from branchflow.domain.corrections import CORRECTABLE_MEMBER_FIELDS as CORRECTABLE_MEMBER_FIELDS
 from branchflow.domain.dates import Dated, latest, not_before
 from branchflow.domain.dates import dated as on
 from branchflow.domain.errors import RuleViolation, UnknownPerson
 from branchflow.domain.obligations import Moment, Obligation, moment_of
 from branchflow.domain.people import Candidate, Member, MemberStatus, joined
-from branchflow.domain.records import Escalation, FormalRequest, JointBranchMembership, PartyOrganization
-from branchflow.domain.registration import DEFAULT_SUBTYPE, credit_code_problem, subtype_problem
+from branchflow.domain.records import Escalation, FactRecord, FormalRequest, JointBranchMembership, PartyOrganization
+from branchflow.domain.registration import DEFAULT_SUBTYPE
 from branchflow.domain.rules import (
     SEED_THRESHOLDS,
     PartyOrgType,
@@ -35,14 +37,6 @@ from branchflow.domain.rules import (
 from branchflow.domain.stamp import Stamp
 
 ORGANIZATION_NAMESPACE = UUID("6f1c1d8e-2b55-4f0e-9a51-5d0d8f3e2a10")
-
-# Facts a correction may change, and the members' fields likewise.
-CORRECTABLE_FACTS = frozenset(
-    {"name", "credit_code", "kind", "subtype", "registered", "region_code", "industry", "employees", "above_scale",
-     "founded_on", "superior_party_org", "owner_is_member"}
-)
-CORRECTABLE_MEMBER_FIELDS = frozenset({"name", "gender", "birth_date", "education"})
-
 
 def organization_id(credit_code: str | None, region_code: str, name: str) -> UUID:
     """Deterministic: registering the same organization twice names the same case."""
@@ -91,7 +85,7 @@ class Organization(Aggregate):
     class Event(Aggregate.Event):
         def apply(self, aggregate: Any) -> None:
             super().apply(aggregate)  # the event's own method first, then what every step keeps
-            aggregate._took_step(type(self).__name__, getattr(self, "stamp").occurred_on)  # noqa: B009
+            aggregate._took_step(self)
 
     # Kept since these rules came in; a case read from an older snapshot has the class's None until its
     # next event (then dates and moments start from there). Stored events are never rewritten for them.
@@ -101,8 +95,11 @@ class Organization(Aggregate):
     temporary_branch_on: date | None = None
     affiliated_on: date | None = None
     instructor_on: date | None = None
+    fact_records: dict[str, FactRecord] | None = None  # by the version (as text, as JSON keeps it) of its event
 
-    def _took_step(self, event_name: str, on: date) -> None:
+    def _took_step(self, recorded: Any) -> None:
+        event_name, on = type(recorded).__name__, recorded.stamp.occurred_on
+        corrections.keep_record(self, event_name, recorded.originator_version, on, getattr(recorded, "person_id", ""))
         if event_name != "DeadlineEscalated":  # the workflows' record of a deadline, not a step
             step = Dated(step_name(event_name), on)
             self.last_step = latest(self.last_step, step)
@@ -142,7 +139,7 @@ class Organization(Aggregate):
         self.ten_haves: dict[str, bool] | None = None
         self.escalations: dict[str, Escalation] = {}
         self.closed_on: date | None = None
-        self.moments = []
+        self.moments, self.fact_records = [], {}
 
     # --- facts -------------------------------------------------------------------------------
 
@@ -154,43 +151,10 @@ class Organization(Aggregate):
     def _headcount_reported(self, employees: int, above_scale: bool, stamp: Stamp) -> None:
         self.employees, self.above_scale = employees, above_scale
 
-    def _check_correction(self, corrects: int, changes: dict[str, Any], correctable: frozenset[str]) -> None:
-        if not 1 <= corrects <= self.version:
-            raise RuleViolation("unknown_event", f"this case has no event with version {corrects}")
-        if not changes:
-            raise RuleViolation("nothing_to_correct", "a correction gives at least one corrected value")
-        if unknown := set(changes) - correctable:
-            raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
+    # --- corrections, in corrections.py: each verb, then its event ------------------------------
 
-    def correct_facts(self, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
-        """A correction names the version of the event it corrects; nothing is overwritten in the store."""
-        require(guards.can_take_a_step(self, stamp.occurred_on))
-        self._check_correction(corrects, changes, CORRECTABLE_FACTS)
-        corrected = {name: changes.get(name, getattr(self, name)) for name in ("registered", "credit_code", "kind")}
-        if (problem := credit_code_problem(**corrected)) is not None:
-            raise RuleViolation("credit_code_mismatch", problem)
-        # A kind corrected without a subtype keeps the old subtype, which no longer fits: the rule says so.
-        if (problem := subtype_problem(corrected["kind"], changes.get("subtype", self.subtype))) is not None:
-            raise RuleViolation("subtype_mismatch", problem)
-        self._facts_corrected(corrects, changes, stamp)
-
-    @event("FactsCorrected")
-    def _facts_corrected(self, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
-        for name, value in changes.items():
-            setattr(self, name, value)
-
-    def correct_member(self, member_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
-        require(guards.can_name_a_member(self, stamp.occurred_on))
-        self._check_correction(corrects, changes, CORRECTABLE_MEMBER_FIELDS)
-        member = self.member(member_id)
-        if "birth_date" in changes:
-            require(development.can_be_member(changes["birth_date"], member.joined_on))
-        self._member_corrected(member_id, corrects, changes, stamp)
-
-    @event("MemberCorrected")
-    def _member_corrected(self, member_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp) -> None:
-        for name, value in changes.items():
-            setattr(self.members[member_id], name, value)
+    correct_facts, _facts_corrected = corrections.correct_facts, corrections.facts_corrected
+    correct_member, _member_corrected = corrections.correct_member, corrections.member_corrected
 
     # --- party members -----------------------------------------------------------------------
 

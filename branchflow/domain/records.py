@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from branchflow.domain.rules import PartyOrgType
 
@@ -43,6 +44,20 @@ class FormalRequest:
 
     def __post_init__(self) -> None:
         self.type = PartyOrgType(self.type) if self.type else None
+
+
+@dataclass
+class FactRecord:
+    """What one fact-recording event recorded, with the corrections of it applied (domain.md "Corrections").
+
+    `kind`: registration, headcount (their `values` are the organization's facts they set), member or candidate
+    (the person `subject`, whose details the person's own record holds).
+    """
+
+    kind: str
+    on: date
+    values: dict[str, Any] = field(default_factory=dict)
+    subject: str = ""
 
 
 @dataclass

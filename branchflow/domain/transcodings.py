@@ -11,7 +11,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from branchflow.domain.dates import Dated
 from branchflow.domain.obligations import Moment
 from branchflow.domain.people import Candidate, Member
-from branchflow.domain.records import Escalation, FormalRequest, JointBranchMembership, PartyOrganization
+from branchflow.domain.records import Escalation, FactRecord, FormalRequest, JointBranchMembership, PartyOrganization
 from branchflow.domain.stamp import Stamp
 
 
@@ -45,7 +45,7 @@ def dataclass_transcoding(cls: type[Any], name: str) -> Transcoding:
 RECORDS: dict[str, type[Any]] = {
     "stamp": Stamp, "member": Member, "candidate": Candidate, "escalation": Escalation,
     "formal_request": FormalRequest, "joint_branch": JointBranchMembership, "party_organization": PartyOrganization,
-    "dated": Dated, "moment": Moment,
+    "dated": Dated, "moment": Moment, "fact_record": FactRecord,
 }
 
 

@@ -127,7 +127,9 @@ def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
         "elect_branch_committee": [{"secretary": "Chen"}, {"secretary": "Chen", "committee": ["A", "B", "C"]}],
         "rate_five_goods": [five], "check_ten_haves": [ten],
         "correct_facts": [{"corrects": 1, "changes": {"employees": 5}}],
-        "correct_member": [{**m, "corrects": 1, "changes": {"name": "Li"}} for m in members],
+        "correct_member": [{"member_id": p, "corrects": v, "changes": {"name": "Li"}}
+                           for v, r in (org.fact_records or {}).items() if (p := r.subject)] or
+                          [{**m, "corrects": 1, "changes": {"name": "Li"}} for m in members],
         "transfer_in": members, "transfer_out": members,
     }
     return choices.get(name, persons if ACTIONS[name].model_fields.get("person_id") else [{}])

@@ -11,10 +11,12 @@ from pydantic import ValidationError
 
 from branchflow.domain.actions import parse_action
 from branchflow.domain.errors import RuleViolation, UnknownPerson
-from branchflow.domain.obligations import is_blank_spot
+from branchflow.domain.obligations import coverage_obligations, is_blank_spot
 from branchflow.domain.organization import Organization
+from branchflow.domain.records import JointBranchMembership
+from branchflow.domain.rules import PartyOrgType
 
-from .cases import add_members, credit_code, memory_application, organization, register, stamp
+from .cases import DAY, add_members, credit_code, memory_application, organization, register, registration, stamp
 
 
 def replayed(events: Sequence[Any]) -> Organization:
@@ -173,3 +175,86 @@ class TestMembers:
         step = parse_action({"action": "correct_member", "member_id": "P1", "corrects": 2,
                              "changes": {"education": "bachelor"}})
         assert step.changes == {"education": "bachelor"}  # type: ignore[attr-defined]
+
+
+class TestCorrectionsCorrectWhatTheyName:
+    """issue 13 finding 3: a correction of an old event overwrote later facts."""
+
+    def test_correcting_the_registration_after_a_later_headcount_keeps_the_current_headcount(self) -> None:
+        org = organization(employees=10)
+        org.report_headcount(200, True, stamp(date(2024, 6, 1)))
+        org.correct_facts(1, {"employees": 12}, stamp(date(2024, 7, 1)))
+        assert org.employees == 200 and org.above_scale
+        assert "party_organization_required" in {o.rule for o in coverage_obligations(org)}
+        assert org.fact_records is not None and org.fact_records["1"].values["employees"] == 12
+
+    def test_correcting_the_latest_headcount_report_changes_the_current_headcount(self) -> None:
+        org = organization(employees=10)
+        org.report_headcount(200, True, stamp(date(2024, 6, 1)))
+        org.correct_facts(2, {"employees": 150}, stamp(date(2024, 7, 1)))
+        assert org.employees == 150
+        replay = replayed(org.collect_events())
+        assert replay.employees == 150 and replay.fact_records == org.fact_records
+
+    def test_a_headcount_report_corrects_only_its_own_facts(self) -> None:
+        org = organization()
+        org.report_headcount(20, False, stamp())
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_facts(2, {"name": "Acme"}, stamp())
+        assert raised.value.rule == "not_correctable"
+
+    def test_not_a_fact_event(self) -> None:
+        # correct_facts could name any event, a member's addition included.
+        org = organization()
+        (member,) = add_members(org, 1)
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_facts(2, {"employees": 5}, stamp())
+        assert raised.value.rule == "not_a_fact_event"
+        org.transfer_out(member, stamp())
+        add_members(org, 1)
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_member("P2", 2, {"name": "Li"}, stamp())  # P1's addition, not P2's
+        assert raised.value.rule == "not_a_fact_event"
+
+    def test_joint_not_neighbours_after_a_corrected_region(self) -> None:
+        org = organization()
+        add_members(org, 1)
+        org.join_joint_branch(JointBranchMembership("J1", "Joint", PartyOrgType.BRANCH, DAY, []), stamp())
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_facts(1, {"region_code": "440403002001"}, stamp())
+        assert raised.value.rule == "joint_not_neighbours"
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_facts(1, {"industry": "F"}, stamp())
+        assert raised.value.rule == "joint_not_close_in_industry"
+        org.correct_facts(1, {"region_code": "440403001002"}, stamp())  # another community of the same street
+
+    def test_a_founding_corrected_after_the_first_step_is_date_out_of_order(self) -> None:
+        org = organization(on=date(2024, 3, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_facts(1, {"founded_on": date(2024, 4, 1)}, stamp())
+        assert (raised.value.rule, raised.value.earlier_step) == ("date_out_of_order", "registered")
+
+
+class TestCreditCodes:
+    """issue 13 finding 9: a correction gave a case another case's credit code, or a fresh one a new
+    registration then reused. Uniqueness is checked where registration checks it: in the application."""
+
+    def test_credit_code_taken_by_another_case(self) -> None:
+        app = memory_application()
+        first, second = register(app), register(app)
+        taken = app.case(first).credit_code
+        with pytest.raises(RuleViolation) as raised:
+            app.perform(second, parse_action({"action": "correct_facts", "corrects": 1,
+                                              "changes": {"credit_code": taken}}), "organizer-1", DAY)
+        assert raised.value.rule == "credit_code_taken"
+        assert app.case(second).version == 1
+
+    def test_credit_code_taken_by_a_correction_is_refused_to_a_new_registration(self) -> None:
+        app = memory_application()
+        org_id = register(app)
+        fresh = credit_code()
+        app.perform(org_id, parse_action({"action": "correct_facts", "corrects": 1,
+                                          "changes": {"credit_code": fresh}}), "organizer-1", DAY)
+        with pytest.raises(RuleViolation) as raised:
+            app.register_organization(registration(credit_code=fresh), "organizer-1", DAY)
+        assert raised.value.rule == "credit_code_taken"
