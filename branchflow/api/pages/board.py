@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from branchflow.api.auth import scoped_region
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.forms import field_errors
+from branchflow.api.pages.places import choose_region, named_path, page_places, region_by_name
 from branchflow.api.pages.web import (
     PageRoute,
     SignedIn,
@@ -30,7 +31,7 @@ from branchflow.domain.values import parse_region_prefix
 from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, queue_counts, status_board
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-SCOPE_FIELDS = ("region", "kind", "subtype", "industry", "above_scale", "founded_year")
+SCOPE_FIELDS = ("region", "kind", "subtype", "industry", "above_scale", "founded_year", "responsible_committee")
 LIST_LENGTH = 10
 
 
@@ -45,8 +46,11 @@ def scope_errors(error: ValidationError) -> str:
     return "；".join(f"{labels.FIELDS.get(f, f)}：{m}" for f, m in field_errors(error).items())
 
 
-def page_region(session: SignedIn, raw: str | None) -> str:
-    """The region a page shows: the person's scope by default, never wider (403 otherwise)."""
+def page_region(session: SignedIn, raw: str | None, request: Request | None = None) -> str:
+    """The region a page shows: the person's scope by default, never wider (403 otherwise). With `request`,
+    a region may be given by its name as well as its code."""
+    if raw and request is not None and not raw.strip().isdigit():
+        raw = region_by_name(request, session.user, raw.strip())
     if raw:
         try:
             raw = parse_region_prefix(raw)
@@ -93,9 +97,9 @@ def board_charts(board: StatusBoard, scope: Scope) -> dict[str, Any]:
 @router.get("/board")
 def board_page(request: Request, session: SignedIn) -> HTMLResponse:
     values = query_values(request, *SCOPE_FIELDS)
-    region = page_region(session, values.get("region"))
+    region = page_region(session, values.get("region"), request)
     if not region:
-        return render(request, "choose_region.html", title="看板", action="/board")
+        return choose_region(request, "看板", "/board")
     try:
         scope = Scope.model_validate({**values, "region": region})
     except ValidationError as e:
@@ -109,8 +113,9 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
     filters = scope.model_dump(exclude_none=True)
     return render(
         request, "board.html", title="看板", board=board, scope=scope, filters=filters,
-        breadcrumb=[(labels.region_label(r), link("/board", **{**filters, "region": r}))
-                    for r in scope_path(session.user, region)],
+        breadcrumb=[(text, link("/board", **{**filters, "region": r}))
+                    for r, text in named_path(request, scope_path(session.user, region))],
+        **page_places(request, region),
         children=[(c, link("/board", **{**filters, "region": c.region})) for c in board.children],
         overdue=overdue, blank=blank, quick=quick_links(scope, request), due=due,
         queue_link=link("/work-queue", region=region),

@@ -21,6 +21,7 @@ from branchflow.api.errors import FieldError
 from branchflow.api.jurisdiction import unknown_county, with_committee
 from branchflow.api.pages.board import SCOPE_FIELDS, link, page_region, scope_errors
 from branchflow.api.pages.forms import Form, entered, field_errors, no_choices, read, widgets
+from branchflow.api.pages.places import choose_region, page_places
 from branchflow.api.pages.web import (
     PageRoute,
     SignedIn,
@@ -48,9 +49,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get("/cases")
 def cases_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
     values = query_values(request, *LIST_FIELDS)
-    region = page_region(session, values.get("region"))
+    region = page_region(session, values.get("region"), request)
     if not region:
-        return render(request, "choose_region.html", title="工作台帐", action="/cases")
+        return choose_region(request, "工作台帐", "/cases")
     try:
         filters = CaseFilters.model_validate({**values, "region": region})
     except ValidationError as e:
@@ -65,6 +66,7 @@ def cases_page(request: Request, session: SignedIn, page: Annotated[int, Query(g
         previous_link=link("/cases", **chosen, page=page - 1) if page > 1 else None,
         next_link=link("/cases", **chosen, page=page + 1) if page < last else None,
         csv_link=link("/ledger", **scope, format="csv"), xlsx_link=link("/ledger", **scope, format="xlsx"),
+        **page_places(request, region),
     )
 
 

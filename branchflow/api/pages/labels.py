@@ -150,5 +150,8 @@ def label(table: dict[str, str], name: object) -> str:
     return table.get(str(key), str(key)) if key is not None else ""
 
 
-def region_label(code: str) -> str:
+def region_label(code: str, name: str | None = None) -> str:
+    """A region as people name it: its name where the names' table has one, else its level and code."""
+    if name:
+        return name
     return f"{REGION_LEVELS.get(len(code), '地区')} {code}" if code else "全国"

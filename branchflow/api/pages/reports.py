@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from branchflow.api.auth import require_role
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.board import link, page_region
+from branchflow.api.pages.places import choose_region
 from branchflow.api.pages.timeline import entry
 from branchflow.api.pages.web import PageRoute, SignedIn, percent, query_values, render, services
 from branchflow.api.reports import MAX_PAGE, READERS, ReportDate, formation_table_of, past_or_live, table_file
@@ -83,9 +84,9 @@ def table_header() -> tuple[list[tuple[str, int, int]], list[str]]:
 def statistics_page(request: Request, session: SignedIn) -> HTMLResponse:
     """The members' make-up and the statistics table (建立党的基层组织情况), as of a chosen date."""
     values = query_values(request, "region", "as_of", "compare")
-    chosen = page_region(session, values.get("region"))
+    chosen = page_region(session, values.get("region"), request)
     if not chosen:
-        return render(request, "choose_region.html", title="统计", action="/statistics")
+        return choose_region(request, "统计", "/statistics")
     as_of, compare = _report_date(values, "as_of"), _report_date(values, "compare")
     day = as_of or date.today()
     try:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from branchflow.api.errors import FieldError
 from branchflow.api.pages.board import link, page_region, scope_errors
+from branchflow.api.pages.places import choose_region
 from branchflow.api.pages.web import PageRoute, SignedIn, error_page, query_values, render, services
 from branchflow.api.work_queue import QueueQuery, queue_region
 from branchflow.domain.work_queue import DISCHARGED_BY
@@ -35,9 +36,9 @@ def step_link(organization_id: object, action: str | None) -> str:
 @router.get("/work-queue")
 def work_queue_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     values = query_values(request, *FILTERS)
-    region = page_region(session, values.get("region"))
+    region = page_region(session, values.get("region"), request)
     if not region:
-        return render(request, "choose_region.html", title="我的待办", action="/work-queue")
+        return choose_region(request, "我的待办", "/work-queue")
     try:
         query = QueueQuery.model_validate({**values, "region": region, "page": page, "page_size": PAGE_SIZE})
         scope = queue_region(session.user, query.region, query.street)
