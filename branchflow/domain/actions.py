@@ -163,7 +163,7 @@ class ElectBranchCommittee(Step):
     action: Literal["elect_branch_committee"]
     secretary: PersonName
     deputy_secretary: PersonName | None = None
-    committee: Annotated[list[PersonName], Field(max_length=7, default_factory=list)]
+    committee: Annotated[list[PersonName], Field(max_length=11, default_factory=list)]
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.elect_branch_committee(self.secretary, self.deputy_secretary, self.committee, stamp)

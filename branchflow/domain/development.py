@@ -22,6 +22,9 @@ EXTENSION_MONTHS = (6, 12)  # probation may be extended once, by 6 to 12 months
 INTRODUCERS = 2  # two formal members introduce a development target
 COMMITTEE_FROM_MEMBERS = 7  # a branch committee is elected from 7 formal members; fewer elect a secretary
 COMMITTEE_SIZE = (3, 7)  # a branch committee has 3–5 members, at most 7
+# By the party organization's type: a branch 3–5 (at most 7), a general branch 5–7 (at most 9), a grassroots
+# committee 5–9 (at most 11). General branches and committees always elect one.
+COMMITTEE_SIZES = {"branch": COMMITTEE_SIZE, "general_branch": (5, 9), "committee": (5, 11)}
 ADMISSION_NEEDS_FORMAL_BRANCH = ("members are admitted by the general meeting of a formal branch; a temporary "
                                  "branch trains activists but does not admit members")
 
@@ -188,13 +191,15 @@ def can_extend(member: Member, months: int, day: date) -> RuleViolation | None:
     return _probation_over(member, day, "the extension")
 
 
-def committee_violation(formal_members: int, committee: list[str]) -> RuleViolation | None:
-    """7 or more formal members elect a committee of 3–7; fewer elect a secretary (and a deputy) only."""
-    low, high = COMMITTEE_SIZE
-    if formal_members >= COMMITTEE_FROM_MEMBERS and not low <= len(committee) <= high:
-        return RuleViolation("committee_size", f"with {formal_members} formal members the branch elects a "
+def committee_violation(formal_members: int, committee: list[str], org_type: str = "branch"
+                        ) -> RuleViolation | None:
+    """A branch of 7 or more formal members elects a committee of 3–7, fewer a secretary (and a deputy) only;
+    a general branch elects 5–9, a grassroots committee 5–11."""
+    low, high = COMMITTEE_SIZES[org_type]
+    if (formal_members >= COMMITTEE_FROM_MEMBERS or org_type != "branch") and not low <= len(committee) <= high:
+        return RuleViolation("committee_size", f"with {formal_members} formal members the {org_type} elects a "
                              f"committee of {low} to {high} members; {len(committee)} given")
-    if formal_members < COMMITTEE_FROM_MEMBERS and committee:
+    if formal_members < COMMITTEE_FROM_MEMBERS and committee and org_type == "branch":
         return RuleViolation("no_committee_below_7", f"with {formal_members} formal members (fewer than "
                              f"{COMMITTEE_FROM_MEMBERS}) the branch elects a secretary, not a committee")
     return None

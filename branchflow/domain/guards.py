@@ -200,8 +200,9 @@ def can_elect_branch_committee(
     org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
 ) -> RuleViolation | None:
     return _open(org, day) or _none_of(
-        "no_formal_branch", "elections are held by a formal party organization of its own; a temporary branch "
-        "has appointed officers and holds no term elections", org.formal_branch is not None)
+        "no_formal_branch", "elections are held by a formal party organization (its own or a joint branch); a "
+        "temporary branch has appointed officers and holds no term elections",
+        org.formal_branch is not None or org.joint_branch is not None)
 
 
 def can_form_youth_league(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:

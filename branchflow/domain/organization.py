@@ -28,9 +28,9 @@ from branchflow.domain.rules import (
     SEED_THRESHOLDS,
     PartyOrgType,
     Thresholds,
-    branch_members,
     can_join_joint_branch,
     default_party_org_type,
+    members_here,
     require,
     term_years,
 )
@@ -348,14 +348,14 @@ class Organization(Aggregate):
         assert self.formal_request is not None
         require(not_before("the approval", stamp.occurred_on, on("formal_branch_requested",
                                                                   self.formal_request.requested_on)))
-        n = branch_members(self)
+        n = members_here(self)  # the Party counts formal and probationary members whose relation is here
         default = default_party_org_type(n)
         chosen = PartyOrgType(party_org_type or self.formal_request.type or default)
         if chosen != default and not stamp.reason.strip():
             raise RuleViolation(
                 "type_exception_needs_reason",
-                f"with {n} formal members the default type is {default.value}; approving {chosen.value} "
-                "instead is an exception that needs the supervisor's reason",
+                f"with {n} members whose relation is here the default type is {default.value}; approving "
+                f"{chosen.value} instead is an exception that needs the supervisor's reason",
             )
         self._formal_branch_approved(chosen, stamp)
 
@@ -424,18 +424,28 @@ class Organization(Aggregate):
     def elect_branch_committee(
         self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp
     ) -> None:
+        """A formal party organization of its own, or the joint branch the organization is in, elects; the
+        secretary (and deputy, and the committee) are formal members present (the owner may serve if one)."""
         require(guards.can_elect_branch_committee(self, stamp.occurred_on))
         require(not_before("the election", stamp.occurred_on, self.party_organization_since()))
-        require(development.committee_violation(branch_members(self), committee))
+        formal = {m.name for m in self.members.values() if m.present and m.status is MemberStatus.FORMAL}
+        for role, name in [("secretary", secretary), ("deputy secretary", deputy_secretary),
+                           *(("committee member", n) for n in committee)]:
+            if name is not None and name not in formal:
+                raise RuleViolation("officer_not_formal_member", f"the {role} {name} is not a formal member present "
+                                    "in the organization")
+        org_type = self.formal_branch.type if self.formal_branch else self.joint_branch.type  # type: ignore[union-attr]
+        require(development.committee_violation(len(formal), committee, org_type.value))
         self._branch_committee_elected(secretary, deputy_secretary, committee, stamp)
 
     @event("BranchCommitteeElected")
     def _branch_committee_elected(
         self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp
     ) -> None:
-        assert self.formal_branch is not None
-        self.formal_branch.secretary, self.formal_branch.committee = secretary, committee
-        self.formal_branch.term_ends_on = add_months(stamp.occurred_on, 12 * term_years(self.formal_branch.type))
+        elected = self.formal_branch or self.joint_branch
+        assert elected is not None
+        elected.secretary, elected.committee = secretary, committee
+        elected.term_ends_on = add_months(stamp.occurred_on, 12 * term_years(elected.type))
 
     def form_youth_league(self, stamp: Stamp) -> None:
         """党建带团建: the Youth League is set up alongside a party organization."""

@@ -31,6 +31,10 @@ class JointBranchMembership:
     type: PartyOrgType
     joined_on: date
     organization_ids: list[str] = field(default_factory=list)
+    # Elected like any branch (from 2026-12; None before): its secretary, committee and term.
+    secretary: str | None = None
+    committee: list[str] = field(default_factory=list)
+    term_ends_on: date | None = None
 
     def __post_init__(self) -> None:
         self.type = PartyOrgType(self.type)  # stored as text in snapshots

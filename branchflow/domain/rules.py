@@ -63,6 +63,12 @@ def branch_members(org: Organization) -> int:
     return sum(1 for m in org.members.values() if m.counts_for_branch)
 
 
+def members_here(org: Organization) -> int:
+    """Members present whose relation is here, formal and probationary: the count behind a party organization's
+    type (a "member" in the Party's counts includes probationary members)."""
+    return sum(1 for m in org.members.values() if m.present and m.relation_transferred)
+
+
 def present_members(org: Organization) -> int:
     return sum(1 for m in org.members.values() if m.present)
 

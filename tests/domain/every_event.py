@@ -123,7 +123,7 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "JointBranchJoined": step(with_people, lambda o: o.join_joint_branch(joint(), S)),
     "JointBranchLeft": step(in_joint, lambda o: o.leave_joint_branch(S)),
     "BranchDissolved": step(temporary, lambda o: o.dissolve_branch(S)),
-    "BranchCommitteeElected": step(formed, lambda o: o.elect_branch_committee("Chen", None, [], S)),
+    "BranchCommitteeElected": step(formed, lambda o: o.elect_branch_committee("Member 1", None, [], S)),
     "YouthLeagueFormed": step(formed, lambda o: o.form_youth_league(S)),
     "FiveGoodsRated": step(formed, lambda o: o.rate_five_goods({"member_team": True}, S)),
     "TenHavesChecked": step(temporary, lambda o: o.check_ten_haves({"plaque": True}, S)),

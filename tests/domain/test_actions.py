@@ -66,7 +66,7 @@ class TestParsing:
          ({"action": "extend_probation", "person_id": "P4", "months": 13}, "months"),
          ({"action": "extend_probation", "person_id": "P4", "months": 5}, "months"),
          ({"action": "talk_to_applicant", "person_id": "P" * 21}, "person_id"),
-         ({"action": "elect_branch_committee", "secretary": "S", "committee": list("abcdefgh")}, "committee"),
+         ({"action": "elect_branch_committee", "secretary": "S", "committee": list("abcdefghijkl")}, "committee"),
          ({"action": "request_formal_branch", "name": "B", "party_org_type": "cell"}, "party_org_type"),
          ({"action": "correct_facts", "corrects": 0, "changes": {"employees": 1}}, "corrects"),
          ({"action": "close_case", "command_id": ""}, "command_id"),
@@ -106,6 +106,7 @@ def people(org: Organization) -> list[str]:
 def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
     """Every input worth trying for an action on this case (persons, introducer pairs, options)."""
     persons = [{"person_id": p} for p in people(org)]
+    officers = [m.name for m in org.members.values() if m.present and m.status == "formal"]
     members = [{"member_id": m} for m in people(org)]
     ten = dict.fromkeys(("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules",
                          "archives", "party_flag", "leader_portraits", "notice_board", "official_seal"), True)
@@ -124,7 +125,8 @@ def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
         "establish_temporary_branch": [{"name": "Temporary branch"}],
         "request_formal_branch": [{"name": "Branch"}],
         "approve_formal_branch": [{"reason": "the supervisor's reason"}],
-        "elect_branch_committee": [{"secretary": "Chen"}, {"secretary": "Chen", "committee": ["A", "B", "C"]}],
+        "elect_branch_committee": [{"secretary": n} for n in officers[:1]]
+        + [{"secretary": officers[0], "committee": officers[:3]}] if officers else [{"secretary": "Chen"}],
         "rate_five_goods": [five], "check_ten_haves": [ten],
         "correct_facts": [{"corrects": 1, "changes": {"employees": 5}}],
         "correct_member": [{"member_id": p, "corrects": v, "changes": {"name": "Li"}}

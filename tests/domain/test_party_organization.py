@@ -8,6 +8,7 @@ import pytest
 
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.organization import Organization
+from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import PartyOrgType, default_party_org_type, party_org_type, term_years
 
 from .cases import DAY, add_members, organization, stamp, with_formal_branch
@@ -43,16 +44,16 @@ class TestDefaultType:
         org.approve_formal_branch(None, stamp(actor=SUPERVISOR))
         assert party_org_type(org) is expected
 
-    def test_the_default_counts_transferred_in_formal_members(self) -> None:
-        # Choice: the count behind the default type is the one behind the request (formal members whose
-        # relation is here); probationary members and relations elsewhere do not move the default.
+    def test_the_default_counts_formal_and_probationary_members_whose_relation_is_here(self) -> None:
+        # issue 13 finding 7: 60 formal + 60 probationary members were typed a general branch. A "member" in
+        # the Party's counts includes probationary members; relations elsewhere still do not count.
         org = organization(employees=200)
-        add_members(org, 50)
-        add_members(org, 10, status="probationary")
+        add_members(org, 60)
+        add_members(org, 60, status="probationary")
         add_members(org, 10, transferred=False)
-        org.request_formal_branch("Acme party branch", None, stamp())
+        org.request_formal_branch("Acme party committee", None, stamp())
         org.approve_formal_branch(None, stamp(actor=SUPERVISOR))
-        assert party_org_type(org) is PartyOrgType.BRANCH
+        assert party_org_type(org) is PartyOrgType.COMMITTEE
 
 
 class TestTypeException:
@@ -97,33 +98,33 @@ class TestElectionsAndTerms:
 
     def test_a_branch_with_fewer_than_7_formal_members_elects_a_secretary_and_a_deputy(self) -> None:
         org = with_formal_branch(organization())
-        org.elect_branch_committee("Secretary Chen", "Deputy Liu", [], stamp(date(2024, 4, 1)))
+        org.elect_branch_committee("Member 1", "Member 2", [], stamp(date(2024, 4, 1)))
         assert org.formal_branch is not None
-        assert (org.formal_branch.secretary, org.formal_branch.term_ends_on) == ("Secretary Chen", date(2027, 4, 1))
+        assert (org.formal_branch.secretary, org.formal_branch.term_ends_on) == ("Member 1", date(2027, 4, 1))
 
     def test_a_branch_with_fewer_than_7_formal_members_elects_no_committee(self) -> None:
         org = with_formal_branch(organization(), members=6)
         with pytest.raises(RuleViolation) as raised:
-            org.elect_branch_committee("Secretary Chen", None, ["A", "B", "C"], stamp())
+            org.elect_branch_committee("Member 1", None, ["Member 1", "Member 2", "Member 3"], stamp())
         assert raised.value.rule == "no_committee_below_7"
 
     @pytest.mark.parametrize("size", [3, 5, 7])
     def test_7_or_more_formal_members_elect_a_committee_of_3_to_7(self, size: int) -> None:
         org = with_formal_branch(organization(), members=7)
-        org.elect_branch_committee("Secretary Chen", None, [f"C{i}" for i in range(size)], stamp())
+        org.elect_branch_committee("Member 1", None, [f"Member {i + 1}" for i in range(size)], stamp())
         assert org.formal_branch is not None and len(org.formal_branch.committee) == size
 
     @pytest.mark.parametrize("size", [0, 2, 8])
     def test_a_committee_smaller_than_3_or_larger_than_7_is_refused(self, size: int) -> None:
-        org = with_formal_branch(organization(), members=7)
+        org = with_formal_branch(organization(), members=9)
         with pytest.raises(RuleViolation) as raised:
-            org.elect_branch_committee("Secretary Chen", None, [f"C{i}" for i in range(size)], stamp())
+            org.elect_branch_committee("Member 1", None, [f"Member {i + 1}" for i in range(size)], stamp())
         assert raised.value.rule == "committee_size"
 
     def test_a_committee_type_is_elected_for_5_years(self) -> None:
         org = requested(100)
         org.approve_formal_branch(None, stamp(actor=SUPERVISOR))
-        org.elect_branch_committee("Secretary Chen", None, ["A", "B", "C", "D", "E"], stamp(date(2024, 4, 1)))
+        org.elect_branch_committee("Member 1", None, [f"Member {i}" for i in range(1, 6)], stamp(date(2024, 4, 1)))
         assert org.formal_branch is not None and org.formal_branch.term_ends_on == date(2029, 4, 1)
 
     def test_a_temporary_branch_has_appointed_officers_and_holds_no_elections(self) -> None:
@@ -133,6 +134,53 @@ class TestElectionsAndTerms:
         with pytest.raises(RuleViolation) as raised:
             org.elect_branch_committee("Secretary Chen", None, [], stamp())
         assert raised.value.rule == "no_formal_branch"
+
+
+class TestOfficersAndCommitteeSizes:
+    """issue 13 finding 7: the secretary need not have been a member; a committee of 150 was held to 3–7."""
+
+    def test_officer_not_formal_member(self) -> None:
+        org = with_formal_branch(organization())
+        add_members(org, 1, status="probationary")
+        for secretary in ("Somebody Else", "Member 4"):
+            with pytest.raises(RuleViolation) as raised:
+                org.elect_branch_committee(secretary, None, [], stamp())
+            assert raised.value.rule == "officer_not_formal_member"
+
+    @pytest.mark.parametrize(("size", "accepted"), [(3, False), (4, False), (5, True), (9, True), (11, True)])
+    def test_committee_size_of_a_grassroots_committee_is_5_to_11(self, size: int, accepted: bool) -> None:
+        org = requested(150)
+        org.approve_formal_branch(None, stamp(actor=SUPERVISOR))
+        assert party_org_type(org) is PartyOrgType.COMMITTEE
+        elect = lambda: org.elect_branch_committee(  # noqa: E731
+            "Member 1", None, [f"Member {i}" for i in range(1, size + 1)], stamp())
+        if accepted:
+            elect()
+        else:
+            with pytest.raises(RuleViolation) as raised:
+                elect()
+            assert raised.value.rule == "committee_size"
+
+    @pytest.mark.parametrize(("size", "accepted"), [(4, False), (5, True), (9, True), (10, False)])
+    def test_committee_size_of_a_general_branch_is_5_to_9(self, size: int, accepted: bool) -> None:
+        org = requested(60)
+        org.approve_formal_branch(None, stamp(actor=SUPERVISOR))
+        assert party_org_type(org) is PartyOrgType.GENERAL_BRANCH
+        try:
+            org.elect_branch_committee("Member 1", None, [f"Member {i}" for i in range(1, size + 1)], stamp())
+        except RuleViolation as refused:
+            assert not accepted and refused.rule == "committee_size"
+        else:
+            assert accepted
+
+    def test_a_joint_branch_elects_its_secretary_and_has_a_term(self) -> None:
+        # issue 13 finding 5: a joint branch was refused no_formal_branch.
+        org = organization()
+        add_members(org, 2)
+        org.join_joint_branch(JointBranchMembership("J1", "Joint", PartyOrgType.BRANCH, DAY, []), stamp())
+        org.elect_branch_committee("Member 1", None, [], stamp(date(2024, 4, 1)))
+        assert org.joint_branch is not None
+        assert (org.joint_branch.secretary, org.joint_branch.term_ends_on) == ("Member 1", date(2027, 4, 1))
 
 
 class TestStandardization:
