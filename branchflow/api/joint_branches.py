@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from branchflow.api.auth import CurrentUser, require_region, require_role, scoped_region
+from branchflow.api.access import APPROVERS, require_role, scoped_region
+from branchflow.api.auth import CurrentUser
 from branchflow.api.services import services
-from branchflow.api.users import Role
+from branchflow.api.use_cases import case_in_scope
 from branchflow.domain.case import CaseView
 from branchflow.domain.joint_branch import joint_branch_groupings
 from branchflow.domain.rules import PartyOrgType, Stage, branch_members
@@ -44,10 +45,10 @@ class Grouping(BaseModel):
 @router.post("", response_model=list[CaseView], summary="Form one joint branch over several organizations")
 async def form(request: Request, user: CurrentUser, body: JointBranchRequest) -> list[CaseView]:
     # Forming a party organization is approved by the organization department.
-    require_role(user, Role.SUPERVISOR)
+    require_role(user, *APPROVERS)
     system = services(request)
     for org_id in body.organization_ids:  # read off the event loop, as every database call of a coroutine
-        require_region(user, (await run_in_threadpool(system.application.case, org_id)).region_code)
+        await run_in_threadpool(case_in_scope, system, user, org_id)
     return list(await system.formation.form_joint_branch(
         body.name, body.organization_ids, body.party_org_type, user.name, body.occurred_on or date.today(),
         reason=body.reason, command_id=body.command_id,

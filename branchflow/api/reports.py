@@ -5,22 +5,31 @@ All of them read the projections; a user sees only their region scope, and a nar
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
-import psycopg
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
-from branchflow.api.auth import CurrentUser, require_role, scoped_region
+from branchflow.api.access import READERS, require_role, scoped_region
+from branchflow.api.auth import CurrentUser
 from branchflow.api.errors import FieldError
 from branchflow.api.examples import BOARD, example
 from branchflow.api.services import services
-from branchflow.api.users import Role, User
-from branchflow.domain.values import CalendarDate, RegionPrefix, business_date, calendar_date
+from branchflow.api.use_cases import (
+    MAX_PAGE,
+    XLSX,
+    FileFormat,
+    Page,
+    ReportDate,
+    formation_table_of,
+    ledger_file,
+    past_or_live,
+    table_file,
+)
+from branchflow.api.users import User
+from branchflow.domain.values import CalendarDate, RegionPrefix
 from branchflow.projections import (
     AuditPage,
     CaseFilters,
@@ -31,27 +40,18 @@ from branchflow.projections import (
     audit_trail,
     case_list,
     lag,
-    ledger_csv,
     ledger_rows,
-    ledger_xlsx,
     statistics,
     status_board,
 )
-from branchflow.projections.as_of import EventSource, rows_as_of
 from branchflow.projections.audit import MAX_PAGE_SIZE as MAX_AUDIT_PAGE_SIZE
 from branchflow.projections.board import committee_board
-from branchflow.projections.formation_table import FormationTable, GroupBy, change, table_figures
+from branchflow.projections.formation_table import FormationTable, GroupBy
 from branchflow.projections.regions import region_names
-from branchflow.projections.schema import CASES, MEMBERS
-from branchflow.projections.table_sheet import table_csv, table_xlsx
 
 router = APIRouter(prefix="/api/v1", tags=["boards and reports"])
 
-READERS = (Role.SUPERVISOR, Role.ADMIN)
-MAX_PAGE = 100_000  # far past any region's last page, and (page - 1) * page_size stays a PostgreSQL bigint
 MAX_CASE_PAGE_SIZE = 500
-Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _region(user: User, region: str | None) -> str:
@@ -59,14 +59,6 @@ def _region(user: User, region: str | None) -> str:
     if not chosen:
         raise FieldError("region", "region is required: your scope is the whole country, give a region prefix")
     return chosen
-
-
-def _on_or_before_today(value: date) -> date:
-    return business_date(value, today=date.today())
-
-
-# A business date of the reports: from 1949-10-01 up to today, written YYYY-MM-DD (else 422 naming it).
-ReportDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_on_or_before_today)]
 
 
 # A query model takes every query parameter of its route (FastAPI), and these forbid unknown ones: so the
@@ -83,7 +75,7 @@ class BoardQuery(ScopeQuery):
 
 
 class LedgerQuery(ScopeQuery):
-    format: Literal["csv", "xlsx"] = "csv"
+    format: FileFormat = "csv"
     group_by: Literal["committee"] | None = None  # committee: rows grouped by responsible committee
 
 
@@ -91,17 +83,6 @@ class TableQuery(ScopeQuery):
     format: Literal["json", "csv", "xlsx"] = "json"
     compare: ReportDate | None = None  # a second date, side by side, with the change per cell
     group_by: GroupBy = "subtype"
-
-
-@contextmanager
-def past_or_live(request: Request, conn: psycopg.Connection[Any], region: str, as_of: date | None
-            ) -> Iterator[tuple[str, str]]:
-    """The `cases` and `members` tables to read: today's live ones, or those of a past date."""
-    if as_of is None or as_of >= date.today():
-        yield CASES, MEMBERS
-        return
-    with rows_as_of(conn, EventSource.of(services(request).application), region, as_of) as past:
-        yield past.cases, past.members
 
 
 class CaseQuery(CaseFilters):
@@ -131,7 +112,7 @@ def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuer
 def board(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Query()]) -> StatusBoard:
     scope = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn, \
-            past_or_live(request, conn, scope.region, query.as_of) as (cases, _):
+            past_or_live(services(request), conn, scope.region, query.as_of) as (cases, _):
         board = status_board(conn, scope, cases, by_industry=query.by == "industry")
         if query.group_by == "committee":
             board.by_committee = committee_board(conn, scope, cases)
@@ -144,7 +125,7 @@ def report_statistics(request: Request, user: CurrentUser, query: Annotated[Boar
     scope = _scoped(user, query, Scope)
     day = query.as_of or date.today()
     with services(request).pool.connection() as conn, \
-            past_or_live(request, conn, scope.region, query.as_of) as (cases, members):
+            past_or_live(services(request), conn, scope.region, query.as_of) as (cases, members):
         return statistics(conn, scope, day, cases, members, by_industry=query.by == "industry")
 
 
@@ -157,34 +138,10 @@ def formation_table(
 ) -> FormationTable | Response:
     scope = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn:
-        table = formation_table_of(request, conn, scope, query.as_of, query.compare, query.group_by)
+        table = formation_table_of(services(request), conn, scope, query.as_of, query.compare, query.group_by)
         if query.format == "json":
             return table
         return table_file(table, query.format, region_names(conn, [scope.region]).get(scope.region))
-
-
-def formation_table_of(
-    request: Request, conn: psycopg.Connection[Any], scope: Scope, as_of: date | None, compare: date | None,
-    group_by: GroupBy = "subtype",
-) -> FormationTable:
-    """The table of the scope as of a date (today's live figures without one), and compared with another."""
-    day = as_of or date.today()
-    with past_or_live(request, conn, scope.region, as_of) as (cases, _):
-        figures = table_figures(conn, scope, day, group_by, cases)
-    table = FormationTable(region=scope.region, group_by=group_by, **figures.model_dump())
-    if compare is not None:
-        with past_or_live(request, conn, scope.region, compare) as (cases, _):
-            earlier = table_figures(conn, scope, compare, group_by, cases)
-        table = table.model_copy(update={"compare": earlier, "change": change(figures, earlier)})
-    return table
-
-
-def table_file(table: FormationTable, format: Literal["csv", "xlsx"], region_name: str | None) -> Response:
-    name = f"formation-table-{table.region}-{table.as_of}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "xlsx":
-        return Response(table_xlsx(table, region_name), media_type=XLSX, headers=headers)
-    return Response(table_csv(table, region_name), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/reports/ledger", summary="The work ledger (工作台帐): a row per case, as CSV or XLSX",
@@ -192,13 +149,9 @@ def table_file(table: FormationTable, format: Literal["csv", "xlsx"], region_nam
 def report_ledger(request: Request, user: CurrentUser, query: Annotated[LedgerQuery, Query()]) -> Response:
     scoped = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn, \
-            past_or_live(request, conn, scoped.region, query.as_of) as (cases, _):
+            past_or_live(services(request), conn, scoped.region, query.as_of) as (cases, _):
         rows = ledger_rows(conn, scoped, cases, group_by_committee=query.group_by == "committee")
-    name = f"ledger-{scoped.region}.{query.format}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if query.format == "xlsx":
-        return Response(ledger_xlsx(rows), media_type=XLSX, headers=headers)
-    return Response(ledger_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    return ledger_file(rows, scoped.region, query.format)
 
 
 class ProjectionStatus(BaseModel):

@@ -39,10 +39,7 @@ class Role(StrEnum):
 class User(BaseModel):
     name: str
     role: Role
-    region: str  # a region prefix: the user acts only on cases whose region code starts with it
-
-    def covers(self, region_code: str) -> bool:
-        return region_code.startswith(self.region)
+    region: str  # a region prefix: the user acts only on cases whose region code starts with it (access.py)
 
 
 class UserExists(Exception):

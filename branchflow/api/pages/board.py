@@ -5,6 +5,7 @@ It reads the same projection as `GET /api/v1/boards/status`, under the same regi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -13,20 +14,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from branchflow.api.auth import scoped_region
+from branchflow.api.access import scoped_region
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.forms import field_errors
 from branchflow.api.pages.places import choose_region, named_path, page_places, region_by_name
-from branchflow.api.pages.web import (
-    PageRoute,
-    SignedIn,
-    error_page,
-    percent,
-    query_values,
-    render,
-    scope_path,
-    services,
-)
+from branchflow.api.pages.web import PageRoute, SignedIn, error_page, percent, query_values, render, scope_path
+from branchflow.api.services import services
 from branchflow.domain.values import parse_region_prefix
 from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, queue_counts, status_board
 
@@ -40,6 +33,12 @@ def link(path: str, **params: Any) -> str:
     query = urlencode({k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()
                        if v is not None and v != ""})
     return f"{path}?{query}" if query else path
+
+
+def page_links(path: str, values: Mapping[str, Any], page: int, last: int) -> tuple[str | None, str | None]:
+    """The previous and the next page's addresses of a paged list (None at either end)."""
+    return (link(path, **values, page=page - 1) if page > 1 else None,
+            link(path, **values, page=page + 1) if page < last else None)
 
 
 def scope_errors(error: ValidationError) -> str:

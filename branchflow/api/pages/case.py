@@ -16,18 +16,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from branchflow.api.auth import require_region, require_role, require_step_in_scope
-from branchflow.api.cases import STEP_ROLES, perform_step
-from branchflow.api.jurisdiction import committee_problem, named
+from branchflow.api.access import STEP_ROLES, may_take, require_role
+from branchflow.api.errors import FieldError
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.forms import action_form, entered, field_errors, read
 from branchflow.api.pages.timeline import entry
-from branchflow.api.pages.web import PageRoute, SignedIn, checked_form, redirect, render, services
-from branchflow.api.users import Role, User
-from branchflow.domain.actions import ACTIONS, SUPERVISOR_ACTIONS, ChangeResponsibleCommittee, parse_action
-from branchflow.domain.case import CaseView, case_view
+from branchflow.api.pages.web import PageRoute, SignedIn, checked_form, redirect, render
+from branchflow.api.services import services
+from branchflow.api.use_cases import case_in_scope, take_step, viewed
+from branchflow.api.users import User
+from branchflow.domain.actions import ACTIONS
 from branchflow.domain.errors import ConcurrentChange, RuleViolation, UnknownPerson
-from branchflow.domain.organization import Organization
 from branchflow.workflows.failures import InvalidStep, WorkflowUnavailable
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -50,22 +49,15 @@ class Failure:
 
 def offered(user: User, next_actions: list[str]) -> list[str]:
     """The steps this person may take now: the case's next actions their role allows."""
-    if user.role not in STEP_ROLES:
-        return []
-    return [a for a in next_actions if a in ACTIONS and (a not in SUPERVISOR_ACTIONS or user.role is Role.SUPERVISOR)]
-
-
-def load(request: Request, user: User, org_id: UUID) -> tuple[Organization, CaseView]:
-    app = services(request).application
-    org = app.case(org_id)
-    require_region(user, org.region_code)
-    return org, named(request, case_view(org, date.today(), app.thresholds))
+    return [a for a in next_actions if a in ACTIONS and may_take(user, a)]
 
 
 def show(request: Request, session: SignedIn, org_id: UUID, failure: Failure | None = None,
          done: str | None = None, step: str | None = None) -> HTMLResponse:
     """`step` opens that step's form (the work queue's links), when the step is offered."""
-    org, case = load(request, session.user, org_id)
+    system = services(request)
+    org = case_in_scope(system, session.user, org_id)
+    case = viewed(system, org)
     people = {m.id: m.name for m in org.members.values()} | {c.id: c.name for c in org.candidates.values()}
     forms = []
     for action in offered(session.user, case.next_actions):
@@ -73,7 +65,7 @@ def show(request: Request, session: SignedIn, org_id: UUID, failure: Failure | N
             forms.append(action_form(action, case, failure.command_id, failure.values, failure.errors))
         else:
             forms.append(action_form(action, case, str(uuid4())))
-    history = [entry(h, people) for h in reversed(services(request).application.history(org_id))]
+    history = [entry(h, people) for h in reversed(system.application.history(org_id))]
     done_text = "已登记" if done == "registered" else labels.ACTIONS.get(done or "", "")
     return render(
         request, "case.html", status=failure.status if failure else 200, title=case.name, case=case,
@@ -96,31 +88,24 @@ def case_page(request: Request, session: SignedIn, org_id: UUID, done: str | Non
 
 
 @router.post("/cases/{org_id}/actions")
-async def take_step(request: Request, session: SignedIn, org_id: UUID) -> Response:
+async def step_page(request: Request, session: SignedIn, org_id: UUID) -> Response:
     user = session.user
     require_role(user, *STEP_ROLES)
     form = await checked_form(request, session)
     action = str(form.get("action") or "")
     if action not in ACTIONS:
         raise HTTPException(422, f"没有这项操作：{action}")
-    if action in SUPERVISOR_ACTIONS:
-        require_role(user, Role.SUPERVISOR)
-    org, _ = await run_in_threadpool(load, request, user, org_id)  # 404 or 403 before anything is sent
     command_id = str(form.get("command_id") or uuid4())
     values = entered(form)
-    try:
-        step = parse_action({**read(ACTIONS[action], form), "action": action, "command_id": command_id},
-                            date.today())
+    step = {**read(ACTIONS[action], form), "action": action, "command_id": command_id}
+    try:  # the role for the step, then the case and its scope (404, 403): before anything is sent
+        await take_step(services(request), user, org_id, step)
     except ValidationError as e:
         failure = Failure(action, 422, command_id, values, field_errors(e, action), "请按提示修改后再提交。")
         return await again(request, session, org_id, failure)
-    require_step_in_scope(user, step)
-    if isinstance(step, ChangeResponsibleCommittee) and (problem := await run_in_threadpool(
-            committee_problem, request, step.responsible_committee, org.region_code)):
-        failure = Failure(action, 422, command_id, values, {"responsible_committee": problem}, "请按提示修改后再提交。")
+    except FieldError as e:  # a committee that may not answer for the case
+        failure = Failure(action, 422, command_id, values, {e.field: e.message}, "请按提示修改后再提交。")
         return await again(request, session, org_id, failure)
-    try:
-        await perform_step(services(request), org_id, step, user)
     except (RuleViolation, UnknownPerson, InvalidStep, ConcurrentChange, WorkflowUnavailable) as e:
         return await again(request, session, org_id, refused(action, command_id, values, e))
     return redirect(f"/cases/{org_id}?done={action}")

@@ -7,19 +7,17 @@ registration goes through the case's workflow as `POST /api/v1/organizations` do
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
 from uuid import uuid4
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from branchflow.api.auth import disclosed, require_role
-from branchflow.api.cases import STEP_ROLES
+from branchflow.api import use_cases
+from branchflow.api.access import STEP_ROLES, require_role, scope_of
 from branchflow.api.errors import FieldError
-from branchflow.api.jurisdiction import unknown_county, with_committee
-from branchflow.api.pages.board import SCOPE_FIELDS, link, page_region, scope_errors
+from branchflow.api.pages.board import SCOPE_FIELDS, link, page_links, page_region, scope_errors
 from branchflow.api.pages.forms import Form, entered, field_errors, no_choices, read, widgets
 from branchflow.api.pages.places import choose_region, page_places
 from branchflow.api.pages.web import (
@@ -30,24 +28,23 @@ from branchflow.api.pages.web import (
     query_values,
     redirect,
     render,
-    services,
 )
-from branchflow.api.reports import MAX_PAGE
+from branchflow.api.services import services
+from branchflow.api.use_cases import FileFormat, Page, ledger_file, unknown_county
 from branchflow.api.users import User
 from branchflow.domain.errors import AlreadyRegistered
 from branchflow.domain.registration import Registration
-from branchflow.projections import CaseFilters, Scope, case_list, ledger_csv, ledger_rows, ledger_xlsx
+from branchflow.projections import CaseFilters, Scope, case_list, ledger_rows
 from branchflow.workflows.failures import WorkflowUnavailable
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LIST_FIELDS = (*SCOPE_FIELDS, "stage", "method", "min_employees", "formed", "organization_covered", "work_covered",
                "blank_spot", "overdue")
 PAGE_SIZE = 20
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/cases")
-def cases_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
+def cases_page(request: Request, session: SignedIn, page: Page = 1) -> HTMLResponse:
     values = query_values(request, *LIST_FIELDS)
     region = page_region(session, values.get("region"), request)
     if not region:
@@ -60,18 +57,18 @@ def cases_page(request: Request, session: SignedIn, page: Annotated[int, Query(g
         found = case_list(conn, filters, page=page, page_size=PAGE_SIZE)
     chosen = filters.model_dump(exclude_none=True, mode="json")
     scope = {k: v for k, v in chosen.items() if k in Scope.model_fields}
-    last = max(1, -(-found.total // PAGE_SIZE))
+    last = use_cases.last_page(found.total, PAGE_SIZE)
+    previous, following = page_links("/cases", chosen, page, last)
     return render(
         request, "cases.html", title="工作台帐", found=found, filters=chosen, page=page, last=last,
-        previous_link=link("/cases", **chosen, page=page - 1) if page > 1 else None,
-        next_link=link("/cases", **chosen, page=page + 1) if page < last else None,
+        previous_link=previous, next_link=following,
         csv_link=link("/ledger", **scope, format="csv"), xlsx_link=link("/ledger", **scope, format="xlsx"),
         **page_places(request, region),
     )
 
 
 @router.get("/ledger")
-def ledger(request: Request, session: SignedIn, format: Literal["csv", "xlsx"] = "csv") -> Response:
+def ledger(request: Request, session: SignedIn, format: FileFormat = "csv") -> Response:
     values = query_values(request, *SCOPE_FIELDS)
     region = page_region(session, values.get("region"))
     if not region:
@@ -82,10 +79,7 @@ def ledger(request: Request, session: SignedIn, format: Literal["csv", "xlsx"] =
         raise HTTPException(422, scope_errors(e)) from None
     with services(request).pool.connection() as conn:
         rows = ledger_rows(conn, scope)
-    headers = {"Content-Disposition": f'attachment; filename="ledger-{scope.region}.{format}"'}
-    if format == "xlsx":
-        return Response(ledger_xlsx(rows), media_type=XLSX, headers=headers)
-    return Response(ledger_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    return ledger_file(rows, scope.region, format)
 
 
 def registration_form(user: User, values: dict[str, object] | None = None, errors: dict[str, str] | None = None,
@@ -118,23 +112,20 @@ async def register(request: Request, session: SignedIn) -> Response:
     except ValidationError as e:
         errors = field_errors(e)
         return _register_page(request, registration_form(user, values, errors, command_id), status=422)
-    if not user.covers(checked.region_code):
+    if not scope_of(user).covers(checked):  # said in the form; the use case would answer a bare 403
         errors = {"region_code": f"不在您的辖区（{user.region}）内"}
         return _register_page(request, registration_form(user, values, errors, command_id), status=403)
-    if await run_in_threadpool(unknown_county, request, checked.region_code):
+    if await run_in_threadpool(unknown_county, services(request), checked.region_code):
         errors = {"region_code": f"区县代码 {checked.region_code[:6]} 不存在（请核对地区代码）"}
         return _register_page(request, registration_form(user, values, errors, command_id), status=422)
     try:
-        checked = await run_in_threadpool(with_committee, request, checked)
-    except FieldError as e:
+        case = await use_cases.register(services(request), user, checked)
+    except FieldError as e:  # the responsible committee given may not answer for the case
         errors = {e.field: e.message}
         return _register_page(request, registration_form(user, values, errors, command_id), status=422)
-    try:
-        case = await services(request).formation.register(checked, user.name, date.today())
-    except AlreadyRegistered as e:
-        shown = await run_in_threadpool(disclosed, services(request).application, user, e)
+    except AlreadyRegistered as e:  # naming the case only when it is in the person's scope (use_cases.disclosed)
         form_again = registration_form(user, values, command_id=str(uuid4()), error="该组织已经登记过。")
-        existing = f"/cases/{shown.organization_id}" if shown.organization_id is not None else None
+        existing = f"/cases/{e.organization_id}" if e.organization_id is not None else None
         return _register_page(request, form_again, status=409, existing=existing)
     except WorkflowUnavailable:
         error = "系统暂时无法办理，请稍后用同一表单再次提交（不会重复登记）。"

@@ -28,8 +28,8 @@ from branchflow.api.pages.web import (
     posted_form,
     redirect,
     render,
-    services,
 )
+from branchflow.api.services import services
 from branchflow.api.users import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

@@ -9,7 +9,8 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from branchflow.api.pages import labels
-from branchflow.api.pages.web import render, services
+from branchflow.api.pages.web import render
+from branchflow.api.services import services
 from branchflow.api.users import User
 from branchflow.projections.committees import Committee, committees
 from branchflow.projections.regions import Region, region_names, search_regions

@@ -7,20 +7,28 @@ role and region rules.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import TypeAdapter, ValidationError
 
-from branchflow.api.auth import require_role
+from branchflow.api.access import READERS, require_role
 from branchflow.api.pages import charts, labels
-from branchflow.api.pages.board import link, page_region
+from branchflow.api.pages.board import link, page_links, page_region
 from branchflow.api.pages.places import choose_region
 from branchflow.api.pages.timeline import entry
-from branchflow.api.pages.web import PageRoute, SignedIn, percent, query_values, render, services
-from branchflow.api.reports import MAX_PAGE, READERS, ReportDate, formation_table_of, past_or_live, table_file
+from branchflow.api.pages.web import PageRoute, SignedIn, percent, query_values, render
+from branchflow.api.services import services
+from branchflow.api.use_cases import (
+    FileFormat,
+    Page,
+    ReportDate,
+    formation_table_of,
+    last_page,
+    past_or_live,
+    table_file,
+)
 from branchflow.domain.values import CalendarDate
 from branchflow.projections import Scope, Statistics, audit_trail, statistics
 from branchflow.projections.regions import region_names
@@ -94,9 +102,9 @@ def statistics_page(request: Request, session: SignedIn) -> HTMLResponse:
     except ValidationError as e:
         raise HTTPException(422, f"地区代码有误：{e.errors()[0]['msg']}") from None
     with services(request).pool.connection() as conn:
-        with past_or_live(request, conn, chosen, as_of) as (cases, members):
+        with past_or_live(services(request), conn, chosen, as_of) as (cases, members):
             stats = statistics(conn, scope, day, cases, members)
-        table = formation_table_of(request, conn, scope, as_of, compare)
+        table = formation_table_of(services(request), conn, scope, as_of, compare)
     top, second = table_header()
     lines = [("合计", table.total, table.change.total if table.change else None)] + [
         (row_label(r, "subtype"), r, table.change.rows[i] if table.change else None) for i, r in enumerate(table.rows)]
@@ -109,14 +117,14 @@ def statistics_page(request: Request, session: SignedIn) -> HTMLResponse:
 
 
 @router.get("/statistics/table")
-def statistics_table_file(request: Request, session: SignedIn, format: Literal["csv", "xlsx"] = "xlsx") -> Response:
+def statistics_table_file(request: Request, session: SignedIn, format: FileFormat = "xlsx") -> Response:
     """The statistics table as the page shows it, as a file (the API's `format=csv|xlsx`)."""
     values = query_values(request, "region", "as_of", "compare")
     chosen = page_region(session, values.get("region"))
     if not chosen:
         raise HTTPException(422, "请先选择地区")
     with services(request).pool.connection() as conn:
-        table = formation_table_of(request, conn, Scope(region=chosen), _report_date(values, "as_of"),
+        table = formation_table_of(services(request), conn, Scope(region=chosen), _report_date(values, "as_of"),
                                    _report_date(values, "compare"))
         return table_file(table, format, region_names(conn, [chosen]).get(chosen))
 
@@ -131,7 +139,7 @@ def _date(values: dict[str, str], name: str) -> date | None:
 
 
 @router.get("/audit")
-def audit_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1) -> HTMLResponse:
+def audit_page(request: Request, session: SignedIn, page: Page = 1) -> HTMLResponse:
     require_role(session.user, *READERS)
     values = query_values(request, "region", "actor", "since", "until")
     region = page_region(session, values.get("region"))
@@ -139,10 +147,10 @@ def audit_page(request: Request, session: SignedIn, page: Annotated[int, Query(g
     with services(request).pool.connection() as conn:
         trail = audit_trail(conn, region, actor=values.get("actor"), since=since, until=until, page=page,
                             page_size=AUDIT_PAGE_SIZE)
-    last = max(1, -(-trail.total // AUDIT_PAGE_SIZE))
+    last = last_page(trail.total, AUDIT_PAGE_SIZE)
     rows = [(item, entry(item)) for item in trail.items]
+    previous, following = page_links("/audit", values, page, last)
     return render(
         request, "audit.html", title="审计", trail=trail, rows=rows, filters=values, page=page, last=last,
-        previous_link=link("/audit", **values, page=page - 1) if page > 1 else None,
-        next_link=link("/audit", **values, page=page + 1) if page < last else None,
+        previous_link=previous, next_link=following,
     )

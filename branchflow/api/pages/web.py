@@ -23,10 +23,10 @@ from starlette.datastructures import FormData, UploadFile
 
 from branchflow.api.pages import labels
 from branchflow.api.pages.sessions import COOKIE, PageSession, find_session, same_secret
+from branchflow.api.services import services
 from branchflow.api.users import User
 from branchflow.domain.errors import CaseNotFound
 from branchflow.projections import queue_counts
-from branchflow.runtime.bootstrap import Services
 from branchflow.workflows.failures import WorkflowUnavailable
 
 HERE = Path(__file__).parent
@@ -71,11 +71,6 @@ TEMPLATES.filters.update(percent=percent, day=day, yes_no=yes_no)
 
 class NotSignedIn(Exception):
     pass
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
 
 
 def signed_in(request: Request) -> PageSession:

@@ -7,17 +7,18 @@ links to its case page with the discharging step's form open.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from branchflow.api.access import queue_region
 from branchflow.api.errors import FieldError
 from branchflow.api.pages.board import link, page_region, scope_errors
 from branchflow.api.pages.places import choose_region
-from branchflow.api.pages.web import PageRoute, SignedIn, error_page, query_values, render, services
-from branchflow.api.work_queue import QueueQuery, queue_region
+from branchflow.api.pages.web import PageRoute, SignedIn, error_page, query_values, render
+from branchflow.api.services import services
+from branchflow.api.use_cases import Page, QueueQuery, last_page
 from branchflow.domain.work_queue import DISCHARGED_BY
 from branchflow.projections import queue_counts, work_queue
 
@@ -34,7 +35,7 @@ def step_link(organization_id: object, action: str | None) -> str:
 
 
 @router.get("/work-queue")
-def work_queue_page(request: Request, session: SignedIn, page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+def work_queue_page(request: Request, session: SignedIn, page: Page = 1) -> HTMLResponse:
     values = query_values(request, *FILTERS)
     region = page_region(session, values.get("region"), request)
     if not region:
@@ -52,7 +53,7 @@ def work_queue_page(request: Request, session: SignedIn, page: Annotated[int, Qu
                            page_size=PAGE_SIZE)
         counts = queue_counts(conn, scope, today)
     filters = query.model_dump(include=set(FILTERS), exclude_none=True)
-    last = max(1, -(-found.total // PAGE_SIZE))
+    last = last_page(found.total, PAGE_SIZE)
     return render(
         request, "work_queue.html", title="我的待办", found=found, counts=counts, filters=filters, scope=scope,
         rules=list(DISCHARGED_BY), page=page, last=last, step_link=step_link,

@@ -1,0 +1,233 @@
+"""What a JSON route and a page both do: the case in the user's scope, registering, taking a step, the ledger
+and the statistics table as files, reports as of a past date, paging and the work queue's filters. Each door
+adds only its own form of input and answer around these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import psycopg
+from fastapi import Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from branchflow.api.access import require_in_scope, require_step_in_scope, require_step_role, scope_of
+from branchflow.api.errors import FieldError
+from branchflow.api.users import User
+from branchflow.domain.actions import ChangeResponsibleCommittee, parse_action
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.case import CaseView, CommitteeView, case_view
+from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, RuleViolation
+from branchflow.domain.organization import Organization
+from branchflow.domain.registration import Registration
+from branchflow.domain.values import RegionPrefix, business_date, calendar_date
+from branchflow.domain.work_queue import DISCHARGED_BY
+from branchflow.projections import LedgerRow, Scope, ledger_csv, ledger_xlsx
+from branchflow.projections.as_of import EventSource, rows_as_of
+from branchflow.projections.committees import CommitteeKind, committee, street_committee
+from branchflow.projections.formation_table import FormationTable, GroupBy, change, table_figures
+from branchflow.projections.regions import is_known_county, region_names
+from branchflow.projections.schema import CASES, MEMBERS
+from branchflow.projections.table_sheet import table_csv, table_xlsx
+from branchflow.projections.work_queue import MAX_PAGE_SIZE as MAX_QUEUE_PAGE_SIZE
+from branchflow.runtime.bootstrap import Services
+
+MAX_PAGE = 100_000  # far past any region's last page, and (page - 1) * page_size stays a PostgreSQL bigint
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+FileFormat = Literal["csv", "xlsx"]  # a download: the ledger, the statistics table
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def today() -> date:
+    return date.today()
+
+
+def _on_or_before_today(value: date) -> date:
+    return business_date(value, today=date.today())
+
+
+# A business date of the reports: from 1949-10-01 up to today, written YYYY-MM-DD (else 422 naming it).
+ReportDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_on_or_before_today)]
+
+
+@contextmanager
+def past_or_live(system: Services, conn: psycopg.Connection[Any], region: str, as_of: date | None
+                 ) -> Iterator[tuple[str, str]]:
+    """The `cases` and `members` tables to read: today's live ones, or those of a past date."""
+    if as_of is None or as_of >= date.today():
+        yield CASES, MEMBERS
+        return
+    with rows_as_of(conn, EventSource.of(system.application), region, as_of) as past:
+        yield past.cases, past.members
+
+
+def case_in_scope(system: Services, user: User, org_id: UUID) -> Organization:
+    """The case, read from its events: 404 when there is none, 403 when the user's scope does not cover it."""
+    org = system.application.case(org_id)
+    require_in_scope(user, org)
+    return org
+
+
+def viewed(system: Services, org: Organization) -> CaseView:
+    """The case with today's figures and next actions, under the jurisdiction's thresholds."""
+    return named(system, case_view(org, today(), system.application.thresholds))
+
+
+def named(system: Services, case: CaseView) -> CaseView:
+    """The case with its region's and its committee's names beside their codes."""
+    code = case.responsible_committee.code if case.responsible_committee else None
+    with system.pool.connection() as conn:
+        region = region_names(conn, [case.region_code]).get(case.region_code)
+        found = committee(conn, code) if code else None
+    return case.model_copy(update={"region_name": region, "responsible_committee": CommitteeView(
+        code=code, name=found.name if found else None) if code else None})
+
+
+def unknown_county(system: Services, region_code: str) -> str | None:
+    """Why a new case may not be registered in this region: its county is not one the names' table knows (a
+    typo in the county part would open a region nobody watches). Streets and communities may be unknown:
+    not every admin imports them."""
+    with system.pool.connection() as conn:
+        if is_known_county(conn, region_code):
+            return None
+    return (f"county {region_code[:6]} of region code {region_code} is not a known county "
+            "(province, city and county codes ship with branchflow: GB/T 2260)")
+
+
+def committee_problem(system: Services, code: str, region_code: str) -> str | None:
+    """Why this committee cannot answer for a case in this region: not in the registry, or a territorial
+    committee of another territory. (An industry committee answers for its cases wherever they are.)"""
+    with system.pool.connection() as conn:
+        found = committee(conn, code)
+    if found is None:
+        return f"no committee {code!r} in the registry (branchflow committee add)"
+    if found.kind is CommitteeKind.TERRITORIAL and not region_code.startswith(found.region):
+        return f"{found.name} ({code}) is the territorial committee of {found.region}, not of {region_code}"
+    return None
+
+
+def with_committee(system: Services, registration: Registration) -> Registration:
+    """The registration with its responsible committee: the one given, checked (422 naming the field), or
+    by default the territorial committee of its street when one is registered."""
+    if registration.responsible_committee is not None:
+        if problem := committee_problem(system, registration.responsible_committee, registration.region_code):
+            raise FieldError("responsible_committee", problem)
+        return registration
+    with system.pool.connection() as conn:
+        default = street_committee(conn, registration.region_code)
+    return registration if default is None else registration.model_copy(update={"responsible_committee": default.code})
+
+
+async def register(system: Services, user: User, registration: Registration) -> CaseView:
+    """Registers an organization in the user's scope (403) and a known county (422) through its workflow;
+    business dates after today are refused."""
+    require_in_scope(user, registration)
+    checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
+    if problem := await run_in_threadpool(unknown_county, system, checked.region_code):
+        raise FieldError("region_code", problem)
+    checked = await run_in_threadpool(with_committee, system, checked)
+    try:
+        case = await system.formation.register(checked, user.name, today())
+    except AlreadyRegistered as duplicate:
+        raise await run_in_threadpool(disclosed, system.application, user, duplicate) from None
+    return await run_in_threadpool(named, system, case)
+
+
+def disclosed(app: FormationApplication, user: User, duplicate: AlreadyRegistered) -> AlreadyRegistered:
+    """`already_registered` names the case only to a caller who may see it (issue 14)."""
+    try:
+        case = app.case(duplicate.organization_id) if isinstance(duplicate.organization_id, UUID) else None
+    except CaseNotFound:
+        case = None
+    return duplicate if case is not None and scope_of(user).covers(case) else AlreadyRegistered(None)
+
+
+async def take_step(system: Services, user: User, org_id: UUID, values: Mapping[str, Any]) -> CaseView:
+    """One step through the case's workflow: the role, then the scope (403) and the case (404) before anything
+    is sent; then the step's fields (a pydantic ValidationError, business dates after today refused), where
+    it would take the case (403) and the committee it names (a FieldError)."""
+    require_step_role(user, str(values.get("action")))
+    # Off the event loop: a database that is slow to answer must not hold every other request.
+    org = await run_in_threadpool(case_in_scope, system, user, org_id)
+    step = parse_action(dict(values), today())
+    require_step_in_scope(user, step)
+    if isinstance(step, ChangeResponsibleCommittee) and (problem := await run_in_threadpool(
+            committee_problem, system, step.responsible_committee, org.region_code)):
+        raise FieldError("responsible_committee", problem)
+    try:
+        case = await system.formation.step(org_id, step, user.name, today())
+    except RuleViolation as refusal:
+        # A refusal spends its command id, also when the workflow's validator refused it before any activity
+        # ran (nothing is stored for it there).
+        await run_in_threadpool(system.application.refused, org_id, step, user.name, refusal)
+        raise
+    return await run_in_threadpool(named, system, case)
+
+
+def ledger_file(rows: list[LedgerRow], region: str, format: FileFormat) -> Response:
+    """The work ledger (工作台帐) of a region as a download, a row per case."""
+    headers = {"Content-Disposition": f'attachment; filename="ledger-{region}.{format}"'}
+    if format == "xlsx":
+        return Response(ledger_xlsx(rows), media_type=XLSX, headers=headers)
+    return Response(ledger_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def formation_table_of(
+    system: Services, conn: psycopg.Connection[Any], scope: Scope, as_of: date | None, compare: date | None,
+    group_by: GroupBy = "subtype",
+) -> FormationTable:
+    """The table of the scope as of a date (today's live figures without one), and compared with another."""
+    day = as_of or date.today()
+    with past_or_live(system, conn, scope.region, as_of) as (cases, _):
+        figures = table_figures(conn, scope, day, group_by, cases)
+    table = FormationTable(region=scope.region, group_by=group_by, **figures.model_dump())
+    if compare is not None:
+        with past_or_live(system, conn, scope.region, compare) as (cases, _):
+            earlier = table_figures(conn, scope, compare, group_by, cases)
+        table = table.model_copy(update={"compare": earlier, "change": change(figures, earlier)})
+    return table
+
+
+def table_file(table: FormationTable, format: FileFormat, region_name: str | None) -> Response:
+    name = f"formation-table-{table.region}-{table.as_of}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "xlsx":
+        return Response(table_xlsx(table, region_name), media_type=XLSX, headers=headers)
+    return Response(table_csv(table, region_name), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def last_page(total: int, page_size: int) -> int:
+    """The number of the last page (1 when there is nothing to show)."""
+    return max(1, -(-total // page_size))
+
+
+class QueueQuery(BaseModel):
+    """The queue's filters; `street` (9 digits) narrows the region, `rule` names one obligation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region: RegionPrefix | None = None
+    street: RegionPrefix | None = None
+    rule: str | None = None
+    overdue: bool | None = None
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=50, ge=1, le=MAX_QUEUE_PAGE_SIZE)
+
+    @field_validator("street")
+    @classmethod
+    def _a_street(cls, street: str | None) -> str | None:
+        if street is not None and len(street) != 9:
+            raise ValueError("a street (or township) code has 9 digits")
+        return street
+
+    @field_validator("rule")
+    @classmethod
+    def _a_rule(cls, rule: str | None) -> str | None:
+        if rule is not None and rule not in DISCHARGED_BY:
+            raise ValueError(f"unknown obligation; one of {', '.join(DISCHARGED_BY)}")
+        return rule
