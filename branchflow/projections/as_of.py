@@ -4,7 +4,8 @@ A report as of a date reads the same rows through the same queries as today's, f
 (`PastRows.cases`, `PastRows.members`) filled for the region by replaying each case's events up to that date
 (`domain.as_of.case_as_of`) and deriving its rows as the projections do (`rows.case_row`, `rows.member_rows`).
 The candidates are the cases in the region now and registered by then: a case's region changes only by a
-correction, which counts for its past too (as known now).
+correction, which counts for its past too (as known now). A case whose events (by the audit trail) all lie on
+or before the day is copied from the live rows, which the same events gave: only the others are replayed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from branchflow.domain.as_of import case_as_of
 from branchflow.domain.rules import Thresholds
 from branchflow.projections.rows import case_row, member_rows, values
 from branchflow.projections.schema import (
+    AUDIT,
     CASE_COLUMNS,
     CASES,
     MEMBER_COLUMNS,
@@ -75,9 +77,17 @@ def rows_as_of(conn: psycopg.Connection[Any], source: EventSource, region: str, 
         conn.execute(f"CREATE TEMPORARY TABLE {PAST_CASES} (LIKE {CASES}) ON COMMIT DROP")
         conn.execute(f"CREATE TEMPORARY TABLE {PAST_MEMBERS} (LIKE {MEMBERS}) ON COMMIT DROP")
         with conn.cursor() as cur:
-            ids = [r[0] for r in cur.execute(
-                f"SELECT id FROM {CASES} WHERE region_code >= %s AND region_code < %s AND registered_on <= %s",
-                (low, high, day)).fetchall()]
+            # A case with nothing dated after the day (no step, no correction) stood then as its live rows
+            # show it, derived from the same events: those are copied; only the others are replayed.
+            params = {"low": low, "high": high, "day": day}
+            registered = ("c.region_code >= %(low)s AND c.region_code < %(high)s AND c.registered_on <= %(day)s")
+            later = f"EXISTS (SELECT FROM {AUDIT} AS a WHERE a.case_id = c.id AND a.occurred_on > %(day)s)"
+            cur.execute(f"INSERT INTO {PAST_CASES} SELECT c.* FROM {CASES} AS c WHERE {registered} AND NOT {later}",
+                        params)
+            cur.execute(f"INSERT INTO {PAST_MEMBERS} SELECT m.* FROM {MEMBERS} AS m JOIN {PAST_CASES} AS c "
+                        "ON c.id = m.case_id")
+            ids = [r[0] for r in cur.execute(f"SELECT c.id FROM {CASES} AS c WHERE {registered} AND {later}",
+                                             params).fetchall()]
             for start in range(0, len(ids), _CHUNK):
                 _fill(cur, source, ids[start:start + _CHUNK], region, day)
         yield PastRows(day)
