@@ -255,13 +255,23 @@ class CloseCase(Step):
         org.close_case(stamp)
 
 
+class ReopenCase(Step):
+    """A wrongly closed case is reopened by a supervisor, with a reason, as a correction of the closing."""
+
+    action: Literal["reopen_case"]
+    SUPERVISOR_ONLY = True
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.reopen_case(stamp)
+
+
 ACTION_TYPES: tuple[type[Step], ...] = (
     ReportHeadcount, AddMember, TransferIn, TransferOut, RecordApplicant, TalkToApplicant, DesignateActivist,
     ReviewActivist, ConfirmDevelopmentTarget, AdmitProbationary, ApproveProbationary, ConvertToFormal,
     ExtendProbation, CancelProbation, WithdrawCandidate, AssignInstructor, WithdrawInstructor, Affiliate,
     EndAffiliation, EstablishTemporaryBranch, RequestFormalBranch, ApproveFormalBranch, RejectFormalBranch,
     LeaveJointBranch, DissolveBranch, ElectBranchCommittee, FormYouthLeague, RateFiveGoods, CheckTenHaves,
-    CorrectFacts, CorrectMember, ChangeResponsibleCommittee, CloseCase,
+    CorrectFacts, CorrectMember, ChangeResponsibleCommittee, CloseCase, ReopenCase,
 )
 
 
@@ -279,7 +289,7 @@ Action = Annotated[
     | WithdrawInstructor | Affiliate | EndAffiliation | EstablishTemporaryBranch | RequestFormalBranch
     | ApproveFormalBranch | RejectFormalBranch | LeaveJointBranch | DissolveBranch | ElectBranchCommittee
     | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | ChangeResponsibleCommittee
-    | CloseCase,
+    | CloseCase | ReopenCase,
     Field(discriminator="action"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

@@ -34,7 +34,7 @@ from branchflow.domain.receipt import (
 )
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.registration import Registration
-from branchflow.domain.rules import PartyOrgType, Thresholds, joint_branch_violation, require
+from branchflow.domain.rules import PartyOrgType, Thresholds, joint_branch_violation, joint_type_violation, require
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.transcodings import register_domain_transcodings
 
@@ -143,6 +143,7 @@ class FormationApplication(Application[UUID]):
             return answer
         orgs = [self.case(i) for i in dict.fromkeys(org_ids)]
         require(joint_branch_violation(orgs, self.thresholds))
+        require(joint_type_violation(orgs, party_org_type, stamp.reason))
         joint = JointBranchMembership(str(uuid4()), name, party_org_type, stamp.occurred_on,
                                       [str(o.id) for o in orgs])
         for org in orgs:

@@ -34,8 +34,9 @@ CORRECTABLE_FACTS = frozenset(
 )
 HEADCOUNT_FACTS = frozenset({"employees", "above_scale"})
 CORRECTABLE_MEMBER_FIELDS = frozenset({"name", "gender", "birth_date", "education"})
+# "closing" is kept only so that a reopening can name the closing it corrects; correct_facts refuses it.
 _RECORDING = {"Registered": "registration", "HeadcountReported": "headcount", "MemberAdded": "member",
-              "ApplicantRecorded": "candidate"}
+              "ApplicantRecorded": "candidate", "CaseClosed": "closing"}
 
 
 def keep_record(org: Organization, event_name: str, version: int, on: date, person_id: str) -> None:

@@ -226,6 +226,13 @@ def can_check_ten_haves(org: Organization, day: date, t: Thresholds = SEED_THRES
         formed(org) or org.temporary_branch is not None)
 
 
+def can_reopen_case(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    """Only a closed case is reopened, on or after the day it was closed."""
+    if org.closed_on is None:
+        return RuleViolation("not_closed", "the case is open; only a closed case is reopened")
+    return not_before("reopening", day, Dated("case_closed", org.closed_on))
+
+
 def _thresholds_only(check: Callable[[Organization, Thresholds], RuleViolation | None]) -> Guard:
     def guard(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
         return _open(org, day) or check(org, t)
@@ -250,7 +257,7 @@ GUARDS: dict[str, Guard] = {
     "elect_branch_committee": can_elect_branch_committee, "form_youth_league": can_form_youth_league,
     "rate_five_goods": can_rate_five_goods, "check_ten_haves": can_check_ten_haves,
     "correct_facts": can_take_a_step, "correct_member": can_name_a_member, "close_case": can_take_a_step,
-    "change_responsible_committee": can_take_a_step,
+    "change_responsible_committee": can_take_a_step, "reopen_case": can_reopen_case,
 }
 
 

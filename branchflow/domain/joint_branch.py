@@ -27,13 +27,21 @@ def joint_branch_groupings(orgs: Iterable[Organization], t: Thresholds = SEED_TH
             neighbours[(org.region_code[:9], org.industry)].append(org)
     groups: list[list[Organization]] = []
     for _, candidates in sorted(neighbours.items()):
+        formed: list[list[Organization]] = []
         group: list[Organization] = []
         for org in sorted(candidates, key=lambda o: (-branch_members(o), o.name)):
             group.append(org)
             if sum(branch_members(o) for o in group) >= t.branch_members:
                 if joint_branch_violation(group, t) is None:
-                    groups.append(group)
+                    formed.append(group)
                 group = []
             elif len(group) == t.joint_branch_max_organizations:
                 group = []
+        # Those left over join a group with room, smallest first, so that nobody is left out who could be in
+        # one (7 one-member organizations: 4 + 3, not 3 + 3 and one left out).
+        for org in group:
+            roomy = [g for g in formed if len(g) < t.joint_branch_max_organizations]
+            if roomy:
+                min(roomy, key=len).append(org)
+        groups.extend(formed)
     return groups

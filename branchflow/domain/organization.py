@@ -494,3 +494,16 @@ class Organization(Aggregate):
     @event("CaseClosed")
     def _case_closed(self, stamp: Stamp) -> None:
         self.closed_on = stamp.occurred_on
+
+    def reopen_case(self, stamp: Stamp) -> None:
+        """A correction of the closing (it names the closing's event): the case goes on where it stood."""
+        require(guards.can_reopen_case(self, stamp.occurred_on))
+        if not stamp.reason.strip():
+            raise RuleViolation("reopening_needs_reason", "a closed case is reopened only with the reason the "
+                                "closing was wrong")
+        closing = max((int(v) for v, r in (self.fact_records or {}).items() if r.kind == "closing"), default=0)
+        self._case_reopened(closing, stamp)
+
+    @event("CaseReopened")
+    def _case_reopened(self, corrects: int, stamp: Stamp) -> None:
+        self.closed_on = None

@@ -274,6 +274,15 @@ def joint_branch_violation(orgs: Iterable[Organization], t: Thresholds = SEED_TH
     return None
 
 
+def joint_type_violation(orgs: Iterable[Organization], chosen: PartyOrgType, reason: str) -> RuleViolation | None:
+    """A joint branch's type defaults by its members like any branch; another type is an exception with a reason."""
+    n = sum(members_here(org) for org in {org.id: org for org in orgs}.values())
+    if (default := default_party_org_type(n)) != chosen and not reason.strip():
+        return violation("type_exception_needs_reason", f"with {n} members whose relation is in its organizations "
+                         f"the joint branch is a {default.value} by default; {chosen.value} instead needs a reason")
+    return None
+
+
 def require(v: RuleViolation | None) -> None:
     if v is not None:
         raise v

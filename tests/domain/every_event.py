@@ -65,6 +65,12 @@ def in_joint() -> Organization:
     return org
 
 
+def closed() -> Organization:
+    org = organization()
+    org.close_case(stamp())
+    return org
+
+
 def step(build: Callable[[], Organization], verb: Callable[[Organization], object]) -> Callable[[], Organization]:
     def run() -> Organization:
         org = build()
@@ -129,4 +135,5 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "TenHavesChecked": step(temporary, lambda o: o.check_ten_haves({"plaque": True}, S)),
     "DeadlineEscalated": step(organization, lambda o: o.escalate("develop_members", "", DAY, S)),
     "CaseClosed": step(organization, lambda o: o.close_case(S)),
+    "CaseReopened": step(closed, lambda o: o.reopen_case(S)),
 }

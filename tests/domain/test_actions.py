@@ -86,7 +86,8 @@ class TestParsing:
             ("record_applicant", "birth_date")]
 
     def test_the_supervisor_alone_approves_and_rejects(self) -> None:
-        assert {"approve_probationary", "approve_formal_branch", "reject_formal_branch"} == SUPERVISOR_ACTIONS
+        assert {"approve_probationary", "approve_formal_branch", "reject_formal_branch", "reopen_case"} == \
+            SUPERVISOR_ACTIONS
 
     def test_every_verb_of_the_aggregate_is_an_action(self) -> None:
         # Joining a joint branch spans several cases and escalating is the workflows' own: both are
@@ -125,6 +126,7 @@ def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
         "establish_temporary_branch": [{"name": "Temporary branch"}],
         "request_formal_branch": [{"name": "Branch"}],
         "approve_formal_branch": [{"reason": "the supervisor's reason"}],
+        "reopen_case": [{"reason": "closed by mistake"}],
         "elect_branch_committee": [{"secretary": n} for n in officers[:1]]
         + [{"secretary": officers[0], "committee": officers[:3]}] if officers else [{"secretary": "Chen"}],
         "rate_five_goods": [five], "check_ten_haves": [ten],
@@ -237,10 +239,10 @@ def test_next_actions_offers_exactly_what_is_allowed(scenario: str) -> None:
     assert offered == can, f"offered but refused: {offered - can}; allowed but not offered: {can - offered}"
 
 
-def test_a_closed_case_is_offered_nothing_and_every_step_names_the_closed_case() -> None:
+def test_a_closed_case_is_offered_only_reopening_and_every_other_step_names_the_closed_case() -> None:
     org = closed()
-    assert next_actions(org, TODAY, SEED_THRESHOLDS) == []
-    for name in ACTIONS:
+    assert next_actions(org, TODAY, SEED_THRESHOLDS) == ["reopen_case"]
+    for name in set(ACTIONS) - {"reopen_case"}:
         for body in bodies(name, org):
             with pytest.raises(RuleViolation) as raised:
                 parse_action({"action": name, **body}).apply(org, stamp(TODAY), SEED_THRESHOLDS)

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from branchflow.domain.actions import ACTIONS
 from branchflow.domain.errors import RuleViolation, UnknownPerson
 from branchflow.domain.people import MemberStatus
 from branchflow.domain.rules import PartyOrgType, Stage, branch_members, formed, stage
@@ -285,3 +286,31 @@ class TestClosing:
         (member,) = add_members(org, 1)
         org.close_case(stamp())
         assert org.members[member].status is MemberStatus.FORMAL
+
+
+class TestReopening:
+    """issue 13 finding 10: a wrongly closed case could not be reopened."""
+
+    def test_reopening_needs_reason(self) -> None:
+        org = with_formal_branch(organization())
+        org.close_case(stamp(date(2024, 6, 30)))
+        with pytest.raises(RuleViolation) as raised:
+            org.reopen_case(stamp(date(2024, 7, 1), actor="supervisor-1"))
+        assert raised.value.rule == "reopening_needs_reason"
+        org.reopen_case(stamp(date(2024, 7, 1), "closed by mistake: the firm still trades", "supervisor-1"))
+        assert org.closed_on is None and stage(org) is Stage.FORMAL_BRANCH and formed(org)
+        event = org.pending_events[-1]
+        assert type(event).__name__ == "CaseReopened" and event.corrects == 7  # type: ignore[attr-defined]
+
+    def test_not_closed(self) -> None:
+        with pytest.raises(RuleViolation) as raised:
+            organization().reopen_case(stamp(reason="why"))
+        assert raised.value.rule == "not_closed"
+
+    def test_reopening_is_a_supervisors_step_after_the_closing(self) -> None:
+        assert ACTIONS["reopen_case"].SUPERVISOR_ONLY
+        org = organization()
+        org.close_case(stamp(date(2024, 6, 30)))
+        with pytest.raises(RuleViolation) as raised:
+            org.reopen_case(stamp(date(2024, 6, 1), "why"))
+        assert (raised.value.rule, raised.value.earlier_step) == ("date_out_of_order", "case_closed")

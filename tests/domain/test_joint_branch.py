@@ -170,3 +170,29 @@ class TestSuggestions:
         assert len(grouped) == len(set(grouped))  # nobody in two groups
         assert not {o.id for o in other_street + not_eligible} & set(grouped)
         assert {o.id for o in other_industry} <= set(grouped)
+
+
+class TestNobodyLeftOut:
+    """issue 13 finding 5: grouping suggestions left organizations out."""
+
+    @pytest.mark.parametrize(("members", "count", "sizes"), [(1, 7, [4, 3]), (2, 3, [3]), (1, 3, [3]), (2, 2, [2])])
+    def test_groupings_leave_out_nobody_who_fits_a_group(self, members: int, count: int, sizes: list[int]) -> None:
+        orgs = []
+        for _ in range(count):
+            org = organization()
+            add_members(org, members)
+            orgs.append(org)
+        groups = joint_branch_groupings(orgs)
+        assert sorted((len(g) for g in groups), reverse=True) == sizes
+        assert all(joint_branch_violation(g) is None for g in groups)
+
+    def test_joint_type_by_members(self) -> None:
+        # A 3-member joint branch typed committee needed no reason.
+        app = memory_application()
+        ids = [register(app, 1, name=f"Neighbour {i}") for i in range(3)]
+        with pytest.raises(RuleViolation) as raised:
+            app.form_joint_branch("Joint", ids, PartyOrgType.COMMITTEE, stamp(), None)
+        assert raised.value.rule == "type_exception_needs_reason"
+        assert all(app.case(i).joint_branch is None for i in ids)
+        app.form_joint_branch("Joint", ids, PartyOrgType.COMMITTEE, stamp(reason="the park's committee"), None)
+        assert {app.case(i).joint_branch.type for i in ids} == {PartyOrgType.COMMITTEE}  # type: ignore[union-attr]

@@ -51,7 +51,7 @@ ACTIONS: Final = {
     "leave_joint_branch": "退出联合党支部", "dissolve_branch": "撤销党支部", "elect_branch_committee": "选举支部委员会",
     "form_youth_league": "建立共青团组织", "rate_five_goods": "“五个好”评定", "check_ten_haves": "“十个有”检查",
     "correct_facts": "更正登记信息", "correct_member": "更正党员信息", "close_case": "关闭案件（注销或解散）",
-    "change_responsible_committee": "变更隶属党组织（负责的党委）",
+    "change_responsible_committee": "变更隶属党组织（负责的党委）", "reopen_case": "重新开启案件（更正错误的关闭）",
 }
 # Steps that cannot be undone by another step ask the person to confirm first.
 CONFIRM_ACTIONS: Final = frozenset({"close_case", "dissolve_branch", "cancel_probation", "reject_formal_branch"})
@@ -141,6 +141,14 @@ RULES: Final = {
     "no_activist": "没有入党积极分子", "no_development_target": "没有发展对象",
     "no_admission_to_approve": "没有待审批的预备党员", "no_probationary_member": "没有预备党员",
     "no_candidate": "没有正在发展的人员",
+    "date_out_of_order": "日期早于它所依据的步骤（或成立日期）", "approval_too_late": "表决后超过6个月，不能再审批",
+    "late_approval_needs_reason": "表决后超过3个月审批，须说明理由",
+    "conversion_needs_formal_branch": "转正须由正式党组织表决",
+    "person_recorded_twice": "此人已登记过", "officer_not_formal_member": "书记、委员须为本单位正式党员",
+    "not_a_fact_event": "这条记录不是登记事实的记录，不能这样更正",
+    "credit_code_taken": "统一社会信用代码已被其他组织使用",
+    "not_closed": "案件未关闭", "reopening_needs_reason": "重新开启案件须说明理由",
+    "admission_date_for_probationary": "只有预备党员登记入党日期",
 }
 
 
