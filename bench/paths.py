@@ -23,6 +23,8 @@ from branchflow.api.intake.targets import StepResults, WorkflowCommands
 from branchflow.domain.actions import SUPERVISOR_ACTIONS, Step
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.registration import Registration
+from branchflow.runtime.actor_key import actor_key
+from branchflow.runtime.settings import load_settings
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import TASK_QUEUE
 
@@ -60,7 +62,8 @@ def import_city(stack_url: str, address: str, ledger: Path, today: date, app_env
     loop = asyncio.new_event_loop()
     app = FormationApplication(app_env)
     try:
-        client = loop.run_until_complete(FormationClient.connect(address))
+        key = actor_key(load_settings(postgres_schema=app_env.get("POSTGRES_SCHEMA")), stack_url)
+        client = loop.run_until_complete(FormationClient.connect(address, key=key))  # the workers check it
         commands = TimedWorkflowCommands(client, app, "import", today, loop)
         started = time.perf_counter()
         summary = import_ledger(ledger, commands, today)

@@ -23,6 +23,7 @@ from branchflow.projections import queue_counts, work_queue
 from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee
 from branchflow.projections.regions import save_regions
 from branchflow.projections.work_queue import MAX_PAGE_SIZE
+from branchflow.runtime.actor_key import actor_key
 from branchflow.runtime.bootstrap import Services, application, connection_pool, projector
 from branchflow.runtime.postgres import resolve_database_url
 from branchflow.runtime.settings import Settings, SettingsError, load_settings
@@ -55,8 +56,8 @@ def workflows(settings: Settings, data: Path | None, actor: str) -> Iterator[Wor
         app = application(settings, url)
         try:
             assert config.address is not None
-            client = loop.run_until_complete(FormationClient.connect(config.address, config.namespace,
-                                                                     task_queue=config.task_queue))
+            client = loop.run_until_complete(FormationClient.connect(
+                config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url)))
             yield WorkflowCommands(client, app, actor, date.today(), loop)
         finally:
             stop.set()
@@ -297,7 +298,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
         config, server = await temporal(settings, args.data)
         assert config.address is not None
         services = Services(application(settings, url), connection_pool(settings, url), await FormationClient.connect(
-            config.address, config.namespace, task_queue=config.task_queue))
+            config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url)))
         try:
             await up.serve_api(services, args.host, args.port, stop, lambda line: print(line, flush=True))
         finally:

@@ -20,6 +20,7 @@ import uvicorn
 from branchflow.api.app import create_app
 from branchflow.api.users import Role, add_user, ensure_schema, has_users
 from branchflow.projections import Projector
+from branchflow.runtime.actor_key import actor_key
 from branchflow.runtime.bootstrap import Services, application, connection_pool, projector
 from branchflow.runtime.postgres import resolve_database_url
 from branchflow.runtime.settings import Settings
@@ -123,7 +124,8 @@ async def run_parts(settings: Settings, config: TemporalConfig, database_url: st
     if temporal_ui is not None:
         say(f"temporal web UI at {temporal_ui}")
     services = Services(application(settings, database_url), connection_pool(settings, database_url),
-                        await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue))
+                        await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue,
+                                                              key=actor_key(settings, database_url)))
     try:
         with projecting(settings, database_url):
             worker = asyncio.create_task(run_worker(settings, config, database_url, stop=stop))

@@ -11,6 +11,7 @@ import logging
 import signal
 
 from branchflow.domain.application import FormationApplication
+from branchflow.runtime.actor_key import actor_key
 from branchflow.runtime.bootstrap import application_env
 from branchflow.runtime.settings import Settings, SettingsError, load_settings
 from branchflow.workflows.config import TemporalConfig, connect
@@ -32,7 +33,7 @@ async def run_worker(
     worker = build_worker(
         client, app, task_queue=config.task_queue, max_cached_workflows=settings.workflow_cache,
         activity_threads=settings.activity_threads, delay_after_save=settings.fault_delay_after_save,
-        sandboxed=settings.workflow_sandbox,
+        sandboxed=settings.workflow_sandbox, key=actor_key(settings, database_url),
     )
     if stop is None:
         stop = asyncio.Event()

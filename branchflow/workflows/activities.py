@@ -22,6 +22,7 @@ from branchflow.domain.stamp import Stamp
 from branchflow.workflows.case_state import CaseState, case_state
 from branchflow.workflows.commands import JointBranchCommand, RegisterCommand, StepCommand
 from branchflow.workflows.failures import as_application_errors
+from branchflow.workflows.signing import check_signature
 
 
 class PerformInput(BaseModel):
@@ -41,13 +42,15 @@ class EscalateInput(BaseModel):
 
 
 class FormationActivities:
-    def __init__(self, app: FormationApplication, *, delay_after_save: float = 0.0) -> None:
+    def __init__(self, app: FormationApplication, *, delay_after_save: float = 0.0, key: bytes | None = None) -> None:
         self.app = app
+        self.key = key  # commands must carry the API's signature under it (signing.py); None: not checked
         # Fault injection for the crash tests: a pause between the commit and the answer.
         self.delay_after_save = delay_after_save
 
     @activity.defn(name="register_organization")
     def register(self, command: RegisterCommand) -> CaseState:
+        check_signature(self.key, "register", activity.info().workflow_id or "", command)
         with as_application_errors():
             org = self.app.register_organization(command.registration, command.actor, command.today)
             self._pause()
@@ -56,6 +59,7 @@ class FormationActivities:
     @activity.defn(name="perform_step")
     def perform(self, given: PerformInput) -> CaseState:
         command = given.command
+        check_signature(self.key, "step", activity.info().workflow_id or "", command)
         with as_application_errors():
             org = self.app.perform(given.organization_id, command.step, command.actor, command.today)
             self._pause()
@@ -81,6 +85,7 @@ class FormationActivities:
 
     @activity.defn(name="form_joint_branch")
     def form_joint_branch(self, command: JointBranchCommand) -> list[CaseState]:
+        check_signature(self.key, "joint_branch", activity.info().workflow_id or "", command)
         with as_application_errors():
             orgs = self.app.form_joint_branch(
                 command.name, command.organization_ids, command.party_org_type,

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import date
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -42,15 +43,18 @@ from branchflow.workflows.failures import WorkflowUnavailable, domain_error
 from branchflow.workflows.formation import DEFAULT_STEPS_BEFORE_CONTINUE, FormationState, FormationWorkflow, workflow_id
 from branchflow.workflows.gates import CaseGates
 from branchflow.workflows.joint_branch import JointBranchWorkflow, joint_branch_workflow_id
+from branchflow.workflows.signing import signature
 
+C = TypeVar("C", RegisterCommand, StepCommand, JointBranchCommand)
 DEFAULT_ANSWER_WITHIN = 30.0  # seconds a caller waits for a command before it is told to retry
 
 
 class FormationClient:
     def __init__(self, client: Client, *, task_queue: str = TASK_QUEUE,
                  steps_before_continue: int = DEFAULT_STEPS_BEFORE_CONTINUE,
-                 answer_within: float = DEFAULT_ANSWER_WITHIN) -> None:
+                 answer_within: float = DEFAULT_ANSWER_WITHIN, key: bytes | None = None) -> None:
         self.client = client
+        self.key = key  # signs every command (signing.py); a worker with a key refuses commands without
         self.task_queue = task_queue
         self.steps_before_continue = steps_before_continue
         # A command still waiting after this (the event store is down, no worker runs) raises
@@ -60,9 +64,14 @@ class FormationClient:
 
     @classmethod
     async def connect(
-        cls, address: str, namespace: str = "default", *, task_queue: str = TASK_QUEUE
+        cls, address: str, namespace: str = "default", *, task_queue: str = TASK_QUEUE, key: bytes | None = None
     ) -> FormationClient:
-        return cls(await connect(address, namespace), task_queue=task_queue)
+        return cls(await connect(address, namespace), task_queue=task_queue, key=key)
+
+    def _signed(self, kind: str, scope: str, command: C) -> C:
+        if self.key is None:
+            return command
+        return command.model_copy(update={"signature": signature(self.key, kind, scope, command)})
 
     async def register(self, registration: Registration, actor: str, today: date) -> CaseView:
         """Starts the case's workflow with its registration (update-with-start): a repeat starts nothing."""
@@ -73,7 +82,8 @@ class FormationClient:
             FormationWorkflow.run, self._state(org_id, awaiting_registration=True), id=workflow_id(org_id),
             task_queue=self.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        command = RegisterCommand(registration=registration, actor=actor, today=today)
+        command = self._signed("register", workflow_id(org_id),
+                               RegisterCommand(registration=registration, actor=actor, today=today))
         async with self.gates.entered(org_id), self._translated(org_id):
             return await asyncio.wait_for(self.client.execute_update_with_start_workflow(
                 FormationWorkflow.register, command, start_workflow_operation=start,
@@ -86,7 +96,8 @@ class FormationClient:
     async def step(self, org_id: UUID, step: Step, actor: str, today: date) -> CaseView:
         if step.command_id is None:
             step = step.model_copy(update={"command_id": str(uuid4())})
-        command = StepCommand.model_validate({"step": step, "actor": actor, "today": today})
+        command = self._signed("step", workflow_id(org_id),
+                               StepCommand.model_validate({"step": step, "actor": actor, "today": today}))
         handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
         async with self.gates.entered(org_id), self._translated(org_id):
             return await asyncio.wait_for(
@@ -103,6 +114,7 @@ class FormationClient:
         command = JointBranchCommand(name=name, organization_ids=list(org_ids), party_org_type=party_org_type,
                                      actor=actor, today=today, reason=reason, command_id=command_id or str(uuid4()))
         joint_id = joint_branch_workflow_id(command)
+        command = self._signed("joint_branch", joint_id, command)
         async with self._translated(None):
             with suppress(WorkflowAlreadyStartedError):  # formed before: its first answer is given again
                 await self.client.start_workflow(

@@ -26,6 +26,7 @@ class RegisterCommand(BaseModel):
     registration: Registration
     actor: Actor
     today: date
+    signature: str = ""  # the API's HMAC (signing.py); empty in histories recorded before it
 
     @field_validator("registration", mode="before")
     @classmethod
@@ -43,6 +44,7 @@ class StepCommand(BaseModel):
     step: Action
     actor: Actor
     today: date
+    signature: str = ""  # the API's HMAC (signing.py); empty in histories recorded before it
 
     @property
     def business_date(self) -> date:
@@ -58,6 +60,7 @@ class JointBranchCommand(BaseModel):
     party_org_type: PartyOrgType
     actor: Actor
     today: date
+    signature: str = ""  # the API's HMAC (signing.py); empty in histories recorded before it
     reason: Annotated[str, StringConstraints(max_length=2000)] = ""
     command_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 

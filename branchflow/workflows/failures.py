@@ -28,9 +28,11 @@ UNKNOWN_PERSON = "UnknownPerson"
 INVALID_INPUT = "InvalidInput"
 INTERNAL_ERROR = "InternalError"
 UNAVAILABLE = "Unavailable"
+UNSIGNED = "UnsignedCommand"  # a command that did not come from the API (signing.py)
 
 # Retrying cannot change these answers. ConcurrentChange is retried: the activity reads the case again.
-NON_RETRYABLE = (RULE_VIOLATION, CASE_NOT_FOUND, ALREADY_REGISTERED, UNKNOWN_PERSON, INVALID_INPUT, INTERNAL_ERROR)
+NON_RETRYABLE = (RULE_VIOLATION, CASE_NOT_FOUND, ALREADY_REGISTERED, UNKNOWN_PERSON, INVALID_INPUT, INTERNAL_ERROR,
+                 UNSIGNED)
 # Faults that pass: the store or the network. An activity meeting one is retried until it answers.
 PASSING_FAULTS = (PersistenceError, psycopg.Error, OSError, TimeoutError)
 
@@ -145,7 +147,7 @@ def domain_error(failure: BaseException | None) -> Exception:
         return ConcurrentChange(ids[0] if len(ids) == 1 else ids)
     if failure.type == INVALID_INPUT:
         return InvalidStep(first or failure.message)
-    if failure.type == INTERNAL_ERROR:
+    if failure.type in (INTERNAL_ERROR, UNSIGNED):  # UNSIGNED: the API's key is not the worker's
         return CommandFailed(failure.message)
     return WorkflowUnavailable(failure.message)
 

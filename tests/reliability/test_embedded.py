@@ -11,17 +11,25 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import suppress
+from datetime import date
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from branchflow.api.users import Role
+from branchflow.domain.actions import parse_action
+from branchflow.domain.registration import Registration
 from branchflow.runtime.postgres import EmbeddedPostgres
 from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from branchflow.runtime.up import owning
-from tests.api.conftest import free_port
+from branchflow.workflows.client import FormationClient
+from branchflow.workflows.config import connect
+from branchflow.workflows.failures import CommandFailed
+from tests.api.conftest import Stack, free_port
 from tests.api.test_case_path import registration
 from tests.api.test_up import organizer_client, start, stop
 
@@ -224,3 +232,31 @@ def test_a_backup_restored_into_a_fresh_folder_verifies_and_takes_the_next_step(
             assert step.json()["stage"] == "DEVELOPING_MEMBERS" and step.json()["version"] == 2
     finally:
         stop(process)
+
+
+# --- steps only from the API ------------------------------------------------------------------------------
+
+
+def test_commands_sent_to_temporal_directly_are_refused_unless_signed_by_the_api(stack: Stack) -> None:
+    """Any local user reaches the dev server; what it sends the workflows with a forged actor writes nothing."""
+    token = stack.token(Role.ORGANIZER, "440403")
+    with stack.client(token) as api:
+        created = api.post("/organizations", json=registration("440403101001"))
+        assert created.status_code == 201, created.text
+        org = UUID(created.json()["id"])
+        today = date.today()
+
+        async def forge() -> None:
+            for key in (None, b"a guessed key"):
+                forger = FormationClient(await connect(stack.temporal_address), key=key)
+                step = parse_action({"action": "assign_instructor", "name": "冒名者"})
+                with pytest.raises(CommandFailed, match="signature"):
+                    await forger.step(org, step, "admin", today)
+                with pytest.raises(CommandFailed, match="signature"):
+                    await forger.register(Registration.model_validate(registration("440403101001")), "admin", today)
+
+        asyncio.run(forge())
+        case = api.get(f"/organizations/{org}").json()
+        assert case["version"] == 1 and case["stage"] == "NO_MEMBERS", case
+        step = api.post(f"/organizations/{org}/actions", json={"action": "assign_instructor", "name": "陈老师"})
+        assert step.status_code == 200 and step.json()["version"] == 2, step.text  # the API's own still pass

@@ -21,6 +21,8 @@ import pytest
 from branchflow.domain.actions import parse_action
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.rules import Stage
+from branchflow.runtime.actor_key import actor_key
+from branchflow.runtime.settings import load_settings
 from branchflow.runtime.temporal_dev_server import TemporalDevServer, temporal_binary
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import connect
@@ -60,7 +62,9 @@ def test_killing_the_worker_and_restarting_temporal_loses_no_event_and_duplicate
         return [e.type for e in app.history(org_id)]
 
     async def scenario() -> None:
-        client = FormationClient(await connect(dev_server.address), task_queue=worker.env["BRANCHFLOW_TASK_QUEUE"])
+        key = actor_key(load_settings(postgres_schema=worker.env["POSTGRES_SCHEMA"]), worker.env["DATABASE_URL"])
+        client = FormationClient(await connect(dev_server.address), task_queue=worker.env["BRANCHFLOW_TASK_QUEUE"],
+                                 key=key)  # the worker process refuses unsigned commands
         today = business_date(datetime.now(UTC))
         worker.start()
         case = await client.register(registration(today, employees=120), ORGANIZER, today)
