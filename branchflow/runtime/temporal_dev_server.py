@@ -2,7 +2,8 @@
 
 It keeps its SQLite file in the data folder, so workflows survive a restart, and registers the search
 attributes branchflow upserts. It listens on 127.0.0.1 only and asks no client who it is: every local user
-can reach it, so the embedded default is for a host whose users are trusted (README "Security").
+can reach it, so the embedded default is for a host whose users are trusted (README "Security"); the worker
+writes nothing for a command without the API's signature (`branchflow.workflows.signing`).
 `TEMPORAL_ADDRESS` set means an existing cluster is used instead.
 Layout of ``data_dir``: ``temporal.db`` (with its write-ahead log ``temporal.db-wal`` and ``-shm``), ``ports``
 (gRPC and UI ports, kept across restarts), ``pid`` (the running server's), ``temporal.log``.
