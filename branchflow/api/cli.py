@@ -20,7 +20,7 @@ from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
 from branchflow.api.users import TOKEN_LIFETIME, Role, UserExists, add_user, find_user, revoke_user
 from branchflow.projections import queue_counts, work_queue
-from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee
+from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee, committee
 from branchflow.projections.regions import save_regions
 from branchflow.projections.work_queue import MAX_PAGE_SIZE
 from branchflow.runtime.actor_key import actor_key
@@ -170,8 +170,12 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
           pool.connection() as conn):
         try:
-            token = add_user(conn, args.name, Role(args.role), args.region,
-                             timedelta(days=args.expires_in_days))
+            region, code = args.region, None
+            if args.committee is not None:
+                if (found := committee(conn, args.committee)) is None:
+                    raise ValueError(f"no committee {args.committee!r} in the registry (branchflow committee add)")
+                region, code = found.region, found.code
+            token = add_user(conn, args.name, Role(args.role), region, timedelta(days=args.expires_in_days), code)
         except (UserExists, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -387,7 +391,9 @@ def parser() -> argparse.ArgumentParser:
     add = user.add_parser("add", help="create a user and print its API token (once)")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--region", required=True, help="region code prefix (2, 4, 6, 9 or 12 digits)")
+    scope = add.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--region", help="region code prefix (2, 4, 6, 9 or 12 digits): the user's territory")
+    scope.add_argument("--committee", help="a committee's code: the user acts on the cases it answers for")
     add.add_argument("--expires-in-days", type=_positive, default=TOKEN_LIFETIME.days,
                      help=f"days the token is valid (default {TOKEN_LIFETIME.days})")
     add.add_argument("--data", type=Path, default=None)
@@ -405,9 +411,9 @@ def parser() -> argparse.ArgumentParser:
     names.add_argument("--data", type=Path, default=None)
     names.set_defaults(run=cmd_regions_import)
 
-    committee = commands.add_parser("committee", help="responsible party committees").add_subparsers(
+    registry = commands.add_parser("committee", help="responsible party committees").add_subparsers(
         dest="committee_command", required=True)
-    new = committee.add_parser("add", help="register a responsible party committee")
+    new = registry.add_parser("add", help="register a responsible party committee")
     new.add_argument("code", help="its code: letters, digits, - _ . (up to 40)")
     new.add_argument("name")
     new.add_argument("--kind", required=True, choices=[k.value for k in CommitteeKind])

@@ -23,7 +23,9 @@ CREATE TABLE IF NOT EXISTS branchflow_users (
 );
 -- Issue 14: tokens expire and can be revoked. Users made before have no expiry (NULL) until revoked.
 ALTER TABLE branchflow_users ADD COLUMN IF NOT EXISTS expires_at timestamptz;
-ALTER TABLE branchflow_users ADD COLUMN IF NOT EXISTS revoked_at timestamptz
+ALTER TABLE branchflow_users ADD COLUMN IF NOT EXISTS revoked_at timestamptz;
+-- Issue 16: a user scoped by a responsible committee (条) instead of a region (块); NULL for a region's user.
+ALTER TABLE branchflow_users ADD COLUMN IF NOT EXISTS committee text
 """
 # A token is good while it is neither revoked nor expired (for the page sessions' join too).
 VALID = "u.revoked_at IS NULL AND (u.expires_at IS NULL OR u.expires_at > now())"
@@ -40,6 +42,9 @@ class User(BaseModel):
     name: str
     role: Role
     region: str  # a region prefix: the user acts only on cases whose region code starts with it (access.py)
+    # A committee's code: the user acts only on the cases that committee answers for, wherever they are
+    # (`region` is then the committee's own region, where its lists start).
+    committee: str | None = None
 
 
 class UserExists(Exception):
@@ -64,10 +69,11 @@ def user_name(name: str) -> str:
 
 
 def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
-             lifetime: timedelta | None = TOKEN_LIFETIME) -> str:
+             lifetime: timedelta | None = TOKEN_LIFETIME, committee: str | None = None) -> str:
     """Creates the user and returns its token, valid for `lifetime` (None: until revoked); only its hash is kept.
 
-    Only supervisors and admins may have the whole country ("") as their scope: an organizer works in a region."""
+    Only supervisors and admins may have the whole country ("") as their scope: an organizer works in a region.
+    A user of a `committee` (its code; `region` is then the committee's region) acts on that committee's cases."""
     name = user_name(name)
     region = parse_region_prefix(region) if region.strip() else ""  # "" is the whole country
     if role is Role.ORGANIZER and not region:
@@ -77,9 +83,9 @@ def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
     now = datetime.now(UTC)
     try:
         conn.execute(
-            "INSERT INTO branchflow_users (name, role, region, token_hash, created_at, expires_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s)",
-            (name, role.value, region, token_hash(token), now, now + lifetime if lifetime else None),
+            "INSERT INTO branchflow_users (name, role, region, token_hash, created_at, expires_at, committee) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (name, role.value, region, token_hash(token), now, now + lifetime if lifetime else None, committee),
         )
     except psycopg.errors.UniqueViolation:
         raise UserExists(f"a user named {name!r} already exists") from None
@@ -98,20 +104,20 @@ def find_user(conn: psycopg.Connection, name: str) -> User | None:
     """The user of that name whose token is good (not revoked, not expired), for commands run as a user
     (`branchflow import --user`, `branchflow queue`)."""
     ensure_schema(conn)
-    row = conn.execute(f"SELECT name, role, region FROM branchflow_users AS u WHERE name = %s AND {VALID}",
+    row = conn.execute(f"SELECT name, role, region, committee FROM branchflow_users AS u WHERE name = %s AND {VALID}",
                        (name,)).fetchone()
-    return None if row is None else User(name=row[0], role=Role(row[1]), region=row[2])
+    return None if row is None else User(name=row[0], role=Role(row[1]), region=row[2], committee=row[3])
 
 
 def authenticate(conn: psycopg.Connection, token: str) -> User | None:
     digest = token_hash(token)
     row = conn.execute(
-        f"SELECT name, role, region, token_hash FROM branchflow_users AS u WHERE token_hash = %s AND {VALID}",
-        (digest,)).fetchone()
+        f"SELECT name, role, region, token_hash, committee FROM branchflow_users AS u "
+        f"WHERE token_hash = %s AND {VALID}", (digest,)).fetchone()
     # The lookup is by hash, so timing reveals nothing of the token; compare again in constant time anyway.
     if row is None or not hmac.compare_digest(bytes(row[3]), digest):
         return None
-    return User(name=row[0], role=Role(row[1]), region=row[2])
+    return User(name=row[0], role=Role(row[1]), region=row[2], committee=row[4])
 
 
 def has_users(conn: psycopg.Connection) -> bool:

@@ -75,7 +75,7 @@ def open_session(conn: psycopg.Connection[Any], token: str) -> str | None:
 def find_session(conn: psycopg.Connection[Any], session_id: str) -> PageSession | None:
     try:
         row = conn.execute(
-            "SELECT u.name, u.role, u.region, s.csrf FROM branchflow_page_sessions AS s "
+            "SELECT u.name, u.role, u.region, s.csrf, u.committee FROM branchflow_page_sessions AS s "
             f"JOIN branchflow_users AS u ON u.token_hash = s.token_hash AND {VALID} "
             "WHERE s.id_hash = %s AND s.expires_at > %s",
             (_id_hash(session_id), datetime.now(UTC)),
@@ -84,7 +84,7 @@ def find_session(conn: psycopg.Connection[Any], session_id: str) -> PageSession 
         return None
     if row is None:
         return None
-    return PageSession(User(name=row[0], role=Role(row[1]), region=row[2]), row[3])
+    return PageSession(User(name=row[0], role=Role(row[1]), region=row[2], committee=row[4]), row[3])
 
 
 def close_session(conn: psycopg.Connection[Any], session_id: str) -> None:
