@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -12,16 +13,14 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from branchflow.api.intake.demo import demo_region_names, load_demo
+from branchflow.api.intake.demo import demo_committees, demo_region_names, load_demo
 from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
 from branchflow.api.users import TOKEN_LIFETIME, Role, UserExists, add_user, find_user, revoke_user
 from branchflow.projections import queue_counts, work_queue
 from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee, committee
-from branchflow.projections.regions import save_regions
+from branchflow.projections.regions import region_named, save_regions
 from branchflow.projections.work_queue import MAX_PAGE_SIZE
 from branchflow.runtime.actor_key import actor_key
 from branchflow.runtime.bootstrap import Services, application, connection_pool, projector
@@ -115,6 +114,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
           pool.connection() as conn):
         save_regions(conn, demo_region_names())
+        for code, name, street in demo_committees():
+            with contextlib.suppress(CommitteeExists):  # loaded before
+                add_committee(conn, Committee(code=code, name=name, kind=CommitteeKind.TERRITORIAL, region=street))
     with workflows(settings, args.data, args.actor) as commands:
         summary = load_demo(commands, date.today(), size=args.size, seed=args.seed, progress=progress_bar("demo"))
     print(summary)
@@ -170,7 +172,7 @@ def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
     with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
           pool.connection() as conn):
         try:
-            region, code = args.region, None
+            region, code = region_named(conn, args.region or ""), None
             if args.committee is not None:
                 if (found := committee(conn, args.committee)) is None:
                     raise ValueError(f"no committee {args.committee!r} in the registry (branchflow committee add)")
@@ -231,16 +233,12 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_committee_add(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        found = Committee(code=args.code, name=args.name, kind=args.kind, region=args.region)
-    except ValidationError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
     with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
           pool.connection() as conn):
         try:
+            found = Committee(code=args.code, name=args.name, kind=args.kind, region=region_named(conn, args.region))
             add_committee(conn, found)
-        except CommitteeExists as error:
+        except (CommitteeExists, ValueError) as error:  # a pydantic ValidationError is a ValueError
             print(f"error: {error}", file=sys.stderr)
             return 1
     print(f"committee {found.code}: {found.name} ({found.kind.value}, {found.region})")
@@ -392,7 +390,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     scope = add.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--region", help="region code prefix (2, 4, 6, 9 or 12 digits): the user's territory")
+    scope.add_argument("--region", help="the user's territory: a region's name (斗门区) or code prefix (2, 4, 6, 9 "
+                                        "or 12 digits)")
     scope.add_argument("--committee", help="a committee's code: the user acts on the cases it answers for")
     add.add_argument("--expires-in-days", type=_positive, default=TOKEN_LIFETIME.days,
                      help=f"days the token is valid (default {TOKEN_LIFETIME.days})")
@@ -417,8 +416,8 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("code", help="its code: letters, digits, - _ . (up to 40)")
     new.add_argument("name")
     new.add_argument("--kind", required=True, choices=[k.value for k in CommitteeKind])
-    new.add_argument("--region", required=True, help="the region it sits in (2, 4, 6, 9 or 12 digits); a "
-                                                     "territorial committee's territory")
+    new.add_argument("--region", required=True, help="the region it sits in, by name or code (2, 4, 6, 9 or 12 "
+                                                     "digits); a territorial committee's territory")
     new.add_argument("--data", type=Path, default=None)
     new.set_defaults(run=cmd_committee_add)
     return top

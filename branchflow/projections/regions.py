@@ -124,3 +124,18 @@ def search_regions(conn: psycopg.Connection[Any], prefix: str = "", q: str | Non
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute(query, params).fetchall()
     return [Region(code=code, name=name, level=REGION_LEVELS[len(code)]) for code, name in rows]
+
+
+def region_named(conn: psycopg.Connection[Any], text: str) -> str:
+    """The code of the region a person names: the code itself, or the one region of exactly that name
+    (ValueError naming the candidates when several regions share it, or none has it)."""
+    text = text.strip()
+    if not text or (text.isascii() and text.isdigit()):
+        return text
+    found = [r for r in search_regions(conn, "", text, limit=SEARCH_LIMIT) if r.name == text]
+    if len(found) == 1:
+        return found[0].code
+    if not found:
+        raise ValueError(f"no region is named {text!r} (give its code, or import the names: branchflow regions import)")
+    codes = ", ".join(r.code for r in found)
+    raise ValueError(f"{len(found)} regions are named {text!r}: {codes}; give its code")

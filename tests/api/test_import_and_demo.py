@@ -71,10 +71,13 @@ def test_the_demo_fills_a_district_with_cases_at_every_stage(stack: Stack) -> No
         assert all(board["by_stage"][stage] > 0 for stage in
                    ("NO_MEMBERS", "DEVELOPING_MEMBERS", "TEMPORARY_BRANCH", "FORMAL_BRANCH"))
         assert len(board["children"]) >= 3
-        # The demo ships its streets' names; a street of another test has none and keeps its code.
+        # The demo ships its streets' names (and their committees, each case's responsible committee).
         named = {c["region"]: c["region_name"] for c in board["children"]}
-        assert named["440403002"] == "井岸镇" and set(named.values()) <= {
-            "白藤街道", "井岸镇", "白蕉镇", "斗门镇", "乾务镇", "莲洲镇", None}
+        assert [named.get(f"440403{s:03d}") for s in range(1, 7)] == [
+            "白藤街道", "井岸镇", "白蕉镇", "斗门镇", "乾务镇", "莲洲镇"]
+        committees = api.get("/boards/status", params={"region": "440403002", "group_by": "committee"}).json()
+        assert [(c["committee"], c["committee_name"]) for c in committees["by_committee"]] == [
+            ("DM-002", "中共斗门区井岸镇委员会")]
 
 
 def test_an_import_stopped_before_its_workflows_started_finishes_when_run_again(stack: Stack, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ rule that a new case's county must be a known one."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from branchflow.api.users import Role
@@ -107,3 +108,15 @@ def test_a_case_without_a_committee_is_a_blank_spot_of_responsibility(stack: Sta
         ledger = api.get("/reports/ledger", params={"region": street}).content.decode("utf-8-sig")
         header = ledger.splitlines()[0].split(",")
         assert "负责党委" in header and "区划名称" in header
+
+
+def test_a_region_is_given_to_the_command_line_by_its_name_when_one_region_has_it(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    named = stack.cli("user", "add", f"斗门区部长{tag}", "--role", "supervisor", "--region", "斗门区")
+    assert named.returncode == 0 and named.stdout.startswith("token: "), named
+    with stack.client(named.stdout.split("token: ")[1].strip()) as api:
+        assert api.get("/boards/status").json()["region"] == "440403"
+    shared = stack.cli("user", "add", f"某部长{tag}", "--role", "supervisor", "--region", "市辖区")
+    assert shared.returncode == 1 and "regions are named '市辖区'" in shared.stderr
+    unknown = stack.cli("committee", "add", f"X-{tag}", "某党委", "--kind", "industry", "--region", "无此地")
+    assert unknown.returncode == 1 and "no region is named" in unknown.stderr

@@ -47,6 +47,16 @@ def demo_region_names() -> list[tuple[str, str]]:
     return names
 
 
+def street_committee_code(street: int) -> str:
+    return f"DM-{street:03d}"
+
+
+def demo_committees() -> list[tuple[str, str, str]]:
+    """(code, name, street) of the demo streets' territorial committees, each case's responsible committee."""
+    return [(street_committee_code(s), f"中共{DISTRICT[1]}{street}委员会", f"{DISTRICT[0]}{s:03d}")
+            for s, (street, _) in enumerate(STREETS, start=1)]
+
+
 # The intended outcome of each case, with its share of the district (joint groups and general branches aside).
 PROFILES: dict[str, float] = {
     "no_members": 0.25, "developing": 0.14, "members_only": 0.05, "affiliated": 0.08, "dispatched": 0.08,
@@ -254,6 +264,7 @@ class _Planner:
             "registered": registered,
             "region_code": region, "industry": industry, "employees": headcount, "above_scale": above,
             "founded_on": founded, "superior_party_org": f"中共{DISTRICT[1]}{street_name}委员会",
+            "responsible_committee": street_committee_code(street + 1),
         })
 
 
