@@ -1,20 +1,22 @@
 """Who may do what, and on which cases: the roles and the scope that the JSON routes and the pages both check.
 
 A user's scope is a value that answers "does it cover this case?" and "which region may a list show?", so no
-route or page compares region codes itself. Today every scope is a region prefix; a scope by committee
-(issue 16) is one more class with the same two answers, joining the `UserScope` union.
+route or page compares region codes itself. A scope is a region prefix (块, the territory's users) or a
+responsible committee (条, an industry committee's users: the cases it answers for, wherever they are); every
+list, board and report of a committee's user is narrowed to its cases (`narrowed`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import HTTPException
 
 from branchflow.api.errors import FieldError
 from branchflow.api.users import Role, User
 from branchflow.domain.actions import SUPERVISOR_ACTIONS, CorrectFacts, Step
+from branchflow.domain.registration import Registration
 
 STEP_ROLES = (Role.ORGANIZER, Role.SUPERVISOR)  # register organizations and take steps on cases
 APPROVERS = (Role.SUPERVISOR,)  # the organization department: approvals and joint branches
@@ -26,6 +28,9 @@ class Located(Protocol):
 
     @property
     def region_code(self) -> str: ...
+
+    @property
+    def responsible_committee(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,25 @@ class RegionScope:
         return self.prefix or "(all)"
 
 
-UserScope = RegionScope  # | CommitteeScope, once users can be scoped by a committee (issue 16)
+@dataclass(frozen=True)
+class CommitteeScope:
+    """The cases the committee `code` answers for, in any region; lists start at the committee's own region
+    (`home`) and may look anywhere, always narrowed to the committee's cases."""
+
+    code: str
+    home: str
+
+    def covers(self, case: Located) -> bool:
+        return case.responsible_committee == self.code
+
+    def region(self, asked: str | None) -> str:
+        return self.home if asked is None else asked
+
+    def __str__(self) -> str:
+        return f"committee {self.code}"
+
+
+UserScope = RegionScope | CommitteeScope
 
 
 class OutOfScope(HTTPException):
@@ -60,13 +83,41 @@ class OutOfScope(HTTPException):
 
 
 def scope_of(user: User) -> UserScope:
-    return RegionScope(user.region)
+    return CommitteeScope(user.committee, user.region) if user.committee else RegionScope(user.region)
 
 
 def require_in_scope(user: User, case: Located) -> None:
     scope = scope_of(user)
     if not scope.covers(case):
-        raise OutOfScope(f"region {case.region_code}", scope)
+        what = (f"a case of committee {case.responsible_committee or '(none)'}" if isinstance(scope, CommitteeScope)
+                else f"region {case.region_code}")
+        raise OutOfScope(what, scope)
+
+
+def narrowed(user: User, values: dict[str, Any]) -> dict[str, Any]:
+    """A list's, board's or report's filters in the user's scope: a committee's user sees its committee's
+    cases only (asking for another committee's is 403)."""
+    scope = scope_of(user)
+    if not isinstance(scope, CommitteeScope):
+        return values
+    asked = values.get("responsible_committee")
+    if asked not in (None, scope.code):
+        raise OutOfScope(f"committee {asked}", scope)
+    return {**values, "responsible_committee": scope.code}
+
+
+def own_committee(user: User, registration: Registration) -> Registration:
+    """A committee's user registers the cases their committee answers for: theirs, unless another is named
+    (which their scope then refuses)."""
+    if user.committee and registration.responsible_committee is None:
+        return registration.model_copy(update={"responsible_committee": user.committee})
+    return registration
+
+
+def require_region_scope(user: User, what: str) -> None:
+    """What only a territory's user may read (a committee's users have no such view of their cases yet)."""
+    if user.committee:
+        raise OutOfScope(what, scope_of(user))
 
 
 def require_step_in_scope(user: User, step: Step) -> None:

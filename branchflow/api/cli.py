@@ -218,12 +218,12 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
         if user is None:
             print(f"error: no user named {args.user!r}", file=sys.stderr)
             return 1
-        counts = queue_counts(conn, user.region, today)
+        counts = queue_counts(conn, user.region, today, user.committee)
         print(f"{user.name} ({user.region or 'all'}): overdue {counts.overdue} · due within 30 days "
               f"{counts.due_soon}")
         page = 1
         while items := work_queue(conn, user.region, today, overdue=True if args.overdue else None, page=page,
-                                  page_size=MAX_PAGE_SIZE).items:
+                                  page_size=MAX_PAGE_SIZE, committee=user.committee).items:
             for i in items:
                 print("\t".join(["overdue" if i.overdue else "due", str(i.due_on or "now"), i.rule, i.name,
                                  i.region_code, i.subject_name or "-", ",".join(i.actions) or "-",

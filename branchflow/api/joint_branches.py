@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from branchflow.api.access import APPROVERS, require_role, scoped_region
+from branchflow.api.access import APPROVERS, narrowed, require_role, scoped_region
 from branchflow.api.auth import CurrentUser
 from branchflow.api.services import services
 from branchflow.api.use_cases import case_in_scope
@@ -66,7 +66,8 @@ def candidates(
     with system.pool.connection() as conn:
         # Only open cases with fewer formal members than a branch of their own needs can join one.
         for number in range(1, 10_000):
-            page = case_list(conn, CaseFilters(region=region, formed=False), page=number, page_size=500)
+            filters = CaseFilters.model_validate(narrowed(user, {"region": region, "formed": False}))
+            page = case_list(conn, filters, page=number, page_size=500)
             ids += [c.id for c in page.items if c.stage is not Stage.CLOSED and 0 < c.formal_members < t.branch_members]
             if number * page.page_size >= page.total:
                 break

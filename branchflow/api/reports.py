@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from branchflow.api.access import READERS, require_role, scoped_region
+from branchflow.api.access import READERS, narrowed, require_role, scoped_region
 from branchflow.api.auth import CurrentUser
 from branchflow.api.errors import FieldError
 from branchflow.api.examples import BOARD, example
@@ -97,7 +97,7 @@ S = TypeVar("S", bound=Scope)
 def _scoped(user: User, query: ScopeQuery | CaseQuery, model: type[S]) -> S:
     """The query as the projections take it, in the user's scope."""
     values = query.model_dump(include=set(model.model_fields))
-    return model.model_validate({**values, "region": _region(user, query.region)})
+    return model.model_validate(narrowed(user, {**values, "region": _region(user, query.region)}))
 
 
 @router.get("/organizations", response_model=CasePage, summary="The case list (organizers' work queues)")
@@ -173,4 +173,5 @@ def audit(
     require_role(user, *READERS)
     with services(request).pool.connection() as conn:
         return audit_trail(conn, scoped_region(user, region), actor=actor, since=since, until=until,
+                           committee=user.committee,
                            case_id=case_id, page=page, page_size=page_size)

@@ -16,7 +16,13 @@ from fastapi import Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from branchflow.api.access import require_in_scope, require_step_in_scope, require_step_role, scope_of
+from branchflow.api.access import (
+    own_committee,
+    require_in_scope,
+    require_step_in_scope,
+    require_step_role,
+    scope_of,
+)
 from branchflow.api.errors import FieldError
 from branchflow.api.users import User
 from branchflow.domain.actions import ChangeResponsibleCommittee, parse_action
@@ -126,6 +132,7 @@ def with_committee(system: Services, registration: Registration) -> Registration
 async def register(system: Services, user: User, registration: Registration) -> CaseView:
     """Registers an organization in the user's scope (403) and a known county (422) through its workflow;
     business dates after today are refused."""
+    registration = own_committee(user, registration)
     require_in_scope(user, registration)
     checked = Registration.model_validate(registration.model_dump(), context={"today": today()})
     if problem := await run_in_threadpool(unknown_county, system, checked.region_code):

@@ -21,4 +21,5 @@ def get_work_queue(request: Request, user: CurrentUser, query: Annotated[QueueQu
     region = queue_region(user, query.region, query.street)
     with services(request).pool.connection() as conn:
         return work_queue(conn, region, date.today(), rule=query.rule, overdue=query.overdue, page=query.page,
+                          committee=user.committee,
                           page_size=query.page_size)

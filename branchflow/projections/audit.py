@@ -39,6 +39,7 @@ class AuditPage(BaseModel):
 def audit_trail(
     conn: psycopg.Connection[Any], region: str = "", actor: str | None = None, since: date | None = None,
     until: date | None = None, case_id: UUID | None = None, page: int = 1, page_size: int = 100,
+    committee: str | None = None,
 ) -> AuditPage:
     """Events oldest first; `since` and `until` bound the business date (`occurred_on`), both inclusive."""
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -51,6 +52,7 @@ def audit_trail(
         ("since", since, "a.occurred_on >= %(since)s"),
         ("until", until, "a.occurred_on <= %(until)s"),
         ("case_id", case_id, "a.case_id = %(case_id)s"),
+        ("committee", committee, f"a.case_id IN (SELECT id FROM {CASES} WHERE responsible_committee = %(committee)s)"),
     ):
         if value is not None:
             where += f" AND {condition}"

@@ -20,7 +20,8 @@ from branchflow.projections.board import Scope
 from branchflow.projections.schema import CASES, region_range
 
 GroupBy = Literal["subtype", "committee"]
-_FILTERS: Final = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year")
+_FILTERS: Final = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year",
+                   "responsible_committee")
 
 
 class TableRow(BaseModel):

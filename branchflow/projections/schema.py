@@ -146,6 +146,9 @@ _CREATE: Final = (
     f"CREATE INDEX IF NOT EXISTS {CASES}_year ON {{schema}}.{CASES} (founded_year, region_code)",
     f"CREATE INDEX IF NOT EXISTS {CASES}_joint ON {{schema}}.{CASES} (region_code) "
     "WHERE joint_branch_id IS NOT NULL",
+    # A committee's cases, wherever they are (its users' lists, queue and audit trail).
+    f"CREATE INDEX IF NOT EXISTS {CASES}_committee ON {{schema}}.{CASES} (responsible_committee, region_code) "
+    "WHERE responsible_committee IS NOT NULL",
     _table(MEMBERS, MEMBER_COLUMNS, "PRIMARY KEY (case_id, member_id)"),
     f"CREATE INDEX IF NOT EXISTS {MEMBERS}_birth ON {{schema}}.{MEMBERS} (birth_date, region_code)",
     _table(AUDIT, AUDIT_COLUMNS, "PRIMARY KEY (case_id, sequence)"),

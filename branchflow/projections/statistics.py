@@ -41,7 +41,7 @@ from branchflow.projections.schema import (
 )
 
 _ORGANIZATION_TYPES = ("committee", "general_branch", "branch", "temporary")
-_FILTERS = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year")
+_FILTERS = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year", "responsible_committee")
 
 
 class PartyOrganizations(BaseModel):

@@ -13,7 +13,7 @@ from uuid import UUID
 import psycopg
 from pydantic import BaseModel
 
-from branchflow.projections.schema import WORK_QUEUE, region_range
+from branchflow.projections.schema import CASES, WORK_QUEUE, region_range
 
 MAX_PAGE_SIZE = 500
 DUE_SOON_DAYS = 30  # the board's "30天内到期"
@@ -43,10 +43,14 @@ class QueueCounts(BaseModel):
     due_soon: int  # not overdue, due within DUE_SOON_DAYS days
 
 
-def _where(region: str, today: date, rule: str | None, overdue: bool | None) -> tuple[str, dict[str, Any]]:
+def _where(region: str, today: date, rule: str | None, overdue: bool | None,
+           committee: str | None = None) -> tuple[str, dict[str, Any]]:
     low, high = region_range(region)
     params: dict[str, Any] = {"low": low, "high": high, "today": today}
     where = "region_code >= %(low)s AND region_code < %(high)s"
+    if committee is not None:  # the cases one responsible committee answers for (a committee's users)
+        where += f" AND case_id IN (SELECT id FROM {CASES} WHERE responsible_committee = %(committee)s)"
+        params["committee"] = committee
     if rule is not None:
         where += " AND rule = %(rule)s"
         params["rule"] = rule
@@ -57,12 +61,12 @@ def _where(region: str, today: date, rule: str | None, overdue: bool | None) -> 
 
 def work_queue(
     conn: psycopg.Connection[Any], region: str, today: date, *, rule: str | None = None,
-    overdue: bool | None = None, page: int = 1, page_size: int = 50,
+    overdue: bool | None = None, page: int = 1, page_size: int = 50, committee: str | None = None,
 ) -> WorkQueue:
     """One page of the queue of `region` (a prefix: a street is its 9 digits) as of `today`."""
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page must be 1 or more and page_size 1 to {MAX_PAGE_SIZE}")
-    where, params = _where(region, today, rule, overdue)
+    where, params = _where(region, today, rule, overdue, committee)
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
         counted = cur.execute(f"SELECT count(*) FROM {WORK_QUEUE} WHERE {where}", params).fetchone()
         rows = cur.execute(
@@ -77,9 +81,9 @@ def work_queue(
     return WorkQueue(items=items, total=counted[0])
 
 
-def queue_counts(conn: psycopg.Connection[Any], region: str, today: date) -> QueueCounts:
+def queue_counts(conn: psycopg.Connection[Any], region: str, today: date, committee: str | None = None) -> QueueCounts:
     """逾期 N · 30天内到期 M for a scope."""
-    where, params = _where(region, today, None, None)
+    where, params = _where(region, today, None, None, committee)
     params["soon"] = today + timedelta(days=DUE_SOON_DAYS)
     with conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
         row = cur.execute(

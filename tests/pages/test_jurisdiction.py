@@ -31,7 +31,8 @@ def test_names_lead_a_national_admin_down_and_a_committee_supervisor_to_its_firm
     browser: Browser, stack: Stack, tmp_path: Path
 ) -> None:
     table = tmp_path / "names.csv"
-    table.write_text("".join(f"{code},{name}\n" for code, name in STREETS.items()), encoding="utf-8")
+    table.write_text("".join(f"{code},{name}\n{code}001,{name}一社区\n" for code, name in STREETS.items()),
+                     encoding="utf-8")
     assert stack.cli("regions", "import", str(table)).returncode == 0
     committee = f"ZH-LAW-{uuid.uuid4().hex[:4]}"
     assert stack.cli("committee", "add", committee, "珠海市律师行业党委", "--kind", "industry",
@@ -67,7 +68,7 @@ def test_names_lead_a_national_admin_down_and_a_committee_supervisor_to_its_firm
         expect(rows).to_have_count(2)
         for name in list(firms)[:2]:
             expect(page.locator("#case-table")).to_contain_text(name)
-        expect(page.locator("#case-table")).to_contain_text("香洲页面测试街道")
+        expect(page.locator("#case-table")).to_contain_text("香洲页面测试街道一社区")  # names, not codes
         expect(page.locator("#case-table")).not_to_contain_text(list(firms)[2])
         page.click(f"text={list(firms)[1]}")
         expect(page.locator("#case-committee")).to_contain_text("珠海市律师行业党委")

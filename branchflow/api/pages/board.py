@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from branchflow.api.access import scoped_region
+from branchflow.api.access import narrowed, scoped_region
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.forms import field_errors
 from branchflow.api.pages.places import choose_region, named_path, page_places, region_by_name
@@ -100,7 +100,7 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
     if not region:
         return choose_region(request, "看板", "/board")
     try:
-        scope = Scope.model_validate({**values, "region": region})
+        scope = Scope.model_validate(narrowed(session.user, {**values, "region": region}))
     except ValidationError as e:
         return error_page(request, 422, scope_errors(e))
     base = scope.model_dump()
@@ -108,7 +108,7 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
         board = status_board(conn, scope)
         overdue = case_list(conn, CaseFilters(**base, overdue=True), page_size=LIST_LENGTH)
         blank = case_list(conn, CaseFilters(**base, blank_spot=True), page_size=LIST_LENGTH)
-        due = queue_counts(conn, region, date.today())  # the queue counts by region alone
+        due = queue_counts(conn, region, date.today(), session.user.committee)  # by region (and committee) alone
     filters = scope.model_dump(exclude_none=True)
     return render(
         request, "board.html", title="看板", board=board, scope=scope, filters=filters,

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from branchflow.api import use_cases
-from branchflow.api.access import STEP_ROLES, require_role, scope_of
+from branchflow.api.access import STEP_ROLES, narrowed, own_committee, require_role, scope_of
 from branchflow.api.errors import FieldError
 from branchflow.api.pages.board import SCOPE_FIELDS, link, page_links, page_region, scope_errors
 from branchflow.api.pages.forms import Form, entered, field_errors, no_choices, read, widgets
@@ -50,7 +50,7 @@ def cases_page(request: Request, session: SignedIn, page: Page = 1) -> HTMLRespo
     if not region:
         return choose_region(request, "工作台帐", "/cases")
     try:
-        filters = CaseFilters.model_validate({**values, "region": region})
+        filters = CaseFilters.model_validate(narrowed(session.user, {**values, "region": region}))
     except ValidationError as e:
         return error_page(request, 422, scope_errors(e))
     with services(request).pool.connection() as conn:
@@ -74,7 +74,7 @@ def ledger(request: Request, session: SignedIn, format: FileFormat = "csv") -> R
     if not region:
         raise HTTPException(422, "请先选择地区")
     try:
-        scope = Scope.model_validate({**values, "region": region})
+        scope = Scope.model_validate(narrowed(session.user, {**values, "region": region}))
     except ValidationError as e:
         raise HTTPException(422, scope_errors(e)) from None
     with services(request).pool.connection() as conn:
@@ -108,12 +108,13 @@ async def register(request: Request, session: SignedIn) -> Response:
     values, command_id = entered(form), str(form.get("command_id") or uuid4())
     data = {**read(Registration, form), "command_id": command_id}
     try:
-        checked = Registration.model_validate(data, context={"today": date.today()})
+        checked = own_committee(user, Registration.model_validate(data, context={"today": date.today()}))
     except ValidationError as e:
         errors = field_errors(e)
         return _register_page(request, registration_form(user, values, errors, command_id), status=422)
     if not scope_of(user).covers(checked):  # said in the form; the use case would answer a bare 403
-        errors = {"region_code": f"不在您的辖区（{user.region}）内"}
+        errors = {"region_code": f"不在您的辖区（{user.region}）内"} if not user.committee else {
+            "responsible_committee": f"只能登记本党委（{user.committee}）负责的组织"}
         return _register_page(request, registration_form(user, values, errors, command_id), status=403)
     if await run_in_threadpool(unknown_county, services(request), checked.region_code):
         errors = {"region_code": f"区县代码 {checked.region_code[:6]} 不存在（请核对地区代码）"}

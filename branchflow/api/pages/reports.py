@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from pydantic import TypeAdapter, ValidationError
 
-from branchflow.api.access import READERS, require_role
+from branchflow.api.access import READERS, narrowed, require_role
 from branchflow.api.pages import charts, labels
 from branchflow.api.pages.board import link, page_links, page_region
 from branchflow.api.pages.places import choose_region
@@ -98,7 +98,7 @@ def statistics_page(request: Request, session: SignedIn) -> HTMLResponse:
     as_of, compare = _report_date(values, "as_of"), _report_date(values, "compare")
     day = as_of or date.today()
     try:
-        scope = Scope(region=chosen)
+        scope = Scope.model_validate(narrowed(session.user, {"region": chosen}))
     except ValidationError as e:
         raise HTTPException(422, f"地区代码有误：{e.errors()[0]['msg']}") from None
     with services(request).pool.connection() as conn:
@@ -124,7 +124,8 @@ def statistics_table_file(request: Request, session: SignedIn, format: FileForma
     if not chosen:
         raise HTTPException(422, "请先选择地区")
     with services(request).pool.connection() as conn:
-        table = formation_table_of(services(request), conn, Scope(region=chosen), _report_date(values, "as_of"),
+        scope = Scope.model_validate(narrowed(session.user, {"region": chosen}))
+        table = formation_table_of(services(request), conn, scope, _report_date(values, "as_of"),
                                    _report_date(values, "compare"))
         return table_file(table, format, region_names(conn, [chosen]).get(chosen))
 
@@ -146,6 +147,7 @@ def audit_page(request: Request, session: SignedIn, page: Page = 1) -> HTMLRespo
     since, until = _date(values, "since"), _date(values, "until")
     with services(request).pool.connection() as conn:
         trail = audit_trail(conn, region, actor=values.get("actor"), since=since, until=until, page=page,
+                            committee=session.user.committee,
                             page_size=AUDIT_PAGE_SIZE)
     last = last_page(trail.total, AUDIT_PAGE_SIZE)
     rows = [(item, entry(item)) for item in trail.items]

@@ -93,7 +93,7 @@ def overdue_count(request: Request, user: User) -> int | None:
     error page must still render)."""
     try:
         with services(request).pool.connection(timeout=2) as conn:
-            return queue_counts(conn, user.region, date.today()).overdue
+            return queue_counts(conn, user.region, date.today(), user.committee).overdue
     except psycopg.Error:  # a pool timeout is one too
         return None
 

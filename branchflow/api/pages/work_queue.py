@@ -50,8 +50,8 @@ def work_queue_page(request: Request, session: SignedIn, page: Page = 1) -> HTML
     today = date.today()
     with services(request).pool.connection() as conn:
         found = work_queue(conn, scope, today, rule=query.rule, overdue=query.overdue, page=page,
-                           page_size=PAGE_SIZE)
-        counts = queue_counts(conn, scope, today)
+                           page_size=PAGE_SIZE, committee=session.user.committee)
+        counts = queue_counts(conn, scope, today, session.user.committee)
     filters = query.model_dump(include=set(FILTERS), exclude_none=True)
     last = last_page(found.total, PAGE_SIZE)
     return render(
