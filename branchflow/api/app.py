@@ -9,7 +9,9 @@ from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from branchflow.api.headers import PrivateAnswers
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
 from branchflow.api.pages import install as install_pages
+from branchflow.api.users import ensure_schema, first_admin
 from branchflow.runtime.bootstrap import Services
+from branchflow.runtime.up import Doors
 
 DESCRIPTION = """branchflow tracks how each "two new" organization moves along the party-organization formation
 path — no members → developing members → temporary branch → formal branch. Every call needs
@@ -34,3 +36,15 @@ def create_app(services: Services) -> FastAPI:
     # against it from several threads at once failed while it was half built (BENCHMARKS.md).
     app.openapi()
     return app
+
+
+def opened(services: Services) -> FastAPI:
+    """The application on a database that may be new: with the users table made first, a token is refused
+    (401) before any user exists instead of failing on the missing table."""
+    with services.pool.connection() as conn:
+        ensure_schema(conn)
+    return create_app(services)
+
+
+# What `branchflow up` and `branchflow api` open over the parts they run (the runtime takes them from here).
+DOORS = Doors(prepare=first_admin, web=opened)

@@ -124,10 +124,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    from branchflow.api.app import DOORS
     from branchflow.runtime import up
 
     try:
-        asyncio.run(up.run(settings, settings.data_dir(args.data), args.host, args.port,
+        asyncio.run(up.run(settings, settings.data_dir(args.data), args.host, args.port, DOORS,
                            say=lambda line: print(line, flush=True)))
     except up.AlreadyUp as error:
         print(f"error: {error}", file=sys.stderr)
@@ -290,6 +291,7 @@ def cmd_project(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    from branchflow.api.app import DOORS
     from branchflow.runtime import up
 
     async def main(url: str) -> None:
@@ -302,7 +304,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
         services = Services(application(settings, url), connection_pool(settings, url), await FormationClient.connect(
             config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url)))
         try:
-            await up.serve_api(services, args.host, args.port, stop, lambda line: print(line, flush=True))
+            await up.serve_api(DOORS.web(services), args.host, args.port, stop, lambda line: print(line, flush=True))
         finally:
             services.close()
             if server is not None:

@@ -120,6 +120,12 @@ def authenticate(conn: psycopg.Connection, token: str) -> User | None:
     return User(name=row[0], role=Role(row[1]), region=row[2], committee=row[4])
 
 
+def first_admin(conn: psycopg.Connection) -> str | None:
+    """Readies the users table (before it, every token would fail instead of answering 401); on a database
+    with no user yet, adds the admin (the whole country) and answers its token."""
+    return None if has_users(conn) else add_user(conn, "admin", Role.ADMIN, "")
+
+
 def has_users(conn: psycopg.Connection) -> bool:
     ensure_schema(conn)
     return conn.execute("SELECT EXISTS (SELECT 1 FROM branchflow_users)").fetchone() == (True,)

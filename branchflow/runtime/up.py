@@ -13,12 +13,14 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import uvicorn
+from fastapi import FastAPI
 
-from branchflow.api.app import create_app
-from branchflow.api.users import Role, add_user, ensure_schema, has_users
 from branchflow.projections import Projector
 from branchflow.runtime.actor_key import actor_key
 from branchflow.runtime.bootstrap import Services, application, connection_pool, projector
@@ -33,6 +35,16 @@ from branchflow.workflows.config import TemporalConfig
 Say = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Doors:
+    """The doors `up` opens, handed down by their layer (`branchflow.api.app.DOORS`): the runtime runs them
+    and imports none. `prepare` readies a database for them and answers the first admin's token when it made
+    one; `web` is the application over the running parts."""
+
+    prepare: Callable[[psycopg.Connection[Any]], str | None]
+    web: Callable[[Services], FastAPI]
+
+
 class _Server(uvicorn.Server):
     """uvicorn re-raises the signal it caught after shutting down; `up` handles the signals itself."""
 
@@ -41,10 +53,8 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve_api(services: Services, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
-    with services.pool.connection() as conn:  # on a fresh database a token is refused (401) before any user exists
-        ensure_schema(conn)
-    server = _Server(server_config(create_app(services), host, port))
+async def serve_api(app: FastAPI, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
+    server = _Server(server_config(app, host, port))
     serving = asyncio.create_task(server.serve())
     while not server.started and not serving.done():
         await asyncio.sleep(0.05)
@@ -69,10 +79,11 @@ def projecting(settings: Settings, database_url: str) -> Iterator[Projector]:
         runner.close()
 
 
-def first_start_admin(settings: Settings, database_url: str, say: Say) -> None:
+def prepare(settings: Settings, database_url: str, doors: Doors, say: Say) -> None:
+    """Readies the database for the doors; on the first start, says the admin's token."""
     with connection_pool(settings, database_url, max_size=1) as pool, pool.connection() as conn:
-        if not has_users(conn):
-            say(f"admin token: {add_user(conn, 'admin', Role.ADMIN, '')}")
+        if (token := doors.prepare(conn)) is not None:
+            say(f"admin token: {token}")
 
 
 class AlreadyUp(RuntimeError):
@@ -91,7 +102,7 @@ def owning(data_dir: Path) -> Iterator[None]:
         yield
 
 
-async def run(settings: Settings, data_dir: Path, host: str, port: int, say: Say = print,
+async def run(settings: Settings, data_dir: Path, host: str, port: int, doors: Doors, say: Say = print,
               stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,11 +111,11 @@ async def run(settings: Settings, data_dir: Path, host: str, port: int, say: Say
     with owning(data_dir):
         database_url, postgres = resolve_database_url(data_dir, settings.database_url)
         try:
-            first_start_admin(settings, database_url, say)
+            prepare(settings, database_url, doors, say)
             config, temporal = await resolve_temporal(data_dir / "temporal", settings.temporal(),
                                                       ui=settings.temporal_ui)
             try:
-                await run_parts(settings, config, database_url, host, port, stop, say,
+                await run_parts(settings, config, database_url, host, port, doors, stop, say,
                                 temporal_ui=temporal.ui_address if temporal is not None else None)
                 if temporal is not None:
                     say("stopping")
@@ -117,7 +128,7 @@ async def run(settings: Settings, data_dir: Path, host: str, port: int, say: Say
 
 
 async def run_parts(settings: Settings, config: TemporalConfig, database_url: str, host: str, port: int,
-                    stop: asyncio.Event, say: Say, temporal_ui: str | None = None) -> None:
+                    doors: Doors, stop: asyncio.Event, say: Say, temporal_ui: str | None = None) -> None:
     """The worker, the projection runner and the web server on running PostgreSQL and Temporal, until `stop`."""
     assert config.address is not None
     say(f"temporal at {config.address}")
@@ -129,7 +140,7 @@ async def run_parts(settings: Settings, config: TemporalConfig, database_url: st
     try:
         with projecting(settings, database_url):
             worker = asyncio.create_task(run_worker(settings, config, database_url, stop=stop))
-            await serve_api(services, host, port, stop, say)
+            await serve_api(doors.web(services), host, port, stop, say)
             stop.set()
             await worker
     finally:

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
+from branchflow.api.app import DOORS
 from branchflow.api.users import Role, add_user
 from branchflow.runtime import up
 from branchflow.runtime.settings import load_settings
@@ -80,7 +81,7 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     lines: list[str] = []
     thread = threading.Thread(
         target=loop.run_until_complete,
-        args=(up.run_parts(load_settings(), config, db, "127.0.0.1", port, stop, lines.append),), daemon=True,
+        args=(up.run_parts(load_settings(), config, db, "127.0.0.1", port, DOORS, stop, lines.append),), daemon=True,
     )
     thread.start()
     deadline = time.monotonic() + 60
