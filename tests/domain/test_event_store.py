@@ -178,7 +178,7 @@ class TestReceipts:
             state.pop(key, None)
         app.save(org)
         app.recorder.insert_events([dataclasses.replace(stored, state=json.dumps(state).encode())])
-        receipt = app.repository.get(receipt_id(str(org_id), "c-old"))
+        receipt: Receipt = app.repository.get(receipt_id(str(org_id), "c-old"))
         assert (receipt.fingerprint, receipt.refusal, receipt.versions) == (None, None, {str(org_id): 2})
         again = app.perform(org_id, parse_action(HEADCOUNT | {"command_id": "c-old"}), "o", DAY)
         assert again.version == 2 and versions(app, org_id) == [1, 2]  # answered, not applied again
@@ -297,9 +297,11 @@ def test_a_case_registered_before_subtypes_reads_with_its_kinds_default() -> Non
             state.pop(name, None)
         old = dataclasses.replace(stored, state=app.mapper.transcoder.encode(state))
         upcast = app.mapper.to_domain_event(old)
+        assert isinstance(upcast, Organization.Registered)
         assert upcast.responsible_committee is None
         assert upcast.subtype == ("private" if case_id == economic else "social_association")
-        assert upcast.mutate(None).subtype == upcast.subtype
+        registered = upcast.mutate(None)
+        assert registered is not None and registered.subtype == upcast.subtype
 
 
 def test_a_snapshot_taken_before_subtypes_reads_with_its_kinds_default() -> None:

@@ -152,8 +152,10 @@ class TestOfficersAndCommitteeSizes:
         org = requested(150)
         org.approve_formal_branch(None, stamp(actor=SUPERVISOR))
         assert party_org_type(org) is PartyOrgType.COMMITTEE
-        elect = lambda: org.elect_branch_committee(  # noqa: E731
-            "Member 1", None, [f"Member {i}" for i in range(1, size + 1)], stamp())
+
+        def elect() -> None:
+            org.elect_branch_committee("Member 1", None, [f"Member {i}" for i in range(1, size + 1)], stamp())
+
         if accepted:
             elect()
         else:

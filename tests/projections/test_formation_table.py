@@ -4,7 +4,7 @@ today and as of two past year-ends; the seed's Doumen figures in it; as-of rows 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import SEED_THRESHOLDS, PartyOrgType
+from branchflow.domain.stamp import Stamp
 from branchflow.domain.values import SUBTYPES
 from branchflow.projections import Projector, Scope, statistics, status_board
 from branchflow.projections.as_of import EventSource, rows_as_of
@@ -212,7 +213,7 @@ def random_history(rng: random.Random, serial: int) -> tuple[Organization, list[
     org = organization(on=day, region_code=f"{STREET}{rng.randrange(1, 4):03d}", founded_on=date(2019, 1, 1),
                        employees=rng.choice([5, 60, 150]), name=f"Random {serial}")
     seen = [(day, values(case_row(org, SEED_THRESHOLDS)))]
-    verbs = [
+    verbs: list[Callable[[Stamp], object]] = [
         lambda s: org.add_member(f"Member {org.people_count}", "male", date(1980, 1, 1), "bachelor",
                                  rng.choice([MemberStatus.FORMAL, MemberStatus.PROBATIONARY]), rng.random() < 0.6, s),
         lambda s: org.transfer_in(rng.choice([m.id for m in org.members.values()] or ["P0"]), s),

@@ -143,7 +143,7 @@ def test_a_step_waits_out_a_store_that_is_down_and_its_retry_gets_the_answer(run
                 raise psycopg.OperationalError("connection refused")
             return perform(*args, **kwargs)  # type: ignore[arg-type]
 
-        h.app.perform = store_down  # type: ignore[method-assign]
+        h.app.perform = store_down  # type: ignore[method-assign,assignment]
         h.client.answer_within = 0.5
         body = {**member(), "command_id": "during-outage"}
         with pytest.raises(WorkflowUnavailable):
@@ -200,7 +200,7 @@ def test_a_bug_inside_a_command_fails_it_at_once_and_the_case_goes_on(run: Run) 
         def broken(*args: object, **kwargs: object) -> object:
             raise ZeroDivisionError("a bug")
 
-        h.app.perform = broken  # type: ignore[method-assign]
+        h.app.perform = broken  # type: ignore[method-assign,assignment]
         with pytest.raises(CommandFailed):
             await h.step(case.id, member())
         h.app.perform = perform  # type: ignore[method-assign]

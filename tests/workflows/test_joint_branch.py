@@ -6,7 +6,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from branchflow.domain.case import CaseView
@@ -81,7 +81,8 @@ def test_a_failing_joint_branch_writes_nothing_and_releases_every_organization(r
 def test_a_held_organization_refuses_other_steps_until_released(run: Run) -> None:
     async def scenario(h: Harness) -> None:
         [case] = await small_organizations(h, "C")
-        handle = h.env.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(case.id))
+        handle: WorkflowHandle[FormationWorkflow, CaseView | None] = h.env.client.get_workflow_handle_for(
+            FormationWorkflow.run, workflow_id(case.id))
         await handle.execute_update(FormationWorkflow.reserve, Reservation(joint_branch_id="held-by-test"))
         with pytest.raises(ConcurrentChange):
             await h.step(case.id, {"action": "assign_instructor", "name": "指导员"})
