@@ -18,7 +18,7 @@ from datetime import timedelta
 from functools import partial
 
 from temporalio import activity, workflow
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -87,7 +87,7 @@ async def bounded(in_flight: int, calls: Sequence[Callable[[], Awaitable[object]
 
 async def update_once(client: Client, workflow_id: str, local: bool) -> float:
     """One update round trip in milliseconds."""
-    handle = client.get_workflow_handle_for(BareWorkflow.run, workflow_id)
+    handle: WorkflowHandle[BareWorkflow, int] = client.get_workflow_handle_for(BareWorkflow.run, workflow_id)
     started = time.perf_counter()
     if local:
         await handle.execute_update(BareWorkflow.bump_local, 1)
