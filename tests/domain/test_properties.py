@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from branchflow.domain.actions import ACTIONS, next_actions, parse_action
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.calendar import add_months
 from branchflow.domain.case import case_view
 from branchflow.domain.errors import RuleViolation, UnknownPerson
 from branchflow.domain.obligations import coverage_obligations, is_blank_spot, obligations
@@ -26,13 +27,32 @@ from branchflow.domain.rules import (
     formed,
     method,
     organization_covered,
+    present_members,
     stage,
     work_covered,
 )
+from branchflow.domain.values import age_on
 
 from .cases import memory_application, registration, stamp, state
 
 START = date(2020, 1, 6)
+FORMATION_STEPS = frozenset({"affiliate", "establish_temporary_branch", "request_formal_branch",
+                             "approve_formal_branch", "reject_formal_branch"})
+
+
+def dated_steps(org: Organization) -> list[tuple[str, date]]:
+    """Every business date the case keeps, with what happened on it (closing apart)."""
+    found: list[tuple[str, date | None]] = [("registered", org.registered_on), ("temporary", org.temporary_branch_on),
+                                            ("affiliated", org.affiliated_on), ("instructor", org.instructor_on)]
+    found += [(f"{c.id} applied", c.applied_on) for c in org.candidates.values()]
+    found += [(f"{c.id} left", c.left_on) for c in org.candidates.values()]
+    found += [(f"{m.id} joined", m.joined_on) for m in org.members.values()]
+    found += [(f"{m.id} left", m.left_on) for m in org.members.values()]
+    if org.formal_branch is not None:
+        found.append(("approved", org.formal_branch.approved_on))
+    if org.joint_branch is not None:
+        found.append(("joint", org.joint_branch.joined_on))
+    return [(what, on) for what, on in found if on is not None]
 FIVE_GOODS = ("leadership_team", "member_team", "working_mechanism", "development_results", "mass_reputation")
 TEN_HAVES = ("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules", "archives",
              "party_flag", "leader_portraits", "notice_board", "official_seal")
@@ -155,10 +175,15 @@ class CaseMachine(RuleBasedStateMachine):
         # Closing ends the walk along the path: leave it to the steps not chosen from the offer.
         choices = [a for a in offered if a != "close_case"] if offered_only else sorted(ACTIONS)
         name = data.draw(st.sampled_from(choices or sorted(ACTIONS)), label="action")
-        step = parse_action({"action": name, **data.draw(body(name, self.org), label="body")}, self.today)
-        accepted = self.attempt(lambda: step.apply(self.org, stamp(self.today), self.app.thresholds))
-        assert not accepted or name in offered, f"{name} was taken but not offered"
-        event(f"{name} {'accepted' if accepted else 'refused'}")
+        # A third of the steps are recorded later than they happened: any business date back to before the
+        # founding (organizers record the past); the rules of domain.md "Dates" must keep the case in order.
+        on = data.draw(st.one_of(st.none(), st.none(), st.dates(date(2018, 1, 1), self.today)), label="occurred_on")
+        given = {"action": name, **data.draw(body(name, self.org), label="body"), "occurred_on": on}
+        step = parse_action(given, self.today)
+        accepted = self.attempt(lambda: step.apply(self.org, stamp(on or self.today, "why"), self.app.thresholds))
+        # What the forms offer for today is what can be done today; an earlier date may be refused.
+        assert not accepted or on not in (None, self.today) or name in offered, f"{name} was taken but not offered"
+        event(f"{name} {'accepted' if accepted else 'refused'}{' (backdated)' if on else ''}")
 
     def join_a_joint_branch(self) -> None:
         joint = JointBranchMembership("J1", "Joint branch", PartyOrgType.BRANCH, self.today, [str(self.org.id)])
@@ -220,7 +245,7 @@ class CaseMachine(RuleBasedStateMachine):
     def a_closed_case_has_no_obligations_and_is_not_covered(self) -> None:
         if self.org.closed_on is not None:
             assert obligations(self.org, self.app.thresholds) == [] and not work_covered(self.org)
-            assert next_actions(self.org, self.today, self.app.thresholds) == []
+            assert next_actions(self.org, self.today, self.app.thresholds) == ["reopen_case"]
 
     @invariant()
     def members_are_counted_once(self) -> None:
@@ -234,6 +259,34 @@ class CaseMachine(RuleBasedStateMachine):
         if org.closed_on is None and (view.formal_members or view.probationary_members):
             assert organization_covered(org) or "members_need_party_organization" in {
                 o.rule for o in coverage_obligations(org, self.app.thresholds)}
+
+    @invariant()
+    def the_cases_dates_stay_in_order(self) -> None:
+        org = self.org
+        dates = dated_steps(org)
+        assert all(on >= org.founded_on for _, on in dates), (org.founded_on, dates)
+        if org.closed_on is not None:
+            assert all(on <= org.closed_on for _, on in dates), (org.closed_on, dates)
+        for c in org.candidates.values():
+            path = [c.applied_on, c.talked_on, c.activist_on, c.target_on, c.voted_on]
+            kept = [d for d in path if d is not None]
+            assert kept == sorted(kept), (c.id, path)
+            assert c.last_reviewed_on is None or (c.activist_on is not None and c.last_reviewed_on >= c.activist_on)
+            if c.target_on is not None and c.activist_on is not None:
+                assert c.target_on >= add_months(c.activist_on, 12)
+            assert age_on(c.birth_date, c.applied_on) >= 18
+        for m in org.members.values():
+            assert m.left_on is None or m.left_on >= m.joined_on
+            assert age_on(m.birth_date, m.admitted_on or m.joined_on) >= 18
+            if m.status is MemberStatus.PROBATIONARY and m.admitted_on is not None:
+                assert m.probation_ends_on is not None and m.probation_ends_on >= add_months(m.admitted_on, 12)
+
+    @invariant()
+    def no_case_with_members_is_offered_no_formation_step(self) -> None:
+        org = self.org
+        if org.closed_on is None and present_members(org) and not organization_covered(org):
+            offered = set(next_actions(org, self.today, self.app.thresholds))
+            assert offered & FORMATION_STEPS, f"stuck: {sorted(offered)}"
 
     @invariant()
     def nobody_is_both_in_development_and_a_present_member(self) -> None:
