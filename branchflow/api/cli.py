@@ -13,11 +13,14 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+from branchflow.api.access import own_committee
 from branchflow.api.intake.demo import demo_committees, demo_region_names, load_demo
 from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
-from branchflow.api.users import TOKEN_LIFETIME, Role, UserExists, add_user, find_user, revoke_user
+from branchflow.api.use_cases import with_committee_in
+from branchflow.api.users import TOKEN_LIFETIME, Role, User, UserExists, add_user, find_user, revoke_user
+from branchflow.domain.registration import Registration
 from branchflow.projections import queue_counts, work_queue
 from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee, committee
 from branchflow.projections.regions import region_named, save_regions
@@ -89,6 +92,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     scope = ""  # without --user: the operator's own import, over the whole country, recorded as "import"
     actor = "import"
+    user: User | None = None
     if args.user is not None:
         with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
               pool.connection() as conn):
@@ -101,9 +105,15 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         scope, actor = user.region, user.name
-    with workflows(settings, args.data, actor) as commands:
+    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
+          pool.connection() as conn, workflows(settings, args.data, actor) as commands):
+
+        def responsible(registration: Registration) -> Registration:
+            """As the API registers: a committee's user's own committee, else the one named or the street's."""
+            return with_committee_in(conn, own_committee(user, registration) if user else registration)
+
         summary = import_ledger(args.file, commands, date.today(), progress=progress_bar("importing"),
-                                scope=scope, region_of=commands.direct.region_of)
+                                scope=scope, region_of=commands.direct.region_of, responsible=responsible)
     for line in summary.report():
         print(line)
     print(summary)

@@ -109,7 +109,11 @@ def committee_problem(system: Services, code: str, region_code: str) -> str | No
     """Why this committee cannot answer for a case in this region: not in the registry, or a territorial
     committee of another territory. (An industry committee answers for its cases wherever they are.)"""
     with system.pool.connection() as conn:
-        found = committee(conn, code)
+        return committee_problem_in(conn, code, region_code)
+
+
+def committee_problem_in(conn: psycopg.Connection[Any], code: str, region_code: str) -> str | None:
+    found = committee(conn, code)
     if found is None:
         return f"no committee {code!r} in the registry (branchflow committee add)"
     if found.kind is CommitteeKind.TERRITORIAL and not region_code.startswith(found.region):
@@ -120,12 +124,16 @@ def committee_problem(system: Services, code: str, region_code: str) -> str | No
 def with_committee(system: Services, registration: Registration) -> Registration:
     """The registration with its responsible committee: the one given, checked (422 naming the field), or
     by default the territorial committee of its street when one is registered."""
+    with system.pool.connection() as conn:
+        return with_committee_in(conn, registration)
+
+
+def with_committee_in(conn: psycopg.Connection[Any], registration: Registration) -> Registration:
     if registration.responsible_committee is not None:
-        if problem := committee_problem(system, registration.responsible_committee, registration.region_code):
+        if problem := committee_problem_in(conn, registration.responsible_committee, registration.region_code):
             raise FieldError("responsible_committee", problem)
         return registration
-    with system.pool.connection() as conn:
-        default = street_committee(conn, registration.region_code)
+    default = street_committee(conn, registration.region_code)
     return registration if default is None else registration.model_copy(update={"responsible_committee": default.code})
 
 

@@ -10,7 +10,7 @@ from branchflow.api.users import Role
 from tests.api.conftest import Stack
 from tests.api.test_case_path import registration
 
-STREET = "440403107"  # a street of 斗门区 no other test of the stack uses
+STREET = "440403117"  # a street of 斗门区 no other test of the stack uses
 
 
 def test_regions_lists_the_next_level_or_finds_names(stack: Stack) -> None:
@@ -48,12 +48,12 @@ def test_an_imported_street_names_the_case_and_an_unknown_county_is_422(stack: S
 
 
 def test_committees_answer_for_cases_by_default_the_streets_and_change_with_a_reason(stack: Stack) -> None:
-    street = "440403108"
-    for code, name, kind, region in (("DM-108", "测试街道党工委", "territorial", street),
+    street = "440403118"
+    for code, name, kind, region in (("DM-118", "测试街道党工委", "territorial", street),
                                      ("ZH-LAW-T", "珠海市律师行业党委", "industry", "4404")):
         added = stack.cli("committee", "add", code, name, "--kind", kind, "--region", region)
         assert added.returncode == 0 and f"committee {code}: {name}" in added.stdout, added
-    again = stack.cli("committee", "add", "DM-108", "重复", "--kind", "territorial", "--region", street)
+    again = stack.cli("committee", "add", "DM-118", "重复", "--kind", "territorial", "--region", street)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert stack.cli("committee", "add", "X", "某党委", "--kind", "party", "--region", "44").returncode == 2
     organizer = stack.token(Role.ORGANIZER, "440403")
@@ -62,11 +62,11 @@ def test_committees_answer_for_cases_by_default_the_streets_and_change_with_a_re
         assert listed["ZH-LAW-T"] == {"code": "ZH-LAW-T", "name": "珠海市律师行业党委", "kind": "industry",
                                       "region": "4404"}
         default = api.post("/organizations", json=registration(f"{street}001")).json()
-        assert default["responsible_committee"] == {"code": "DM-108", "name": "测试街道党工委"}
+        assert default["responsible_committee"] == {"code": "DM-118", "name": "测试街道党工委"}
         firm = api.post("/organizations", json=registration(f"{street}002", responsible_committee="ZH-LAW-T"))
         assert firm.json()["responsible_committee"]["name"] == "珠海市律师行业党委", firm.text
-        for wrong, why in (("NOPE", "no committee"), ("DM-108", "territorial committee")):
-            refused = api.post("/organizations", json=registration("440403109001", responsible_committee=wrong))
+        for wrong, why in (("NOPE", "no committee"), ("DM-118", "territorial committee")):
+            refused = api.post("/organizations", json=registration("440403119001", responsible_committee=wrong))
             assert refused.status_code == 422, refused.text
             assert refused.json()["errors"][0]["field"] == "responsible_committee" and why in refused.text
         path = f"/organizations/{default['id']}"
@@ -81,20 +81,20 @@ def test_committees_answer_for_cases_by_default_the_streets_and_change_with_a_re
         assert (last["type"], last["reason"], last["data"]) == (
             "ResponsibleCommitteeChanged", "律师事务所由律师行业党委管理", {"committee": "ZH-LAW-T"})
         blank = api.post("/organizations", json=registration(f"{street}003")).json()  # before its committee?
-        assert blank["responsible_committee"]["code"] == "DM-108"
+        assert blank["responsible_committee"]["code"] == "DM-118"
         stack.projected(organizer)
         answer = api.get("/boards/status", params={"region": street, "group_by": "committee"})
         assert answer.status_code == 200, answer.text
         board = answer.json()
         assert (board["total"], board["responsibility_covered"], board["responsibility_blank_spots"]) == (3, 3, 0)
         assert [(c["committee"], c["committee_name"], c["total"]) for c in board["by_committee"]] == [
-            ("DM-108", "测试街道党工委", 1), ("ZH-LAW-T", "珠海市律师行业党委", 2)]
+            ("DM-118", "测试街道党工委", 1), ("ZH-LAW-T", "珠海市律师行业党委", 2)]
         lawyers = api.get("/organizations", params={"region": street, "responsible_committee": "ZH-LAW-T"}).json()
         assert lawyers["total"] == 2 and {c["responsible_committee"] for c in lawyers["items"]} == {"ZH-LAW-T"}
 
 
 def test_a_case_without_a_committee_is_a_blank_spot_of_responsibility(stack: Stack) -> None:
-    street = "440403110"  # no committee registered here
+    street = "440403120"  # no committee registered here
     organizer = stack.token(Role.ORGANIZER, street)
     with stack.client(organizer) as api:
         case = api.post("/organizations", json=registration(f"{street}001")).json()
@@ -120,3 +120,19 @@ def test_a_region_is_given_to_the_command_line_by_its_name_when_one_region_has_i
     assert shared.returncode == 1 and "regions are named '市辖区'" in shared.stderr
     unknown = stack.cli("committee", "add", f"X-{tag}", "某党委", "--kind", "industry", "--region", "无此地")
     assert unknown.returncode == 1 and "no region is named" in unknown.stderr
+
+
+def test_an_imported_ledger_row_gets_its_streets_committee_as_a_registration_does(stack: Stack, tmp_path: Path) -> None:
+    street = "440403116"
+    added = stack.cli("committee", "add", "DM-116", "测试镇党委", "--kind", "territorial", "--region", street)
+    assert added.returncode == 0, added
+    ledger = tmp_path / "台帐.csv"
+    ledger.write_text("单位名称,区划代码,行业,从业人员数,成立日期,类型,单位类型,是否登记\n"
+                      f"测试镇导入电子厂,{street}001,C,40,2018-06-01,单位,企业,否\n", encoding="utf-8-sig")
+    imported = stack.cli("import", str(ledger))
+    assert imported.returncode == 0 and "1 organizations registered" in imported.stdout, imported
+    organizer = stack.token(Role.ORGANIZER, street)
+    stack.projected(organizer)
+    with stack.client(organizer) as api:
+        [case] = api.get("/organizations", params={"region": street}).json()["items"]
+        assert case["responsible_committee"] == "DM-116"

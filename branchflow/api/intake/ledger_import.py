@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid5
 
+from branchflow.api.errors import FieldError
 from branchflow.api.intake.ledger_format import (
     CONVERTERS,
     CellError,
@@ -69,15 +70,17 @@ class _Case:
 def import_ledger(
     path: Path, commands: Commands, today: date, *, progress: Progress | None = None, every: int = 100,
     scope: str = "", region_of: Callable[[UUID], str | None] | None = None,
+    responsible: Callable[[Registration], Registration] | None = None,
 ) -> ImportSummary:
     """Rows are read and checked first; then each organization is registered with its members (in batches when
     `commands` can), and members of organizations registered before are added one by one.
 
     `scope` is the importing user's region: a row of an organization outside it is rejected, as the API refuses
-    it (403); `region_of` tells the region of an organization registered before that a member row names."""
+    it (403); `region_of` tells the region of an organization registered before that a member row names;
+    `responsible` gives a registration its responsible committee, as the API does (the street's by default)."""
     rows, ignored = read_ledger(path)
     run = _Import(commands, ImportSummary(rows=len(rows), ignored_columns=ignored), progress, every)
-    run.scope, run.region_of = scope, region_of
+    run.scope, run.region_of, run.responsible = scope, region_of, responsible
     members = []
     for line, cells in rows:
         if isinstance(row := run.read(line, cells, today), str):
@@ -110,6 +113,7 @@ class _Import:
         self.seen: dict[str, int] = {}  # member command_id -> line
         self.scope = ""  # the importing user's region
         self.region_of: Callable[[UUID], str | None] | None = None
+        self.responsible: Callable[[Registration], Registration] | None = None
 
     def outside_scope(self, region_code: str) -> str | None:
         if region_code.startswith(self.scope):
@@ -140,6 +144,11 @@ class _Import:
         parsed = organization_row(cells, today)
         if isinstance(parsed, Registration) and (problem := self.outside_scope(parsed.region_code)) is not None:
             parsed = [problem]
+        elif isinstance(parsed, Registration) and self.responsible is not None:
+            try:
+                parsed = self.responsible(parsed)
+            except FieldError as error:
+                parsed = [f"{error.field}: {error.message}"]
         reg = parsed if isinstance(parsed, Registration) else None
         org_id = organization_id(reg.credit_code, reg.region_code, reg.name) if reg else None
         if org_id in self.cases:
