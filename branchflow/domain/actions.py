@@ -34,7 +34,16 @@ from branchflow.domain.rules import (
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.step import PersonId
 from branchflow.domain.step import Step as Step  # re-exported: the base of every action
-from branchflow.domain.values import BirthDate, BusinessDate, CommitteeCode, Education, Gender, PersonName, Title
+from branchflow.domain.values import (
+    BirthDate,
+    BusinessDate,
+    CommitteeCode,
+    Education,
+    Gender,
+    PersonName,
+    Reason,
+    Title,
+)
 
 FIVE_GOODS = ("leadership_team", "member_team", "working_mechanism", "development_results", "mass_reputation")
 TEN_HAVES = ("plaque", "office_facilities", "activity_room", "e_education_equipment", "working_rules",
@@ -71,6 +80,35 @@ class TransferIn(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.transfer_in(self.member_id, stamp)
+
+
+class RequestTransferIn(Step):
+    """组织关系转接: the member's relation is asked for from the organization where it sits."""
+
+    action: Literal["request_transfer_in"]
+    member_id: PersonId
+    from_organization: Title
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.request_transfer_in(self.member_id, self.from_organization, stamp)
+
+
+class TransferAbandoned(Step):
+    """The transfer under way is given up; `reason` says why (required)."""
+
+    action: Literal["transfer_abandoned"]
+    member_id: PersonId
+    reason: Reason  # why it was given up: required here
+
+    @field_validator("reason")
+    @classmethod
+    def _given(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("giving up a transfer needs the reason")
+        return reason
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.transfer_abandoned(self.member_id, stamp)
 
 
 class TransferOut(Step):
@@ -167,6 +205,16 @@ class ElectBranchCommittee(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.elect_branch_committee(self.secretary, self.deputy_secretary, self.committee, stamp)
+
+
+class FileElectionResult(Step):
+    """The superior committee takes the last election's result on file."""
+
+    action: Literal["file_election_result"]
+    SUPERVISOR_ONLY = True
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.file_election_result(stamp)
 
 
 class FormYouthLeague(Step):
@@ -271,7 +319,8 @@ ACTION_TYPES: tuple[type[Step], ...] = (
     ExtendProbation, CancelProbation, WithdrawCandidate, AssignInstructor, WithdrawInstructor, Affiliate,
     EndAffiliation, EstablishTemporaryBranch, RequestFormalBranch, ApproveFormalBranch, RejectFormalBranch,
     LeaveJointBranch, DissolveBranch, ElectBranchCommittee, FormYouthLeague, RateFiveGoods, CheckTenHaves,
-    CorrectFacts, CorrectMember, ChangeResponsibleCommittee, CloseCase, ReopenCase,
+    CorrectFacts, CorrectMember, ChangeResponsibleCommittee, CloseCase, ReopenCase, RequestTransferIn,
+    TransferAbandoned, FileElectionResult,
 )
 
 
@@ -289,7 +338,7 @@ Action = Annotated[
     | WithdrawInstructor | Affiliate | EndAffiliation | EstablishTemporaryBranch | RequestFormalBranch
     | ApproveFormalBranch | RejectFormalBranch | LeaveJointBranch | DissolveBranch | ElectBranchCommittee
     | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | ChangeResponsibleCommittee
-    | CloseCase | ReopenCase,
+    | CloseCase | ReopenCase | RequestTransferIn | TransferAbandoned | FileElectionResult,
     Field(discriminator="action"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

@@ -175,6 +175,16 @@ class FormationApplication(Application[UUID]):
             raise CaseNotFound(org_id)
         return entries
 
+    def remind(self, org_id: UUID, obligation: Obligation, on: date, command_id: str) -> Organization:
+        """Records a reminder of a deadline that still stands; once per reminder (its command id names it)."""
+        if (answer := self._answered(str(org_id), command_id, None)) is not None:
+            return answer[0]
+        org = self.case(org_id)
+        if obligation.due_on is None or org.closed_on is not None:
+            return org
+        org.remind(obligation.rule, obligation.subject, obligation.due_on, Stamp(SYSTEM_ACTOR, on))
+        return self._save_with_receipt([org], str(org_id), command_id, None)[0]
+
     # --- persistence --------------------------------------------------------------------------
 
     def save(self, *aggregates: Aggregate | None, **kwargs: Any) -> list[Recording[UUID]]:  # type: ignore[override]

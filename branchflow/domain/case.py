@@ -36,6 +36,8 @@ class MemberView(BaseModel):
     status: MemberStatus
     relation_transferred: bool
     probation_ends_on: date | None = None
+    transfer_from: str | None = None  # a transfer of the relation in, requested on transfer_requested_on
+    transfer_requested_on: date | None = None
 
 
 class CandidateView(BaseModel):
@@ -50,6 +52,7 @@ class ObligationView(BaseModel):
     due_on: date | None
     subject: str = ""
     overdue: bool = False
+    reminders: list[date] = []  # when the case's workflow reminds of it (before or on the due date)
 
 
 class CaseOutline(BaseModel):
@@ -103,6 +106,8 @@ class CaseView(CaseOutline):
     affiliation: str | None
     obligations: list[ObligationView]
     next_actions: list[str]
+    term_ends_on: date | None = None  # the elected committee's or secretary's term
+    election_result_filed: bool | None = None  # None before the first election
 
 
 def candidate_next_due_on(c: Candidate) -> date | None:
@@ -127,6 +132,7 @@ def party_org_name(org: Organization) -> str | None:
 def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
     present = [m for m in org.members.values() if m.present]
     late = {o.key for o in overdue(org, t)}
+    elected = org.formal_branch or org.joint_branch  # whose committee or secretary has a term
     return CaseView(
         id=org.id, name=org.name, credit_code=org.credit_code, kind=org.kind, subtype=org.subtype,
         registered=org.registered,
@@ -140,7 +146,8 @@ def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
         members=[
             MemberView(id=m.id, name=m.name, gender=m.gender, birth_date=m.birth_date, education=m.education,
                        status=m.status, relation_transferred=m.relation_transferred,
-                       probation_ends_on=m.probation_ends_on)
+                       probation_ends_on=m.probation_ends_on, transfer_from=m.transfer_from,
+                       transfer_requested_on=m.transfer_requested_on)
             for m in present
         ],
         candidates=[
@@ -149,10 +156,13 @@ def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
         ],
         instructor=org.instructor, affiliation=org.affiliation,
         obligations=[
-            ObligationView(rule=o.rule, due_on=o.due_on, subject=o.subject, overdue=o.key in late)
+            ObligationView(rule=o.rule, due_on=o.due_on, subject=o.subject, overdue=o.key in late,
+                           reminders=list(o.reminders))
             for o in obligations(org, t)
         ],
         next_actions=next_actions(org, today, t),
         responsible_committee=CommitteeView(code=org.responsible_committee) if org.responsible_committee else None,
+        term_ends_on=elected.term_ends_on if elected else None,
+        election_result_filed=(elected.result_filed_on is not None if elected and elected.elected_on else None),
         version=org.version,
     )

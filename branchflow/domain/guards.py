@@ -60,6 +60,25 @@ def can_transfer_in(org: Organization, day: date, t: Thresholds = SEED_THRESHOLD
         any(m.present and not m.relation_transferred for m in org.members.values()))
 
 
+def can_request_transfer_in(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return _open(org, day) or _none_of(
+        "no_member_to_transfer_in", "no member present has a relation elsewhere without a transfer under way",
+        any(m.present and not m.relation_transferred and m.transfer_from is None for m in org.members.values()))
+
+
+def can_abandon_transfer(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return _open(org, day) or _none_of(
+        "no_transfer_pending", "no transfer of a member's relation is under way",
+        any(m.present and not m.relation_transferred and m.transfer_from is not None for m in org.members.values()))
+
+
+def can_file_election_result(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    branch = org.formal_branch or org.joint_branch
+    return _open(org, day) or _none_of(
+        "no_election_to_file", "there is no election whose result waits to be filed",
+        branch is not None and branch.elected_on is not None and branch.result_filed_on is None)
+
+
 def can_name_a_member(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
     """Transferring out and correcting a member need a member present."""
     return _open(org, day) or _none_of("no_members", "the organization has no party member present",
@@ -258,6 +277,8 @@ GUARDS: dict[str, Guard] = {
     "rate_five_goods": can_rate_five_goods, "check_ten_haves": can_check_ten_haves,
     "correct_facts": can_take_a_step, "correct_member": can_name_a_member, "close_case": can_take_a_step,
     "change_responsible_committee": can_take_a_step, "reopen_case": can_reopen_case,
+    "request_transfer_in": can_request_transfer_in, "transfer_abandoned": can_abandon_transfer,
+    "file_election_result": can_file_election_result,
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 FORMAL_REPLY_WITHIN_MONTHS = 1  # the superior committee replies to a request generally within one month
 REBUILD_WITHIN_MONTHS = 3  # a party organization of its own left with no formal member: rebuild or dissolve
 ADJUST_WITHIN_MONTHS = 6  # one left with one or two formal members: adjust (joint, affiliation, new members)
+ELECTION_REMINDER_MONTHS = (6, 1)  # a term's end is reminded six months and one month before
+FILE_RESULT_WITHIN_MONTHS = 1  # an election's result goes on file with the superior committee within a month
 
 # The obligations that make an uncovered organization a blank spot (空白点).
 BLANK_SPOT_RULES = frozenset({"members_need_party_organization", "develop_members", "party_organization_required",
@@ -37,6 +39,8 @@ class Obligation:
     rule: str
     due_on: date | None
     subject: str = ""  # the person the obligation is about, empty for the organization
+    # Days before (or on) the due date that the case's workflow reminds of it; not part of the deadline's name.
+    reminders: tuple[date, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:
@@ -155,8 +159,30 @@ def development_obligations(org: Organization) -> list[Obligation]:
     return found
 
 
+def coming_due(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Obligation]:
+    """domain.md "What comes due": transfers under way, terms and their elections, the Youth League."""
+    if org.closed_on is not None:
+        return []
+    found = []
+    for m in org.members.values():
+        if m.present and not m.relation_transferred and m.transfer_requested_on is not None:
+            due = add_months(m.transfer_requested_on, t.transfer_due_months)
+            found.append(Obligation("complete_transfer", due, m.id, reminders=(due,)))
+    elected = org.formal_branch or org.joint_branch  # a joint branch elects and has a term like any branch
+    if elected is not None and elected.term_ends_on is not None:
+        end = elected.term_ends_on
+        found.append(Obligation("hold_election", end,
+                                reminders=tuple(add_months(end, -n) for n in ELECTION_REMINDER_MONTHS)))
+    if elected is not None and elected.elected_on is not None and elected.result_filed_on is None:
+        found.append(Obligation("file_election_result", add_months(elected.elected_on, FILE_RESULT_WITHIN_MONTHS)))
+    if org.formal_branch is not None and org.youth_league_formed_on is None:  # 党建带团建: a standalone one
+        found.append(Obligation("form_youth_league",
+                                add_months(org.formal_branch.approved_on, t.youth_league_within_months)))
+    return found
+
+
 def obligations(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Obligation]:
-    return coverage_obligations(org, t) + development_obligations(org)
+    return coverage_obligations(org, t) + development_obligations(org) + coming_due(org, t)
 
 
 def is_blank_spot(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> bool:

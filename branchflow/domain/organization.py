@@ -237,7 +237,37 @@ class Organization(Aggregate):
 
     @event("MemberTransferredIn")
     def _transferred_in(self, member_id: str, stamp: Stamp) -> None:
-        self.members[member_id].relation_transferred = True
+        member = self.members[member_id]
+        member.relation_transferred = True
+        member.transfer_from = member.transfer_requested_on = None  # the transfer under way, if any, is done
+
+    def request_transfer_in(self, member_id: str, from_organization: str, stamp: Stamp) -> None:
+        """组织关系转接: the member's relation is asked for from the organization where it sits."""
+        require(guards.can_request_transfer_in(self, stamp.occurred_on))
+        member = self.member(member_id)
+        if member.relation_transferred:
+            raise RuleViolation("already_transferred", "the member's organizational relation is already here")
+        if member.transfer_from is not None:
+            raise RuleViolation("transfer_pending", f"a transfer from {member.transfer_from} is already under way "
+                                f"since {member.transfer_requested_on}")
+        self._transfer_requested(member_id, from_organization, stamp)
+
+    @event("TransferRequested")
+    def _transfer_requested(self, member_id: str, from_organization: str, stamp: Stamp) -> None:
+        member = self.members[member_id]
+        member.transfer_from, member.transfer_requested_on = from_organization, stamp.occurred_on
+
+    def transfer_abandoned(self, member_id: str, stamp: Stamp) -> None:
+        """The transfer under way is given up (the member's relation stays where it is); the step says why."""
+        require(guards.can_abandon_transfer(self, stamp.occurred_on))
+        if self.member(member_id).transfer_from is None:
+            raise RuleViolation("no_transfer_pending", "no transfer of this member's relation is under way")
+        self._transfer_abandoned(member_id, stamp)
+
+    @event("TransferAbandoned")
+    def _transfer_abandoned(self, member_id: str, stamp: Stamp) -> None:
+        member = self.members[member_id]
+        member.transfer_from = member.transfer_requested_on = None
 
     def transfer_out(self, member_id: str, stamp: Stamp) -> None:
         require(guards.can_name_a_member(self, stamp.occurred_on))
@@ -446,6 +476,18 @@ class Organization(Aggregate):
         assert elected is not None
         elected.secretary, elected.committee = secretary, committee
         elected.term_ends_on = add_months(stamp.occurred_on, 12 * term_years(elected.type))
+        elected.elected_on, elected.result_filed_on = stamp.occurred_on, None
+
+    def file_election_result(self, stamp: Stamp) -> None:
+        """The superior committee takes the election's result on file (a supervisor's step)."""
+        require(guards.can_file_election_result(self, stamp.occurred_on))
+        self._election_result_filed(stamp)
+
+    @event("ElectionResultFiled")
+    def _election_result_filed(self, stamp: Stamp) -> None:
+        elected = self.formal_branch or self.joint_branch
+        assert elected is not None
+        elected.result_filed_on = stamp.occurred_on
 
     def form_youth_league(self, stamp: Stamp) -> None:
         """党建带团建: the Youth League is set up alongside a party organization."""
@@ -485,6 +527,15 @@ class Organization(Aggregate):
     @event("DeadlineEscalated")
     def _deadline_escalated(self, rule: str, subject: str, due_on: date, stamp: Stamp) -> None:
         self.escalations[Obligation(rule, due_on, subject).key] = Escalation(rule, subject, due_on, stamp.occurred_on)
+
+    def remind(self, rule: str, subject: str, due_on: date, stamp: Stamp) -> None:
+        """Recorded by the workflow on a reminder's day (a term ending in six months, a transfer due)."""
+        require(guards.can_take_a_step(self, stamp.occurred_on))
+        self._deadline_reminded(rule, subject, due_on, stamp)
+
+    @event("DeadlineReminded")
+    def _deadline_reminded(self, rule: str, subject: str, due_on: date, stamp: Stamp) -> None:
+        pass  # a record for the history and the people it reminds; the case itself is unchanged
 
     def close_case(self, stamp: Stamp) -> None:
         require(guards.can_take_a_step(self, stamp.occurred_on))

@@ -43,6 +43,9 @@ class Member:
     admitted_on: date | None = None  # the branch meeting's vote, for a probationary member (None: not recorded)
     probation_extended: bool = False
     left_on: date | None = None
+    # A transfer of the relation in, under way (组织关系转接): from which organization, since when.
+    transfer_from: str | None = None
+    transfer_requested_on: date | None = None
 
     def __post_init__(self) -> None:
         self.status = MemberStatus(self.status)  # stored as text in snapshots

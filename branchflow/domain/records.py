@@ -19,6 +19,8 @@ class PartyOrganization:
     secretary: str | None = None
     committee: list[str] = field(default_factory=list)
     term_ends_on: date | None = None
+    elected_on: date | None = None  # the last election (its term ends on term_ends_on)
+    result_filed_on: date | None = None  # the superior committee took the last election's result on file
 
     def __post_init__(self) -> None:
         self.type = PartyOrgType(self.type)  # stored as text in snapshots
@@ -35,6 +37,8 @@ class JointBranchMembership:
     secretary: str | None = None
     committee: list[str] = field(default_factory=list)
     term_ends_on: date | None = None
+    elected_on: date | None = None
+    result_filed_on: date | None = None
 
     def __post_init__(self) -> None:
         self.type = PartyOrgType(self.type)  # stored as text in snapshots

@@ -23,6 +23,8 @@ class Thresholds:
     joint_branch_max_organizations: int = 5  # a joint branch generally spans at most 5 organizations
     affiliate_max_members: int = 2  # only one or two members: affiliate to a nearby party organization
     obligation_notice_months: int = 3  # an obligation arising after the founding year is due no sooner
+    transfer_due_months: int = 3  # a requested transfer of a member's relation is reminded and escalated after
+    youth_league_within_months: int = 6  # 党建带团建: the Youth League set up within this of the approval
 
     def __post_init__(self) -> None:
         for f in fields(self):

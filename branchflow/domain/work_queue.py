@@ -31,8 +31,11 @@ DISCHARGED_BY: dict[str, tuple[str, ...]] = {
     "approve_probationary": ("approve_probationary",),
     "vote_on_conversion": ("convert_to_formal", "extend_probation", "cancel_probation"),
     "approve_formal_branch": ("approve_formal_branch", "reject_formal_branch"),
-    "complete_transfer": ("transfer_in", "abandon_transfer"),
-    "hold_election": ("elect_branch_committee", "file_election_result"),
+    "rebuild_or_dissolve_branch": ("add_member", "transfer_in", "dissolve_branch"),
+    "adjust_party_organization": ("add_member", "transfer_in", "dissolve_branch"),
+    "complete_transfer": ("transfer_in", "transfer_abandoned"),
+    "hold_election": ("elect_branch_committee",),
+    "file_election_result": ("file_election_result",),
     "form_youth_league": ("form_youth_league",),
 }
 
@@ -46,8 +49,11 @@ DETAILS: dict[str, str] = {
     "approve_probationary": "the superior committee approves the admission within 3 months",
     "vote_on_conversion": "probation ends: the branch votes on conversion",
     "approve_formal_branch": "the superior committee replies to the request within one month",
+    "rebuild_or_dissolve_branch": "no formal member left: rebuild the party organization or dissolve it",
+    "adjust_party_organization": "one or two formal members left: adjust (joint branch, affiliation, new members)",
     "complete_transfer": "the member's organizational relation is still to be transferred in",
-    "hold_election": "the term ends: elect the committee or secretary and file the result",
+    "hold_election": "the term ends: elect the committee or secretary",
+    "file_election_result": "the election's result goes on file with the superior committee",
     "form_youth_league": "a party organization of its own: set up the Youth League alongside",
 }
 

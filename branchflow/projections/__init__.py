@@ -11,6 +11,7 @@ from branchflow.projections.case_list import CaseFilters, CasePage, CaseSummary,
 from branchflow.projections.ledger import LedgerRow, ledger_csv, ledger_rows, ledger_xlsx
 from branchflow.projections.runner import Projector, lag
 from branchflow.projections.statistics import MemberFigures, PartyOrganizations, Statistics, statistics
+from branchflow.projections.transfers import OneTransferAway, one_transfer_away
 from branchflow.projections.work_queue import QueueCounts, QueueItem, WorkQueue, queue_counts, work_queue
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "CaseSummary",
     "LedgerRow",
     "MemberFigures",
+    "OneTransferAway",
     "PartyOrganizations",
     "Projector",
     "QueueCounts",
@@ -36,6 +38,7 @@ __all__ = [
     "ledger_csv",
     "ledger_rows",
     "ledger_xlsx",
+    "one_transfer_away",
     "queue_counts",
     "statistics",
     "status_board",

@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     threshold_affiliate_max_members: int = _threshold(
         "affiliate_max_members", "members at most for which an organization affiliates to a nearby party "
                                  "organization instead")
+    threshold_transfer_due_months: int = _threshold(
+        "transfer_due_months", "months after which a requested transfer of a member's relation is reminded and "
+                               "escalated")
+    threshold_youth_league_within_months: int = _threshold(
+        "youth_league_within_months", "months after a party organization of its own is approved within which the "
+                                      "Youth League is set up alongside")
 
     @model_validator(mode="after")
     def _thresholds_hold(self) -> Settings:

@@ -41,6 +41,13 @@ class EscalateInput(BaseModel):
     today: date
 
 
+class RemindInput(BaseModel):
+    organization_id: UUID
+    obligation: ObligationView
+    on: date  # the reminder's day
+    today: date
+
+
 class FormationActivities:
     def __init__(self, app: FormationApplication, *, delay_after_save: float = 0.0, key: bytes | None = None) -> None:
         self.app = app
@@ -81,6 +88,18 @@ class FormationActivities:
             org = self.app.case(given.organization_id)
             if obligation in obligations(org, self.app.thresholds):
                 org = self.app.escalate(given.organization_id, obligation, since, f"escalate/{obligation.key}")
+            return case_state(org, given.today, self.app.thresholds)
+
+    @activity.defn(name="remind_deadline")
+    def remind(self, given: RemindInput) -> CaseState:
+        """Records a reminder once (its command id names it), while its deadline still stands."""
+        due = given.obligation
+        obligation = Obligation(due.rule, due.due_on, due.subject)
+        with as_application_errors():
+            org = self.app.case(given.organization_id)
+            if obligation in obligations(org, self.app.thresholds):
+                org = self.app.remind(given.organization_id, obligation, given.on,
+                                      f"remind/{given.on.isoformat()}/{obligation.key}")
             return case_state(org, given.today, self.app.thresholds)
 
     @activity.defn(name="form_joint_branch")

@@ -46,6 +46,16 @@ def first_passing(obligations: list[ObligationView]) -> datetime | None:
     return min((passes_at(o.due_on) for o in obligations if o.due_on is not None), default=None)
 
 
+def reminder_key(obligation: ObligationView, on: date) -> str:
+    return f"remind:{on.isoformat()}:{key(obligation)}"
+
+
+def reminders(view: CaseView, done: list[str] | set[str]) -> list[tuple[ObligationView, date]]:
+    """The reminders of the case's deadlines not yet recorded; one rings when its day begins."""
+    return [(o, on) for o in view.obligations if not o.overdue for on in o.reminders
+            if reminder_key(o, on) not in done]
+
+
 def tracked_people(view: CaseView) -> list[str]:
     """People whose development runs in a child workflow: candidates, and members on probation here."""
     if view.stage is Stage.CLOSED:

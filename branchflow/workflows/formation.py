@@ -27,7 +27,13 @@ with workflow.unsafe.imports_passed_through():
     import branchflow.workflows.deadlines as deadlines
     from branchflow.domain.case import CaseView, ObligationView
     from branchflow.domain.rules import Stage
-    from branchflow.workflows.activities import EscalateInput, FormationActivities, LoadInput, PerformInput
+    from branchflow.workflows.activities import (
+        EscalateInput,
+        FormationActivities,
+        LoadInput,
+        PerformInput,
+        RemindInput,
+    )
     from branchflow.workflows.alarm import Alarm
     from branchflow.workflows.case_state import CaseState
     from branchflow.workflows.commands import RegisterCommand, Release, Reservation, StepCommand
@@ -49,6 +55,9 @@ with workflow.unsafe.imports_passed_through():
     from branchflow.workflows.search import search_updates, search_values
 
 RECENT_COMMANDS = 1000  # command ids remembered (across continue-as-new) so a repeat skips validation
+# Reminders before a deadline (a term ending, a transfer due; issue 17) came after workflows that ran without
+# them: their histories replay without reminders, and runs started since remind (workflow.patched).
+REMINDERS_PATCH = "deadline-reminders"
 HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if its workflow vanished
 # Only the rules' answers end a command: Temporal keeps an update's outcome under its id (the command id),
 # so a failure for a passing fault would be given again to every retry. A store that is down makes the
@@ -76,9 +85,11 @@ class FormationWorkflow:
         self.alarm = Alarm("deadline")
         self.attempted: set[str] = set()  # deadlines escalated (or tried) in this run
         self.published: tuple[str, str, bool] | None = None
+        self.reminding = False
 
     @workflow.run
     async def run(self, state: FormationState) -> CaseView | None:
+        self.reminding = workflow.patched(REMINDERS_PATCH)  # first thing in the run: the same task on replay
         if self.state.case is None and not self.state.awaiting_registration:
             await self._adopt()
         await workflow.wait_condition(lambda: self.state.case is not None or self.ended)
@@ -198,8 +209,24 @@ class FormationWorkflow:
         if self.state.held_since is not None:
             return self.state.held_since + HOLD_TIMEOUT
         assert self.state.case is not None
-        waiting = [o for o in deadlines.pending(self.state.case.view, "") if deadlines.key(o) not in self.attempted]
-        return deadlines.first_passing(waiting)
+        waiting = [o for o in self._own_deadlines() if deadlines.key(o) not in self.attempted]
+        moment = deadlines.first_passing(waiting)
+        if self.reminding:
+            ringing = [deadlines.day_begins(on) for o, on in deadlines.reminders(self._view(), self.state.reminded)
+                       if deadlines.reminder_key(o, on) not in self.attempted]
+            moment = min(filter(None, [moment, *ringing]), default=None)
+        return moment
+
+    def _own_deadlines(self) -> list[ObligationView]:
+        """The deadlines this workflow escalates: the organization's, and (since reminders) those of members
+        no development workflow watches (a transfer under way); the others' are their own workflows'."""
+        view = self._view()
+        own = deadlines.pending(view, "")
+        if self.reminding:
+            watched = set(deadlines.tracked_people(view))
+            own += [o for o in view.obligations if o.subject and o.subject not in watched and o.due_on is not None
+                    and not o.overdue]
+        return own
 
     def _due(self) -> bool:
         return self.alarm.rung or (self.state.held_by is None and bool(self.state.reports))
@@ -216,7 +243,9 @@ class FormationWorkflow:
             if self.state.held_by is not None:
                 return
             if self.alarm.rung:
-                for obligation in deadlines.pending(self._view(), ""):
+                if self.reminding:
+                    await self._remind()
+                for obligation in self._own_deadlines():
                     await self._escalate_if_passed(obligation)
             while self.state.reports:
                 report = self.state.reports.pop(0)
@@ -227,6 +256,35 @@ class FormationWorkflow:
                 for obligation in deadlines.pending(self._view(), report.person_id):
                     if deadlines.key(obligation) == report.key:
                         await self._escalate_if_passed(obligation)
+
+    async def _remind(self) -> None:
+        """Records the reminders whose day has begun, once each; of several passed at once (a case adopted
+        late) only the latest is recorded: the earlier ones have nothing left to say."""
+        now = workflow.now()
+        latest: dict[str, tuple[ObligationView, date]] = {}
+        for obligation, on in sorted(deadlines.reminders(self._view(), self.state.reminded), key=lambda r: r[1]):
+            if deadlines.day_begins(on) > now or deadlines.reminder_key(obligation, on) in self.attempted:
+                continue
+            if (earlier := latest.get(deadlines.key(obligation))) is not None:
+                self.state.reminded.append(deadlines.reminder_key(*earlier))  # passed over
+            latest[deadlines.key(obligation)] = (obligation, on)
+        for obligation, on in latest.values():
+            key = deadlines.reminder_key(obligation, on)
+            self.attempted.add(key)
+            given = RemindInput(organization_id=self.state.organization_id, obligation=obligation, on=on,
+                                today=self._today())
+            try:
+                state = await workflow.execute_activity_method(
+                    FormationActivities.remind, given, start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=TIMER_RETRY)
+            except ActivityError as e:
+                workflow.logger.warning("reminding of %s failed: %s", key, e.cause)
+                continue
+            self.state.reminded.append(key)
+            self._applied(state, None)
+        # Only the reminders of deadlines still standing are worth remembering.
+        standing = {deadlines.reminder_key(o, on) for o in self._view().obligations for on in o.reminders}
+        self.state.reminded = [k for k in dict.fromkeys(self.state.reminded) if k in standing]
 
     async def _escalate_if_passed(self, obligation: ObligationView) -> None:
         key = deadlines.key(obligation)

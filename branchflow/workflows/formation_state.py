@@ -33,4 +33,5 @@ class FormationState(BaseModel):
     people: dict[str, PersonSchedule] = {}  # the development workflows and what they were last told
     reports: list[PersonDue] = []
     recent_commands: list[str] = []
+    reminded: list[str] = []  # reminders recorded (deadlines.reminder_key), so each fires once across runs
     steps_before_continue: int = DEFAULT_STEPS_BEFORE_CONTINUE

@@ -48,7 +48,7 @@ def build_worker(
     return Worker(
         client, task_queue=task_queue,
         workflows=[FormationWorkflow, MemberDevelopmentWorkflow, JointBranchWorkflow],
-        activities=[formation.register, formation.perform, formation.load, formation.escalate,
+        activities=[formation.register, formation.perform, formation.load, formation.escalate, formation.remind,
                     formation.form_joint_branch, reservations.reserve, reservations.release],
         activity_executor=ThreadPoolExecutor(activity_threads, thread_name_prefix="activity"),
         max_concurrent_activities=activity_threads, max_concurrent_local_activities=activity_threads,

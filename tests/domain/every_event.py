@@ -92,6 +92,18 @@ def affiliated() -> Organization:
     return org
 
 
+def transfer_requested() -> Organization:
+    org = with_people(1, transferred=False)
+    org.request_transfer_in("P1", "Village branch", stamp())
+    return org
+
+
+def elected() -> Organization:
+    org = formed()
+    org.elect_branch_committee("Member 1", None, [], stamp(date(2024, 2, 1)))
+    return org
+
+
 def probation(org: Organization) -> str:
     return probationary(org, date(2024, 1, 10))
 
@@ -136,4 +148,9 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "DeadlineEscalated": step(organization, lambda o: o.escalate("develop_members", "", DAY, S)),
     "CaseClosed": step(organization, lambda o: o.close_case(S)),
     "CaseReopened": step(closed, lambda o: o.reopen_case(S)),
+    "TransferRequested": step(lambda: with_people(1, transferred=False),
+                              lambda o: o.request_transfer_in("P1", "Village branch", S)),
+    "TransferAbandoned": step(transfer_requested, lambda o: o.transfer_abandoned("P1", S)),
+    "ElectionResultFiled": step(elected, lambda o: o.file_election_result(S)),
+    "DeadlineReminded": step(organization, lambda o: o.remind("hold_election", "", DAY, S)),
 }

@@ -86,15 +86,15 @@ class TestParsing:
             ("record_applicant", "birth_date")]
 
     def test_the_supervisor_alone_approves_and_rejects(self) -> None:
-        assert {"approve_probationary", "approve_formal_branch", "reject_formal_branch", "reopen_case"} == \
-            SUPERVISOR_ACTIONS
+        assert {"approve_probationary", "approve_formal_branch", "reject_formal_branch", "reopen_case",
+                "file_election_result"} == SUPERVISOR_ACTIONS
 
     def test_every_verb_of_the_aggregate_is_an_action(self) -> None:
         # Joining a joint branch spans several cases and escalating is the workflows' own: both are
         # application commands, not steps on one case.
         own = {n for n, f in vars(Organization).items() if inspect.isfunction(f) and not n.startswith("_")}
         queries = {"member", "candidate", "next_person_id", "create_id", "party_organization_since"}
-        assert own - queries - {"join_joint_branch", "escalate"} == set(ACTIONS)
+        assert own - queries - {"join_joint_branch", "escalate", "remind"} == set(ACTIONS)
 
 
 # --- next_actions offers exactly what is allowed -------------------------------------------------
@@ -135,6 +135,8 @@ def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
                            for v, r in (org.fact_records or {}).items() if (p := r.subject)] or
                           [{**m, "corrects": 1, "changes": {"name": "Li"}} for m in members],
         "transfer_in": members, "transfer_out": members,
+        "request_transfer_in": [{**m, "from_organization": "Village branch"} for m in members],
+        "transfer_abandoned": [{**m, "reason": "the member moved away"} for m in members],
     }
     return choices.get(name, persons if ACTIONS[name].model_fields.get("person_id") else [{}])
 
@@ -223,11 +225,25 @@ def youth_league_formed() -> Organization:
     return org
 
 
+def transfer_under_way() -> Organization:
+    org = organization()
+    first, _ = add_members(org, 2, transferred=False)
+    org.request_transfer_in(first, "Village branch", stamp())
+    return org
+
+
+def elected() -> Organization:
+    org = with_formal_branch(organization(), on=date(2023, 1, 1))
+    org.elect_branch_committee("Member 1", None, [], stamp(date(2023, 2, 1)))
+    return org
+
+
 SCENARIOS: dict[str, Callable[[], Organization]] = {
     "new": organization, "rich": rich, "talked_to": talked_to, "temporary": temporary_with_target,
     "joint": joint_with_one_formal_member, "request_after_members_left": request_after_members_left,
     "affiliated": affiliated, "unregistered_with_three": unregistered_with_three, "closed": closed,
-    "youth_league_formed": youth_league_formed,
+    "youth_league_formed": youth_league_formed, "transfer_under_way": transfer_under_way,
+    "elected": elected,
 }
 
 

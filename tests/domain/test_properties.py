@@ -115,6 +115,10 @@ def body(name: str, org: Organization) -> st.SearchStrategy[dict[str, Any]]:
             return member.map(lambda m: m | {"corrects": org.version, "changes": {"name": "Zhao Min"}})
         case "transfer_in" | "transfer_out":
             return member
+        case "request_transfer_in":
+            return member.map(lambda m: m | {"from_organization": "Village branch"})
+        case "transfer_abandoned":
+            return member.map(lambda m: m | {"reason": "the member moved away"})
     if name == "extend_probation":
         return body("cancel_probation", org).map(lambda b: b | {"months": 6})
     if "person_id" in ACTIONS[name].model_fields:

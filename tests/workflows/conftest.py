@@ -8,6 +8,7 @@ tests leave behind on the main thread).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import sys
 import threading
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from branchflow.domain.application import FormationApplication
@@ -87,6 +89,14 @@ def app(app_env: dict[str, str]) -> Iterator[FormationApplication]:
     application.close()
 
 
+async def finish(env: WorkflowEnvironment, workflow_ids: list[str]) -> None:
+    """Ends a scenario's workflows: the server's clock is shared, and a timer of a workflow whose worker has
+    gone would hold every later test's skip (its task waits for a worker that never comes)."""
+    for wid in workflow_ids:
+        with contextlib.suppress(RPCError):
+            await env.client.get_workflow_handle(wid).terminate("the scenario is over")
+
+
 @pytest.fixture
 def run(loop: LoopThread, time_skipping: WorkflowEnvironment, app: FormationApplication) -> Callable[..., None]:
     """Runs a scenario against the time-skipping server with a worker on a task queue of its own,
@@ -99,6 +109,7 @@ def run(loop: LoopThread, time_skipping: WorkflowEnvironment, app: FormationAppl
             async with harness.worker():
                 await scenario(harness)
             await replay(time_skipping.client, harness.workflow_ids())
+            await finish(time_skipping, harness.workflow_ids())
 
         loop.run(main(), timeout)
 

@@ -62,6 +62,7 @@ def test_a_deadline_met_before_it_passes_is_not_escalated(run: Run) -> None:
                                       "birth_date": "2000-01-01", "education": "bachelor"})
         person = case.candidates[0].id
         case = await h.step(case.id, {"action": "talk_to_applicant", "person_id": person})
+        case = await h.step(case.id, {"action": "form_youth_league"})  # 党建带团建, due with the formal branch
         assert case.obligations == []
         await skip_past(h, year_end, margin_days=40)
         assert escalated(h, case.id) == []

@@ -21,7 +21,15 @@ from branchflow.api.pages.places import choose_region, named_path, page_places, 
 from branchflow.api.pages.web import PageRoute, SignedIn, error_page, percent, query_values, render, scope_path
 from branchflow.api.services import services
 from branchflow.domain.values import parse_region_prefix
-from branchflow.projections import CaseFilters, Scope, StatusBoard, case_list, queue_counts, status_board
+from branchflow.projections import (
+    CaseFilters,
+    Scope,
+    StatusBoard,
+    case_list,
+    one_transfer_away,
+    queue_counts,
+    status_board,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 SCOPE_FIELDS = ("region", "kind", "subtype", "industry", "above_scale", "founded_year", "responsible_committee")
@@ -109,6 +117,7 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
         overdue = case_list(conn, CaseFilters(**base, overdue=True), page_size=LIST_LENGTH)
         blank = case_list(conn, CaseFilters(**base, blank_spot=True), page_size=LIST_LENGTH)
         due = queue_counts(conn, region, date.today(), session.user.committee)  # by region (and committee) alone
+        near = one_transfer_away(conn, region, services(request).application.thresholds, limit=LIST_LENGTH)
     filters = scope.model_dump(exclude_none=True)
     return render(
         request, "board.html", title="看板", board=board, scope=scope, filters=filters,
@@ -116,7 +125,7 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
                     for r, text in named_path(request, scope_path(session.user, region))],
         **page_places(request, region),
         children=[(c, link("/board", **{**filters, "region": c.region})) for c in board.children],
-        overdue=overdue, blank=blank, quick=quick_links(scope, request), due=due,
+        overdue=overdue, blank=blank, quick=quick_links(scope, request), due=due, near=near,
         queue_link=link("/work-queue", region=region),
         queue_overdue_link=link("/work-queue", region=region, overdue=True),
         overdue_link=link("/cases", **filters, overdue=True), blank_link=link("/cases", **filters, blank_spot=True),

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from branchflow.api.pages import labels
 from branchflow.domain.actions import ACTIONS
-from branchflow.domain.case import CaseView
+from branchflow.domain.case import CaseView, MemberView
 from branchflow.domain.organization import CORRECTABLE_FACTS, CORRECTABLE_MEMBER_FIELDS
 
 Kind = Literal["text", "date", "number", "checkbox", "select", "checkboxes", "list", "pair"]
@@ -130,6 +130,17 @@ def _person(name: str, note: str) -> str:
     return f"{name}（{note}）"
 
 
+def member_fits(action: str, m: MemberView) -> bool:
+    """The members a step on members can name: relations elsewhere to transfer in, transfers under way."""
+    if action == "transfer_in":
+        return not m.relation_transferred
+    if action == "request_transfer_in":
+        return not m.relation_transferred and m.transfer_from is None
+    if action == "transfer_abandoned":
+        return m.transfer_from is not None
+    return True
+
+
 def case_choices(action: str, case: CaseView) -> Choices:
     """The people (or correctable fields) a step on this case can name, by the field's name."""
     step = ACTIONS[action]
@@ -142,7 +153,7 @@ def case_choices(action: str, case: CaseView) -> Choices:
             return [Option(c.id, _person(c.name, labels.label(labels.DEVELOPMENT_STAGES, c.stage)))
                     for c in case.candidates if stage is None or c.stage == stage]
         if name == "member_id":
-            members = [m for m in case.members if action != "transfer_in" or not m.relation_transferred]
+            members = [m for m in case.members if member_fits(action, m)]
             return [Option(m.id, _person(m.name, labels.label(labels.MEMBER_STATUSES, m.status))) for m in members]
         if name == "introducer_ids":
             return [Option(m.id, m.name) for m in case.members if m.status == "formal"]

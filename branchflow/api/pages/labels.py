@@ -52,6 +52,8 @@ ACTIONS: Final = {
     "form_youth_league": "建立共青团组织", "rate_five_goods": "“五个好”评定", "check_ten_haves": "“十个有”检查",
     "correct_facts": "更正登记信息", "correct_member": "更正党员信息", "close_case": "关闭案件（注销或解散）",
     "change_responsible_committee": "变更隶属党组织（负责的党委）", "reopen_case": "重新开启案件（更正错误的关闭）",
+    "request_transfer_in": "申请转入组织关系", "transfer_abandoned": "放弃组织关系转接",
+    "file_election_result": "选举结果备案",
 }
 # Steps that cannot be undone by another step ask the person to confirm first.
 CONFIRM_ACTIONS: Final = frozenset({"close_case", "dissolve_branch", "cancel_probation", "reject_formal_branch"})
@@ -71,6 +73,8 @@ EVENTS: Final = {
     "ProbationaryApproved": "审批预备党员", "ConvertedToFormal": "预备党员转正", "ProbationExtended": "延长预备期",
     "ProbationCancelled": "取消预备党员资格", "CandidateWithdrawn": "退出发展",
     "ResponsibleCommitteeChanged": "变更负责的党委",
+    "TransferRequested": "申请转入组织关系", "TransferAbandoned": "放弃组织关系转接",
+    "ElectionResultFiled": "选举结果备案", "DeadlineReminded": "到期提醒",
 }
 
 FIELDS: Final = {
@@ -91,6 +95,7 @@ FIELDS: Final = {
     "ratings": "评定", "checks": "检查", "rule": "事项", "subject": "人员", "due_on": "期限",
     "organization_ids": "组织", "joint_branch_id": "联合党支部", "action": "操作",
     "responsible_committee": "负责的党委（代码）",
+    "from_organization": "组织关系所在单位",
 }
 # Names that name a person here, and which the timeline shows by the person's name.
 PERSON_FIELDS: Final = frozenset({"person_id", "member_id", "subject"})
@@ -105,6 +110,12 @@ OBLIGATIONS: Final = {
     "approve_probationary": "上级党委审批预备党员",
     "vote_on_conversion": "预备期满，支部大会讨论转正",
     "approve_formal_branch": "上级党委批复成立党组织",
+    "rebuild_or_dissolve_branch": "已无正式党员，应重建或撤销党组织",
+    "adjust_party_organization": "正式党员不足3名，应调整党组织设置",
+    "complete_transfer": "组织关系转接到期，应办结",
+    "hold_election": "任期届满，应按期换届选举",
+    "file_election_result": "换届选举结果应报上级党委备案",
+    "form_youth_league": "党建带团建，应建立共青团组织",
 }
 
 RULES: Final = {
@@ -135,6 +146,8 @@ RULES: Final = {
     "committee_unchanged": "已经是这个党委负责", "committee_change_needs_reason": "变更负责的党委须说明理由",
     "concurrent_change": "案件刚被他人修改，请刷新后重试",
     "step_not_available": "这一步现在不能办理（案件已有变化，请看下方现在可以办理的步骤）",
+    "transfer_pending": "已在办理组织关系转接", "no_transfer_pending": "没有正在办理的组织关系转接",
+    "no_election_to_file": "没有待备案的选举结果",
     "applicant_under_18": "入党申请人须年满18岁", "member_under_18": "党员须年满18岁",
     "no_member_to_transfer_in": "没有组织关系待转入的党员", "no_members": "本单位没有党员",
     "no_applicant_to_talk_to": "没有待谈话的入党申请人", "no_applicant": "没有入党申请人",
