@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from temporalio.client import Client
 
 from bench import bare, blocks, paths
 from bench.ledger import City, write_ledger
@@ -85,63 +86,103 @@ async def run(s: Settings, folder: Path) -> None:
 
 async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: City) -> str:
     """Every phase in turn; returns PostgreSQL's version."""
-    with psycopg.connect(stack.url) as conn:
-        row = conn.execute("SHOW server_version").fetchone()
-    postgres_version = str(row[0]) if row else "?"
+    version = postgres_version(stack.url)
+    base = await event_store_blocks(s, f, stack, meter)
+    await stack.start_part("worker")
+    await stack.start_part("api")
+    await stack.start_part("bare")
+    client = await connect(stack.address)
+    app_env = await import_phase(s, f, stack, meter, client, base)
+    await projection_phases(f, meter, app_env, base)
+    await stack.start_part("project")
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=120) as http:
+        await step_phases(s, f, stack, meter, city, client, http)
+        await wait_projected(http, stack.tokens["supervisor"])
+        await queries(s, f, stack, http, city)
+    memory(f, meter, s.cases)
+    sizes(f, stack)
+    return version
 
-    # --- the event store's building blocks ----------------------------------------------------------
+
+def postgres_version(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "?"
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """The building blocks' rates that later phases are compared with."""
+
+    store_rate: float  # cases/s into the event store without Temporal
+    raw_many: float  # rows/s, psycopg executemany in one transaction
+    raw_copy: float  # rows/s, psycopg COPY
+
+
+async def event_store_blocks(s: Settings, f: Figures, stack: Stack, meter: Meter) -> Blocks:
+    """The event store's building blocks: raw inserts, and the import without Temporal."""
     with meter.phase("blocks: event store"):
         store = await asyncio.to_thread(blocks.import_without_temporal, stack.url, stack.folder / "blocks.csv",
                                         s.today)
         raw = await asyncio.to_thread(blocks.raw_inserts, stack.url)
         blocks.drop_schema(stack.url)
     store_cases = store.summary.registered
-    store_rate = store_cases / store.store.seconds
-    raw_many, raw_copy = raw.rows / raw.executemany_seconds, raw.rows / raw.copy_seconds
-    f.add("block: psycopg executemany, one transaction", f"{raw_many:,.0f} rows/s ({raw.rows:,} event rows, "
+    base = Blocks(store_cases / store.store.seconds, raw.rows / raw.executemany_seconds, raw.rows / raw.copy_seconds)
+    f.add("block: psycopg executemany, one transaction", f"{base.raw_many:,.0f} rows/s ({raw.rows:,} event rows, "
           f"{raw.row_bytes:.0f} bytes of state each)")
-    f.add("block: psycopg COPY", f"{raw_copy:,.0f} rows/s")
+    f.add("block: psycopg COPY", f"{base.raw_copy:,.0f} rows/s")
     f.add("block: import without Temporal (ledger → ApplicationCommands)", f"{store_cases / store.seconds:,.0f} "
           f"cases/s ({store_cases:,} cases, {store.events:,} events in {store.seconds:.1f} s)")
-    f.add("  into the event store (aggregates built, saved)", f"{store_rate:,.0f} cases/s, "
+    f.add("  into the event store (aggregates built, saved)", f"{base.store_rate:,.0f} cases/s, "
           f"{store.events / store.store.seconds:,.0f} events/s")
     f.add("  of which inside eventsourcing `save`", f"{store.events / store.save.seconds:,.0f} events/s "
-          f"({store.save.calls} saves)", "psycopg executemany", ratio(store.events / store.save.seconds, raw_many))
+          f"({store.save.calls} saves)", "psycopg executemany", ratio(store.events / store.save.seconds,
+                                                                       base.raw_many))
+    return base
 
-    # --- the parts ----------------------------------------------------------------------------------
-    await stack.start_part("worker")
-    await stack.start_part("api")
-    await stack.start_part("bare")
-    client = await connect(stack.address)
-    with meter.phase("bare starts"):
-        first = await bare.start_bare(client, "a", s.starts, WorkflowCommands.ADOPTING_AT_ONCE)
+
+async def bare_starts(s: Settings, meter: Meter, stack: Stack, client: Client, run: str, phase: str) -> float:
+    """Seconds for `s.starts` bare workflow starts (the figure the import's starts are compared with)."""
+    with meter.phase(phase):
+        seconds = await bare.start_bare(client, run, s.starts, WorkflowCommands.ADOPTING_AT_ONCE)
         await paths.wait_until_loaded(stack.address, 0.0, 600.0, bare.BARE_QUEUE)  # its first tasks done too
+    return seconds
 
-    # --- import -------------------------------------------------------------------------------------
+
+async def import_phase(s: Settings, f: Figures, stack: Stack, meter: Meter, client: Client,
+                       base: Blocks) -> dict[str, str]:
+    """The city's ledger imported through the workflows, between two runs of bare starts; returns the
+    application's environment (the projections read the same store)."""
+    first = await bare_starts(s, meter, stack, client, "a", "bare starts")
     app_env = application_env(load_settings(), stack.url)
     with meter.phase("import"):
         since = time.perf_counter()
         imported = await asyncio.to_thread(paths.import_city, stack.url, stack.address, stack.folder / "city.csv",
                                            s.today, app_env)
         imported.loaded_after = await paths.wait_until_loaded(stack.address, since, timeout=max(600.0, s.cases / 20))
-    with meter.phase("bare starts, after"):
-        second = await bare.start_bare(client, "b", s.starts, WorkflowCommands.ADOPTING_AT_ONCE)
-        await paths.wait_until_loaded(stack.address, 0.0, 600.0, bare.BARE_QUEUE)
-    bare_rate = 2 * s.starts / (first + second)
-    c = imported.commands
+    second = await bare_starts(s, meter, stack, client, "b", "bare starts, after")
     with psycopg.connect(stack.url) as conn:
         row = conn.execute("SELECT count(*) FROM branchflow_events").fetchone()
-        events = int(row[0]) if row else 0
+    import_figures(s, f, imported, int(row[0]) if row else 0, base, (first, second))
+    return app_env
+
+
+def import_figures(s: Settings, f: Figures, imported: paths.ImportRun, events: int, base: Blocks,
+                   bare_seconds: tuple[float, float]) -> None:
+    first, second = bare_seconds
+    bare_rate = 2 * s.starts / (first + second)
+    c = imported.commands
     cases, rows = imported.summary.registered, imported.summary.rows
     rate, event_rate = cases / c.store.seconds, events / c.store.seconds
     outside = imported.seconds - c.batches.seconds
     f.add("import: ledger rows read and checked", f"{rows / outside:,.0f} rows/s ({rows:,} rows in {outside:.1f} s)")
     f.add("import: into the event store (aggregates built, saved)", f"{rate:,.0f} cases/s, {event_rate:,.0f} events/s "
           f"({cases:,} cases, {events:,} events in {c.store.seconds:.1f} s)", "the same without Temporal",
-          ratio(rate, store_rate), "≥ 2,000 cases/s, ≥ 10,000 events/s", rate >= 2000 and event_rate >= 10_000)
+          ratio(rate, base.store_rate), "≥ 2,000 cases/s, ≥ 10,000 events/s", rate >= 2000 and event_rate >= 10_000)
     save_rate = events / c.save.seconds
     f.add("  of which inside eventsourcing `save`", f"{save_rate:,.0f} events/s ({c.save.seconds:.1f} s)",
-          "psycopg executemany", ratio(save_rate, raw_many), "≥ 0.25 of executemany", save_rate >= raw_many / 4)
+          "psycopg executemany", ratio(save_rate, base.raw_many), "≥ 0.25 of executemany",
+          save_rate >= base.raw_many / 4)
     start_rate = c.started / c.starts.seconds
     f.add(f"import: workflow starts ({c.ADOPTING_AT_ONCE} in flight)",
           f"{start_rate:,.0f} starts/s ({c.starts.seconds:.1f} s)",
@@ -157,14 +198,16 @@ async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: Cit
         f.notes.append(f"Import rejected {len(imported.summary.rejected)} rows, e.g. "
                        f"{list(imported.summary.rejected.items())[:3]}")
 
-    # --- projections --------------------------------------------------------------------------------
+
+async def projection_phases(f: Figures, meter: Meter, app_env: dict[str, str], base: Blocks) -> None:
+    """The read models caught up from empty, then rebuilt."""
     with meter.phase("projection catch-up"):
         projector = Projector(app_env)
         started = time.perf_counter()
         consumed = await asyncio.to_thread(projector.catch_up, 3600.0)
         seconds = time.perf_counter() - started
     f.add("projection catch-up from empty", f"{consumed / seconds:,.0f} events/s ({consumed:,} events in "
-          f"{seconds:.1f} s)", "psycopg COPY", ratio(consumed / seconds, raw_copy), "≥ 10,000 events/s",
+          f"{seconds:.1f} s)", "psycopg COPY", ratio(consumed / seconds, base.raw_copy), "≥ 10,000 events/s",
           consumed / seconds >= 10_000)
     with meter.phase("projection rebuild"):
         started = time.perf_counter()
@@ -172,50 +215,46 @@ async def measure(s: Settings, f: Figures, stack: Stack, meter: Meter, city: Cit
         seconds = time.perf_counter() - started
     projector.close()
     f.add("projection rebuild (reset, catch up, vacuum)", f"{seconds:.1f} s = {rebuilt / seconds:,.0f} events/s")
-    await stack.start_part("project")
 
-    # --- steps --------------------------------------------------------------------------------------
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=120) as http:
-        stepper = paths.Stepper(http, stack.tokens, city)
-        ids = [bare.bare_id(run, i) for run in ("a", "b") for i in range(s.starts)]
-        picks = [ids[(i * 7919) % len(ids)] for i in range(len(ids))]  # spread, as organizers pick cases
 
-        async def bare_one(i: int, local: bool = False) -> tuple[float, int]:
-            return await bare.update_once(client, picks[i % len(picks)], local), 200
+async def step_phases(s: Settings, f: Figures, stack: Stack, meter: Meter, city: City, client: Client,
+                      http: httpx.AsyncClient) -> None:
+    """Steps over HTTP by 1 and 16 clients, beside bare updates of the bare workflows."""
+    stepper = paths.Stepper(http, stack.tokens, city)
+    ids = [bare.bare_id(run, i) for run in ("a", "b") for i in range(s.starts)]
+    picks = [ids[(i * 7919) % len(ids)] for i in range(len(ids))]  # spread, as organizers pick cases
 
-        async def bare_local(i: int) -> tuple[float, int]:
-            return await bare_one(i, local=True)
+    async def bare_one(i: int, local: bool = False) -> tuple[float, int]:
+        return await bare.update_once(client, picks[i % len(picks)], local), 200
 
-        await paths.run_load(1, 10, stepper.one)  # warm: connections, plans
-        await paths.run_load(1, 10, bare_one)
-        with meter.phase("steps, 1 client"):
-            step1 = await paths.run_load(1, s.steps, stepper.one)
-        bare1 = await paths.run_load(1, s.steps, bare_one)
-        local1 = await paths.run_load(1, s.steps, bare_local)
-        with meter.phase("steps, 16 clients"):
-            step16 = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
-        bare16 = await paths.run_load(SIXTEEN, 6 * s.steps, bare_one)
-        p_step, p_bare, p_local = (paths.percentiles(x.latencies) for x in (step1, bare1, local1))
-        f.add("step over HTTP, 1 client", ms(p_step), f"bare update {ms(p_bare)}", ratio(p_step["p50"], p_bare["p50"]),
-              "p50 ≤ 25, p99 ≤ 60 ms, ≤ 1.3× bare",
-              p_step["p50"] <= 25 and p_step["p99"] <= 60 and p_step["p50"] <= 1.3 * p_bare["p50"])
-        f.add("  bare update with a local activity", ms(p_local), "bare update", ratio(p_local["p50"], p_bare["p50"]))
-        p16, pb16 = paths.percentiles(step16.latencies), paths.percentiles(bare16.latencies)
-        f.add("steps over HTTP, 16 clients", f"{step16.rate:,.0f} steps/s; {ms(p16)}",
-              f"bare updates {bare16.rate:,.0f}/s; {ms(pb16)}", ratio(step16.rate, bare16.rate), "≥ 150 steps/s",
-              step16.rate >= 150)
-        refused = step1.refused + step16.refused
-        failed = step1.failed + step16.failed + bare1.failed + bare16.failed + local1.failed
-        f.notes.append(f"Steps are the demo plan's own next steps (record an applicant, request a formal branch, "
-                       f"affiliate, assign an instructor, ...) on cases in a shuffled order, each case's in order, "
-                       f"dated today; {refused} of "
-                       f"{len(step1.latencies) + len(step16.latencies)} were refused by a rule (409, counted), "
-                       f"{len(failed)} failed{': ' + '; '.join(failed[:3]) if failed else ''}.")
-        await wait_projected(http, stack.tokens["supervisor"])
-        await queries(s, f, stack, http, city)
-    memory(f, meter, s.cases)
-    sizes(f, stack)
-    return postgres_version
+    async def bare_local(i: int) -> tuple[float, int]:
+        return await bare_one(i, local=True)
+
+    await paths.run_load(1, 10, stepper.one)  # warm: connections, plans
+    await paths.run_load(1, 10, bare_one)
+    with meter.phase("steps, 1 client"):
+        step1 = await paths.run_load(1, s.steps, stepper.one)
+    bare1 = await paths.run_load(1, s.steps, bare_one)
+    local1 = await paths.run_load(1, s.steps, bare_local)
+    with meter.phase("steps, 16 clients"):
+        step16 = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
+    bare16 = await paths.run_load(SIXTEEN, 6 * s.steps, bare_one)
+    p_step, p_bare, p_local = (paths.percentiles(x.latencies) for x in (step1, bare1, local1))
+    f.add("step over HTTP, 1 client", ms(p_step), f"bare update {ms(p_bare)}", ratio(p_step["p50"], p_bare["p50"]),
+          "p50 ≤ 25, p99 ≤ 60 ms, ≤ 1.3× bare",
+          p_step["p50"] <= 25 and p_step["p99"] <= 60 and p_step["p50"] <= 1.3 * p_bare["p50"])
+    f.add("  bare update with a local activity", ms(p_local), "bare update", ratio(p_local["p50"], p_bare["p50"]))
+    p16, pb16 = paths.percentiles(step16.latencies), paths.percentiles(bare16.latencies)
+    f.add("steps over HTTP, 16 clients", f"{step16.rate:,.0f} steps/s; {ms(p16)}",
+          f"bare updates {bare16.rate:,.0f}/s; {ms(pb16)}", ratio(step16.rate, bare16.rate), "≥ 150 steps/s",
+          step16.rate >= 150)
+    refused = step1.refused + step16.refused
+    failed = step1.failed + step16.failed + bare1.failed + bare16.failed + local1.failed
+    f.notes.append(f"Steps are the demo plan's own next steps (record an applicant, request a formal branch, "
+                   f"affiliate, assign an instructor, ...) on cases in a shuffled order, each case's in order, "
+                   f"dated today; {refused} of "
+                   f"{len(step1.latencies) + len(step16.latencies)} were refused by a rule (409, counted), "
+                   f"{len(failed)} failed{': ' + '; '.join(failed[:3]) if failed else ''}.")
 
 
 async def wait_projected(http: httpx.AsyncClient, token: str, timeout: float = 600) -> None:
