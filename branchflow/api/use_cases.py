@@ -35,8 +35,8 @@ from branchflow.domain.values import RegionPrefix, business_date, calendar_date
 from branchflow.domain.work_queue import DISCHARGED_BY
 from branchflow.projections import LedgerRow, Scope, ledger_csv, ledger_xlsx
 from branchflow.projections.as_of import EventSource, rows_as_of
-from branchflow.projections.committees import CommitteeKind, committee, street_committee
-from branchflow.projections.formation_table import FormationTable, GroupBy, change, table_figures
+from branchflow.projections.committees import CommitteeKind, committee, committee_names, street_committee
+from branchflow.projections.formation_table import FormationTable, GroupBy, change, named_rows, table_figures
 from branchflow.projections.regions import is_known_county, region_names
 from branchflow.projections.schema import CASES, MEMBERS
 from branchflow.projections.table_sheet import table_csv, table_xlsx
@@ -200,6 +200,8 @@ def formation_table_of(
     day = as_of or date.today()
     with past_or_live(system, conn, scope.region, as_of) as (cases, _):
         figures = table_figures(conn, scope, day, group_by, cases)
+    if group_by == "committee":
+        figures = named_rows(figures, committee_names(conn, [r.responsible_committee for r in figures.rows]))
     table = FormationTable(region=scope.region, group_by=group_by, **figures.model_dump())
     if compare is not None:
         with past_or_live(system, conn, scope.region, compare) as (cases, _):

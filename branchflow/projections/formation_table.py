@@ -31,6 +31,7 @@ class TableRow(BaseModel):
     kind: str | None = None
     subtype: str | None = None
     responsible_committee: str | None = None
+    committee_name: str | None = None  # the registry's name of `responsible_committee` (filled in by `named_rows`)
     organizations: int = 0
     committee: int = 0
     general_branch: int = 0
@@ -56,7 +57,13 @@ class TableRow(BaseModel):
 
 
 FIGURES: Final = (*COLUMNS[:5], "joint_branches", *COLUMNS[5:])  # every number of a row, in the form's order
-assert set(FIGURES) == set(TableRow.model_fields) - {"kind", "subtype", "responsible_committee"}
+assert set(FIGURES) == set(TableRow.model_fields) - {"kind", "subtype", "responsible_committee", "committee_name"}
+
+
+def named_rows(figures: TableFigures, names: dict[str, str]) -> TableFigures:
+    """The figures with each committee row's committee named (`group_by=committee`)."""
+    return figures.model_copy(update={"rows": [
+        r.model_copy(update={"committee_name": names.get(r.responsible_committee or "")}) for r in figures.rows]})
 
 
 class TableFigures(BaseModel):

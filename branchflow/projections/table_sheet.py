@@ -51,7 +51,9 @@ TITLE: Final = "建立党的基层组织情况"
 
 def row_label(row: TableRow, group_by: str) -> str:
     if group_by == "committee":
-        return str(neutralized(row.responsible_committee)) if row.responsible_committee else "未明确隶属党组织"
+        if row.responsible_committee is None:
+            return "未明确隶属党组织"
+        return str(neutralized(row.committee_name or row.responsible_committee))
     if row.subtype is not None:
         return "　" + SUBTYPE_NAMES.get(row.subtype, row.subtype)  # indented under its kind
     return KIND_LABELS.get(row.kind or "", row.kind or "")

@@ -89,6 +89,12 @@ def test_committees_answer_for_cases_by_default_the_streets_and_change_with_a_re
         assert (board["total"], board["responsibility_covered"], board["responsibility_blank_spots"]) == (3, 3, 0)
         assert [(c["committee"], c["committee_name"], c["total"]) for c in board["by_committee"]] == [
             ("DM-118", "测试街道党工委", 1), ("ZH-LAW-T", "珠海市律师行业党委", 2)]
+        table = api.get("/reports/formation-table", params={"region": street, "group_by": "committee"}).json()
+        assert [(r["responsible_committee"], r["committee_name"], r["organizations"]) for r in table["rows"]] == [
+            ("DM-118", "测试街道党工委", 1), ("ZH-LAW-T", "珠海市律师行业党委", 2)]
+        sheet = api.get("/reports/formation-table", params={"region": street, "group_by": "committee",
+                                                             "format": "csv"}).content.decode("utf-8-sig")
+        assert "珠海市律师行业党委" in sheet
         lawyers = api.get("/organizations", params={"region": street, "responsible_committee": "ZH-LAW-T"}).json()
         assert lawyers["total"] == 2 and {c["responsible_committee"] for c in lawyers["items"]} == {"ZH-LAW-T"}
 
