@@ -27,7 +27,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from branchflow.api.users import Role, add_user
+from branchflow.api.users import Role, add_user, ensure_schema
 from branchflow.runtime.postgres import EmbeddedPostgres
 from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from branchflow.workflows.config import TASK_QUEUE
@@ -56,6 +56,7 @@ class Stack:
         self.address = await self.temporal.start()
         self.port = free_port()
         with psycopg.connect(self.url, autocommit=True) as conn:
+            ensure_schema(conn)
             self.tokens = {role.value: add_user(conn, f"bench-{role.value}", role, "4404")
                            for role in (Role.ORGANIZER, Role.SUPERVISOR)}
 

@@ -13,13 +13,27 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+from rich.text import Text
+
 from branchflow.api.access import own_committee
 from branchflow.api.intake.demo import demo_committees, demo_region_names, load_demo
 from branchflow.api.intake.ledger_import import import_ledger
 from branchflow.api.intake.region_table import read_region_table
 from branchflow.api.intake.targets import Progress, WorkflowCommands
 from branchflow.api.use_cases import with_committee_in
-from branchflow.api.users import TOKEN_LIFETIME, Role, User, UserExists, add_user, find_user, revoke_user
+from branchflow.api.users import (
+    TOKEN_LIFETIME,
+    Role,
+    User,
+    UserExists,
+    add_user,
+    ensure_schema,
+    find_user,
+    revoke_user,
+)
 from branchflow.domain.registration import Registration
 from branchflow.projections import queue_counts, work_queue
 from branchflow.projections.committees import Committee, CommitteeExists, CommitteeKind, add_committee, committee
@@ -40,6 +54,8 @@ def database(settings: Settings, data: Path | None) -> Iterator[str]:
     """DATABASE_URL, or the embedded server in the data folder (shared with a running `branchflow up`)."""
     url, server = resolve_database_url(settings.data_dir(data), settings.database_url)
     try:
+        with connection_pool(settings, url, max_size=1) as pool, pool.connection() as conn:
+            ensure_schema(conn)  # the users' table, once per command (`user add` on a fresh database)
         yield url
     finally:
         if server is not None:
@@ -75,15 +91,24 @@ async def temporal(settings: Settings, data: Path | None) -> tuple[TemporalConfi
     return await resolve_temporal(settings.data_dir(data) / "temporal", settings.temporal())
 
 
-def progress_bar(label: str) -> Progress:
-    def show(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        end = "\n" if done >= total else ""
-        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, file=sys.stderr,
-              flush=True)
+class RowsPerSecond(ProgressColumn):
+    """The rate over the last half minute (rich's own estimate), in rows."""
 
-    return show
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:,.0f} rows/s" if task.speed is not None else "- rows/s", style="progress.data.speed")
+
+
+@contextmanager
+def progress_bar(label: str, console: Console | None = None) -> Iterator[Progress]:
+    """A bar on stderr with rows done, rows/s and the time left; the `Progress` callback moves it."""
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), RowsPerSecond(), TimeRemainingColumn())
+    with RichProgress(*columns, console=console or Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield show
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -106,13 +131,14 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         scope, actor = user.region, user.name
     with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
-          pool.connection() as conn, workflows(settings, args.data, actor) as commands):
+          pool.connection() as conn, workflows(settings, args.data, actor) as commands,
+          progress_bar("importing") as progress):
 
         def responsible(registration: Registration) -> Registration:
             """As the API registers: a committee's user's own committee, else the one named or the street's."""
             return with_committee_in(conn, own_committee(user, registration) if user else registration)
 
-        summary = import_ledger(args.file, commands, date.today(), progress=progress_bar("importing"),
+        summary = import_ledger(args.file, commands, date.today(), progress=progress,
                                 scope=scope, region_of=commands.direct.region_of, responsible=responsible)
     for line in summary.report():
         print(line)
@@ -127,8 +153,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         for code, name, street in demo_committees():
             with contextlib.suppress(CommitteeExists):  # loaded before
                 add_committee(conn, Committee(code=code, name=name, kind=CommitteeKind.TERRITORIAL, region=street))
-    with workflows(settings, args.data, args.actor) as commands:
-        summary = load_demo(commands, date.today(), size=args.size, seed=args.seed, progress=progress_bar("demo"))
+    with workflows(settings, args.data, args.actor) as commands, progress_bar("demo") as progress:
+        summary = load_demo(commands, date.today(), size=args.size, seed=args.seed, progress=progress)
     print(summary)
     return 0
 

@@ -57,6 +57,7 @@ def token_hash(token: str) -> bytes:
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
+    """The users' table; run once when a process starts (`up`, `api`, every command), not per call."""
     conn.execute(SCHEMA)
 
 
@@ -79,7 +80,6 @@ def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
     if role is Role.ORGANIZER and not region:
         raise ValueError("an organizer needs a region (--region PREFIX): the whole country is no organizer's scope")
     token = secrets.token_urlsafe(32)
-    ensure_schema(conn)
     now = datetime.now(UTC)
     try:
         conn.execute(
@@ -94,7 +94,6 @@ def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
 
 def revoke_user(conn: psycopg.Connection, name: str) -> bool:
     """Ends the user's token now (and with it every page session opened with it); False if no such user."""
-    ensure_schema(conn)
     revoked = conn.execute("UPDATE branchflow_users SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL",
                            (name,))
     return revoked.rowcount == 1
@@ -103,7 +102,6 @@ def revoke_user(conn: psycopg.Connection, name: str) -> bool:
 def find_user(conn: psycopg.Connection, name: str) -> User | None:
     """The user of that name whose token is good (not revoked, not expired), for commands run as a user
     (`branchflow import --user`, `branchflow queue`)."""
-    ensure_schema(conn)
     row = conn.execute(f"SELECT name, role, region, committee FROM branchflow_users AS u WHERE name = %s AND {VALID}",
                        (name,)).fetchone()
     return None if row is None else User(name=row[0], role=Role(row[1]), region=row[2], committee=row[3])
@@ -123,9 +121,9 @@ def authenticate(conn: psycopg.Connection, token: str) -> User | None:
 def first_admin(conn: psycopg.Connection) -> str | None:
     """Readies the users table (before it, every token would fail instead of answering 401); on a database
     with no user yet, adds the admin (the whole country) and answers its token."""
+    ensure_schema(conn)
     return None if has_users(conn) else add_user(conn, "admin", Role.ADMIN, "")
 
 
 def has_users(conn: psycopg.Connection) -> bool:
-    ensure_schema(conn)
     return conn.execute("SELECT EXISTS (SELECT 1 FROM branchflow_users)").fetchone() == (True,)

@@ -19,6 +19,7 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent
+from psycopg import sql
 
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.as_of import case_as_of
@@ -31,7 +32,6 @@ from branchflow.projections.schema import (
     MEMBER_COLUMNS,
     MEMBERS,
     copy_types,
-    quote_identifier,
     region_range,
 )
 
@@ -62,7 +62,7 @@ class EventSource:
         """The application's events, in the database the read models are in (the projector's too)."""
         recorder: Any = app.recorder
         schema = app.factory.datastore.schema  # type: ignore[attr-defined]
-        return cls(f"{quote_identifier(schema)}.{quote_identifier(recorder.events_table_name)}", app.mapper,
+        return cls(sql.Identifier(schema, recorder.events_table_name).as_string(), app.mapper,
                    app.thresholds)
 
 

@@ -11,11 +11,11 @@ from enum import StrEnum
 from typing import Annotated, Any, Final
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from branchflow.domain.values import CommitteeCode, RegionPrefix, no_control_characters
-from branchflow.projections.schema import quote_identifier
 
 COMMITTEES: Final = "branchflow_committees"
 CREATE: Final = """
@@ -57,7 +57,7 @@ class CommitteeExists(Exception):
 
 
 def ensure_committees(conn: psycopg.Connection[Any], schema: str | None = None) -> None:
-    table = f"{quote_identifier(schema)}.{COMMITTEES}" if schema else COMMITTEES
+    table = sql.Identifier(schema, COMMITTEES).as_string() if schema else COMMITTEES
     conn.execute(CREATE.format(table=table))
     if not conn.autocommit:
         conn.commit()

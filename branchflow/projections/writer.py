@@ -24,7 +24,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.utils import get_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
@@ -56,7 +56,7 @@ class CasesView(PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=tracking_table_name)
         self.mapper, self.thresholds, self.application_name = mapper, thresholds, application_name
         self.events_table = events_table
-        self.schema = schema.quote_identifier(datastore.schema)
+        self.schema = Identifier(datastore.schema).as_string()
 
     def position(self) -> int | None:
         found: int | None = self.max_tracking_id(self.application_name)
@@ -82,7 +82,7 @@ class CasesView(PostgresTrackingRecorder):
             for statement in schema.create_statements(self.datastore.schema):
                 curs.execute(statement)
             curs.execute(SQL("DELETE FROM {}.{} WHERE application_name = %s").format(
-                SQL(self.schema), SQL(schema.quote_identifier(self.tracking_table_name))),
+                SQL(self.schema), Identifier(self.tracking_table_name)),
                 (self.application_name,))
 
     def vacuum(self) -> None:

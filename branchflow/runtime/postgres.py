@@ -20,7 +20,6 @@ import socket
 import stat
 import subprocess
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -30,6 +29,14 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_fixed,
+)
 
 from branchflow.runtime.event_store import TOPIC as EVENT_RECORDER
 from branchflow.runtime.private_files import write_private
@@ -52,6 +59,14 @@ def program(name: str) -> Path:
 
 class EmbeddedPostgresError(RuntimeError):
     """The embedded server could not be initialised, started or stopped."""
+
+
+class _StartingUp(Exception):
+    """The server on the data folder is not ready yet (its state is the message)."""
+
+
+def _port_taken(error: BaseException) -> bool:
+    return isinstance(error, EmbeddedPostgresError) and "Address already in use" in str(error)
 
 
 class EmbeddedPostgres:
@@ -109,20 +124,25 @@ class EmbeddedPostgres:
 
     def running_port(self) -> int | None:
         """The port of a live server on this data folder (waiting while it starts up), else None."""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
-                pid, port, status = int(lines[0]), int(lines[3]), lines[7].strip()
-            except (OSError, ValueError, IndexError):
-                return None  # no pid file, or one being written by a server still starting up
-            if not _is_postgres(pid):
-                return None
-            if status == "ready":
-                return port
-            if time.monotonic() > deadline:
-                raise EmbeddedPostgresError(f"server stuck in state {status!r}{self._log_tail()}")
-            time.sleep(0.05)
+        waiting = Retrying(stop=stop_after_delay(self.timeout), wait=wait_fixed(0.05),
+                           retry=retry_if_exception_type(_StartingUp), reraise=True)
+        try:
+            return waiting(self._ready_port)
+        except _StartingUp as starting:
+            raise EmbeddedPostgresError(f"server stuck in state {starting}{self._log_tail()}") from None
+
+    def _ready_port(self) -> int | None:
+        """The port of a ready server, None for no server; _StartingUp for one not ready yet."""
+        try:
+            lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+            pid, port, status = int(lines[0]), int(lines[3]), lines[7].strip()
+        except (OSError, ValueError, IndexError):
+            return None  # no pid file, or one being written by a server still starting up
+        if not _is_postgres(pid):
+            return None
+        if status != "ready":
+            raise _StartingUp(repr(status))
+        return port
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -158,24 +178,23 @@ class EmbeddedPostgres:
             conf.write("\n# branchflow\n" + "".join(f"{key} = {value}\n" for key, value in SETTINGS.items()))
 
     def _start_server(self) -> int:
-        """Start on the port kept in ``port`` if it is free, else on a new free port (then kept)."""
-        for attempt in range(3):
-            text = self.port_file.read_text().strip() if self.port_file.exists() else ""
-            port = int(text) if text.isdigit() else 0
-            if not (port and _port_is_free(port)):
-                with socket.socket() as sock:
-                    sock.bind(("127.0.0.1", 0))
-                    port = int(sock.getsockname()[1])
-                write_private(self.port_file, f"{port}\n")
-            try:
-                self._run("pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w",
-                          "-t", str(int(self.timeout)), "-o", f"-p {port}", "start")
-                return port
-            except EmbeddedPostgresError as error:  # the port may have been taken meanwhile: retry
-                if attempt == 2 or "Address already in use" not in str(error):
-                    raise
-                self.port_file.unlink()
-        raise AssertionError("unreachable")
+        """Start on the port kept in ``port`` if it is free, else on a new free port (then kept). The port
+        may be taken between the check and the start: then on a new one, three tries in all."""
+        starting = Retrying(stop=stop_after_attempt(3), retry=retry_if_exception(_port_taken), reraise=True,
+                            before_sleep=lambda _: self.port_file.unlink(missing_ok=True))
+        return starting(self._start_on_a_free_port)
+
+    def _start_on_a_free_port(self) -> int:
+        text = self.port_file.read_text().strip() if self.port_file.exists() else ""
+        port = int(text) if text.isdigit() else 0
+        if not (port and _port_is_free(port)):
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+            write_private(self.port_file, f"{port}\n")
+        self._run("pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w",
+                  "-t", str(int(self.timeout)), "-o", f"-p {port}", "start")
+        return port
 
     def _require_password(self, port: int) -> None:
         """A cluster made with ``trust`` (before passwords, or by hand): set the password, then demand it."""
@@ -196,7 +215,7 @@ class EmbeddedPostgres:
                              password=self.password(), autocommit=True) as conn:
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DBNAME,)).fetchone() is None:
                 with suppress(psycopg.errors.DuplicateDatabase):  # created by someone else meanwhile
-                    conn.execute(f'CREATE DATABASE "{DBNAME}"')
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DBNAME)))
 
     def _run(self, program: str, *args: str) -> None:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}

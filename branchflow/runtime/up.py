@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 import uvicorn
 from fastapi import FastAPI
+from tenacity import AsyncRetrying, retry_if_result, wait_fixed
 
 from branchflow.projections import Projector
 from branchflow.runtime.actor_key import actor_key
@@ -56,8 +57,11 @@ class _Server(uvicorn.Server):
 async def serve_api(app: FastAPI, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
     server = _Server(server_config(app, host, port))
     serving = asyncio.create_task(server.serve())
-    while not server.started and not serving.done():
-        await asyncio.sleep(0.05)
+
+    async def started() -> bool:  # listening, or failed to
+        return server.started or serving.done()
+
+    await AsyncRetrying(wait=wait_fixed(0.05), retry=retry_if_result(lambda done: not done))(started)
     if server.started:
         say(f"serving at http://{host}:{port}")
     await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Final
@@ -31,17 +30,19 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import get_topic
+from psycopg import sql
 from psycopg.rows import dict_row
 from pydantic import TypeAdapter
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
+from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from branchflow.domain.application import FormationApplication, history_entry
 from branchflow.domain.errors import CaseNotFound
 from branchflow.domain.organization import Organization
 from branchflow.projections.rows import CaseRow, MemberRow, case_row, case_row_from_db, member_row_from_db, member_rows
 from branchflow.projections.runner import lag
-from branchflow.projections.schema import AUDIT, CASE_STATES, CASES, MEMBERS, TRACKING, quote_identifier
+from branchflow.projections.schema import AUDIT, CASE_STATES, CASES, MEMBERS, TRACKING
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.workflows.config import TemporalConfig, connect
 from branchflow.workflows.formation import workflow_id
@@ -89,7 +90,7 @@ def recount(app: FormationApplication, database_url: str, wait: float = 30.0) ->
     if not isinstance(recorder, PostgresApplicationRecorder) or not isinstance(factory, PostgresFactory):
         raise TypeError("verify needs the PostgreSQL event store (eventsourcing.postgres)")
     schema = factory.datastore.schema
-    events = f"{quote_identifier(schema)}.{quote_identifier(recorder.events_table_name)}"
+    events = sql.Identifier(schema, recorder.events_table_name).as_string()
     findings = Findings()
     with psycopg.connect(database_url, autocommit=True, options=f"-c search_path={schema}",
                          row_factory=dict_row) as conn:
@@ -123,9 +124,9 @@ def _position(conn: psycopg.Connection[Any], application_name: str) -> int:
 
 def _wait_for_head(conn: psycopg.Connection[Any], application_name: str, wait: float) -> int:
     """Events not yet projected once the projections reach the head, or `wait` seconds pass."""
-    deadline = time.monotonic() + wait
-    while (behind := lag(conn, application_name)) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    waiting = Retrying(stop=stop_after_delay(wait), wait=wait_fixed(0.2), retry=retry_if_result(bool),
+                       retry_error_callback=lambda attempt: attempt.outcome.result() if attempt.outcome else 0)
+    behind: int = waiting(lag, conn, application_name)
     return behind
 
 

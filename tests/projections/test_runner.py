@@ -307,3 +307,30 @@ class TestRunningForever:
             projector.stop()
             thread.join(5)
         assert not thread.is_alive()
+
+    def test_a_failing_runner_tries_again_after_growing_pauses_and_then_projects(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        select, failures, pauses = projector._select, [psycopg.OperationalError("the server went away")] * 3, []
+
+        def flaky(after: int, upto: int | None = None) -> Any:
+            if failures:
+                raise failures.pop()
+            return select(after, upto)
+
+        def pause(seconds: float) -> None:
+            pauses.append(seconds)
+
+        monkeypatch.setattr(projector, "_select", flaky)
+        monkeypatch.setattr(projector, "_pause", pause)
+        recordings = app.save(organization(name="after the outage"))
+        thread = threading.Thread(target=projector.run_forever, kwargs={"poll_interval": 0.2})
+        thread.start()
+        try:
+            projector.wait(recordings[-1].notification.id, timeout=10)
+            assert names(conn) == ["after the outage"]
+        finally:
+            projector.stop()
+            thread.join(5)
+        assert pauses == [0.5, 1.0, 2.0] and not thread.is_alive()

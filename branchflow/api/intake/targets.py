@@ -10,6 +10,16 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_fixed,
+)
 
 from branchflow.domain.actions import Step
 from branchflow.domain.application import FormationApplication
@@ -103,17 +113,20 @@ class ApplicationCommands:
         new = set(range(len(cases)))
         if ids and self._exists(ids[0]):  # likely a file imported before: spare the save that would fail
             new = {i for i in new if not self._exists(ids[i])}
-        for attempt in (1, 2):
+
+        def save() -> tuple[list[StepResults | None], list[Organization]]:
             saved: list[Organization | Receipt] = []
             results = [self._build(*cases[i], saved) if i in new else None for i in range(len(cases))]
-            try:
-                self.app.save(*saved)
-                return results, [o for o in saved if isinstance(o, Organization)]
-            except IntegrityError:  # some cases exist already: leave them out and try once more
-                if attempt == 2:
-                    raise
-                new = {i for i in new if not self._exists(ids[i])}
-        raise AssertionError("unreachable")
+            self.app.save(*saved)
+            return results, [o for o in saved if isinstance(o, Organization)]
+
+        def leave_out_existing(_: RetryCallState) -> None:
+            new.difference_update({i for i in new if self._exists(ids[i])})
+
+        # Some cases exist already (another import meanwhile): leave them out and try once more.
+        once_more = Retrying(stop=stop_after_attempt(2), retry=retry_if_exception_type(IntegrityError),
+                             before_sleep=leave_out_existing, reraise=True)
+        return once_more(save)
 
     def _build(self, reg: Registration, steps: Sequence[Step], out: list[Organization | Receipt]) -> StepResults:
         org = Organization(stamp=Stamp(self.actor, reg.occurred_on or self.today, reg.reason), **reg.facts())
@@ -203,9 +216,9 @@ class WorkflowCommands:
         await asyncio.gather(*(adopt(i, s) for i, s in cases.items()))
 
     async def _wait_for_workers(self) -> None:
-        if self.WAITING_TASKS is None:
+        if (most := self.WAITING_TASKS) is None:
             return
-        deadline = self.loop.time() + self.WAIT_FOR_WORKERS
-        while self.loop.time() < deadline and (waiting := await self.client.waiting_workflow_tasks()) is not None \
-                and waiting > self.WAITING_TASKS:
-            await asyncio.sleep(0.2)
+        until_taken = AsyncRetrying(stop=stop_after_delay(self.WAIT_FOR_WORKERS), wait=wait_fixed(0.2),
+                                    retry=retry_if_result(lambda waiting: waiting is not None and waiting > most),
+                                    retry_error_callback=lambda _: None)  # waited long enough: go on
+        await until_taken(self.client.waiting_workflow_tasks)
