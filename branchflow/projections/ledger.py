@@ -69,6 +69,7 @@ class LedgerRow:
     instructor: str | None
     blank_spot: bool
     overdue: bool
+    term_ends_on: date | None
 
 
 def _yes_no(value: bool) -> str:
@@ -105,6 +106,7 @@ COLUMNS: Final[tuple[tuple[str, Callable[[LedgerRow], Any]], ...]] = (
     ("党建工作指导员", lambda r: r.instructor or ""),
     ("空白点", lambda r: _yes_no(r.blank_spot)),
     ("逾期", lambda r: _yes_no(r.overdue)),
+    ("任期届满", lambda r: r.term_ends_on or ""),
     ("案件编号", lambda r: str(r.id)),
 )
 HEADERS: Final = tuple(header for header, _ in COLUMNS)

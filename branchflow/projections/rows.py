@@ -69,6 +69,7 @@ class CaseRow:
     version: int
     modified_at: datetime
     responsible_committee: str | None
+    term_ends_on: date | None  # the elected committee's or secretary's (own or joint branch)
     counts: FormationCounts  # the table's columns (`table_` + name), last: what the case adds to each
 
 
@@ -130,6 +131,8 @@ def case_row(org: Organization, t: Thresholds) -> CaseRow:
         formal_members=sum(1 for m in present if m.status is MemberStatus.FORMAL),
         probationary_members=sum(1 for m in present if m.status is MemberStatus.PROBATIONARY),
         version=org.version, modified_at=org.modified_on, responsible_committee=org.responsible_committee,
+        term_ends_on=elected.term_ends_on if (elected := org.formal_branch or joint) and org.closed_on is None
+        else None,
         counts=formation_counts(org, t),
     )
 

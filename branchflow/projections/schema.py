@@ -89,7 +89,7 @@ CASE_COLUMNS: Final[Columns] = (
     ("joint_branch_id", "text", ""), ("instructor", "text", ""), ("affiliation", "text", ""),
     ("formal_members", "integer", "NOT NULL"), ("probationary_members", "integer", "NOT NULL"),
     ("version", "integer", "NOT NULL"), ("modified_at", "timestamptz", "NOT NULL"),
-    ("responsible_committee", "text", ""),
+    ("responsible_committee", "text", ""), ("term_ends_on", "date", ""),
     # What the case adds to each column of the statistics table (domain.formation_table): reports sum them.
     *((f"table_{name}", "integer", "NOT NULL") for name in TABLE_COLUMNS),
 )
