@@ -28,6 +28,7 @@ from branchflow.domain.rules import (
     SEED_THRESHOLDS,
     PartyOrgType,
     Thresholds,
+    branch_members,
     can_join_joint_branch,
     default_party_org_type,
     members_here,
@@ -465,7 +466,8 @@ class Organization(Aggregate):
                 raise RuleViolation("officer_not_formal_member", f"the {role} {name} is not a formal member present "
                                     "in the organization")
         org_type = self.formal_branch.type if self.formal_branch else self.joint_branch.type  # type: ignore[union-attr]
-        require(development.committee_violation(len(formal), committee, org_type.value))
+        # The branch's own formal members (relation here) decide whether it elects a committee, as before.
+        require(development.committee_violation(branch_members(self), committee, org_type.value))
         self._branch_committee_elected(secretary, deputy_secretary, committee, stamp)
 
     @event("BranchCommitteeElected")

@@ -64,7 +64,7 @@ def test_refused_steps_say_why_beside_the_field_or_at_the_top(browser: Browser, 
         stale.click("#step-assign_instructor > summary")
         stale.fill("#assign_instructor-name", "孙指导")
         stale.click("#step-assign_instructor button[type=submit]")
-        expect(stale.locator("#top-error")).to_contain_text("这一步现在不能办理")
+        expect(stale.locator("#top-error")).to_contain_text("已有指导员")  # the step's own rule, not "unavailable"
         expect(stale.locator("#case-instructor")).to_have_text("钱指导")
         # Once taken, the step is no longer offered.
         expect(stale.locator("#step-assign_instructor")).to_have_count(0)
