@@ -18,13 +18,19 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from contextlib import suppress
 from pathlib import Path
 
 from temporalio.client import Client
-from tenacity import AsyncRetrying, retry_if_not_exception_type, retry_if_result, stop_after_delay, wait_fixed
+from tenacity import (
+    AsyncRetrying,
+    Retrying,
+    retry_if_not_exception_type,
+    retry_if_result,
+    stop_after_delay,
+    wait_fixed,
+)
 
 from branchflow.runtime.private_files import make_private, write_private
 from branchflow.workflows.config import TemporalConfig
@@ -223,15 +229,15 @@ def _free(port: int) -> bool:
 
 
 def _terminate(pid: int, timeout: float) -> None:
-    """SIGTERM to a process that is not our child, then SIGKILL; returns once it has exited."""
-    deadline = time.monotonic() + timeout
+    """SIGTERM to a process that is not our child, then SIGKILL after `timeout` seconds; returns once it has
+    exited (or SIGKILL had `timeout` seconds too)."""
+    until_gone = Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(0.05), retry=retry_if_result(bool),
+                          retry_error_callback=lambda _: True)
     with suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-        while _alive(pid):
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                deadline = time.monotonic() + timeout
-            time.sleep(0.05)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            os.kill(pid, sig)
+            if not until_gone(_alive, pid):
+                return
 
 
 def _alive(pid: int) -> bool:

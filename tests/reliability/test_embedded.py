@@ -158,6 +158,22 @@ def test_dev_server_listens_on_loopback_only(embedded: tuple[Path, EmbeddedPostg
     assert {address.rsplit(":", 1)[0] for address in addresses} == {"127.0.0.1"}, addresses
 
 
+def test_the_temporal_web_ui_listens_on_loopback_only_and_only_when_asked(tmp_path: Path) -> None:
+    with_ui, headless = TemporalDevServer(tmp_path / "ui", ui=True), TemporalDevServer(tmp_path / "headless")
+    try:
+        asyncio.run(with_ui.start())
+        asyncio.run(headless.start())
+        assert with_ui.process is not None and headless.process is not None
+        assert with_ui.ui_address == f"http://127.0.0.1:{with_ui.ui_port}" and headless.ui_address is None
+        addresses = listening_addresses(with_ui.process.pid)
+        assert f"127.0.0.1:{with_ui.ui_port}" in addresses
+        assert {address.rsplit(":", 1)[0] for address in addresses} == {"127.0.0.1"}, addresses
+        assert f"127.0.0.1:{headless.ui_port}" not in listening_addresses(headless.process.pid)
+    finally:
+        with_ui.stop()
+        headless.stop()
+
+
 def test_folder_from_before_passwords_gets_one_on_its_next_start(tmp_path: Path) -> None:
     server = EmbeddedPostgres(tmp_path / "postgres")
     url = server.start()
