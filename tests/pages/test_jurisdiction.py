@@ -13,8 +13,9 @@ from branchflow.api.users import Role
 from tests.api.test_case_path import registration
 from tests.pages.conftest import Stack, signed_in
 
-XIANGZHOU, DOUMEN = "440402", "440403"
-STREETS = {f"{XIANGZHOU}211": "香洲页面测试街道", f"{DOUMEN}211": "斗门页面测试镇"}
+# Districts of their own: other page tests count 斗门区's board.
+XIANGZHOU, JINWAN = "440402", "440404"
+STREETS = {f"{XIANGZHOU}211": "香洲页面测试街道", f"{JINWAN}211": "金湾页面测试镇"}
 
 
 def law_firm(api: httpx.Client, street: str, name: str, committee: str | None) -> str:
@@ -39,8 +40,8 @@ def test_names_lead_a_national_admin_down_and_a_committee_supervisor_to_its_firm
                      "--region", "4404").returncode == 0
     tag = uuid.uuid4().hex[:4]
     firms = {f"香洲页面律师事务所{tag}": (f"{XIANGZHOU}211", committee),
-             f"斗门页面律师事务所{tag}": (f"{DOUMEN}211", committee),
-             f"斗门页面会计师事务所{tag}": (f"{DOUMEN}211", None)}
+             f"金湾页面律师事务所{tag}": (f"{JINWAN}211", committee),
+             f"金湾页面会计师事务所{tag}": (f"{JINWAN}211", None)}
     organizer = stack.token(Role.ORGANIZER, "4404")
     with stack.client(organizer) as api:
         ids = {name: law_firm(api, street, name, code) for name, (street, code) in firms.items()}
@@ -54,11 +55,11 @@ def test_names_lead_a_national_admin_down_and_a_committee_supervisor_to_its_firm
         admin.open("/board")
         page.click("#provinces >> text=广东省")
         expect(page.locator("h1")).to_contain_text("广东省")
-        for name in ("珠海市", "斗门区", "斗门页面测试镇"):
+        for name in ("珠海市", "金湾区", "金湾页面测试镇"):
             page.click(f"table.data >> text={name}")
             expect(page.locator("h1")).to_contain_text(name)
         expect(page.locator("nav.crumbs")).to_contain_text("广东省")
-        expect(page.locator("nav.crumbs")).to_contain_text("斗门区")
+        expect(page.locator("nav.crumbs")).to_contain_text("金湾区")
         admin.shot("jurisdiction-street-board")
 
     with signed_in(browser, stack, token) as lawyers:

@@ -129,5 +129,6 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
         queue_link=link("/work-queue", region=region),
         queue_overdue_link=link("/work-queue", region=region, overdue=True),
         overdue_link=link("/cases", **filters, overdue=True), blank_link=link("/cases", **filters, blank_spot=True),
+        responsibility_link=link("/cases", **filters, has_committee=False),
         **board_charts(board, scope),
     )

@@ -39,7 +39,7 @@ from branchflow.workflows.failures import WorkflowUnavailable
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LIST_FIELDS = (*SCOPE_FIELDS, "stage", "method", "min_employees", "formed", "organization_covered", "work_covered",
-               "blank_spot", "overdue")
+               "blank_spot", "overdue", "has_committee")
 PAGE_SIZE = 20
 
 

@@ -111,7 +111,8 @@ def statistics_page(request: Request, session: SignedIn) -> HTMLResponse:
     downloads = {fmt: link("/statistics/table", region=chosen, format=fmt,
                            as_of=as_of.isoformat() if as_of else None,
                            compare=compare.isoformat() if compare else None) for fmt in ("csv", "xlsx")}
-    return render(request, "statistics.html", title="统计", stats=stats, region=chosen, charts=statistics_charts(stats),
+    return render(request, "statistics.html", title="统计", stats=stats, region=chosen, region_name=stats.region_name,
+                  charts=statistics_charts(stats),
                   table=table, lines=lines, top=top, second=second, figures=list(HEADERS), as_of=as_of,
                   compare=compare, today=date.today(), downloads=downloads)
 
@@ -149,10 +150,11 @@ def audit_page(request: Request, session: SignedIn, page: Page = 1) -> HTMLRespo
         trail = audit_trail(conn, region, actor=values.get("actor"), since=since, until=until, page=page,
                             committee=session.user.committee,
                             page_size=AUDIT_PAGE_SIZE)
+        names = region_names(conn, [item.region_code for item in trail.items])
     last = last_page(trail.total, AUDIT_PAGE_SIZE)
     rows = [(item, entry(item)) for item in trail.items]
     previous, following = page_links("/audit", values, page, last)
     return render(
         request, "audit.html", title="审计", trail=trail, rows=rows, filters=values, page=page, last=last,
-        previous_link=previous, next_link=following,
+        previous_link=previous, next_link=following, names=names,
     )

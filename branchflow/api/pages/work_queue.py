@@ -21,6 +21,7 @@ from branchflow.api.services import services
 from branchflow.api.use_cases import Page, QueueQuery, last_page
 from branchflow.domain.work_queue import DISCHARGED_BY
 from branchflow.projections import queue_counts, work_queue
+from branchflow.projections.regions import region_names
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 FILTERS = ("region", "street", "rule", "overdue")
@@ -52,11 +53,12 @@ def work_queue_page(request: Request, session: SignedIn, page: Page = 1) -> HTML
         found = work_queue(conn, scope, today, rule=query.rule, overdue=query.overdue, page=page,
                            page_size=PAGE_SIZE, committee=session.user.committee)
         counts = queue_counts(conn, scope, today, session.user.committee)
+        names = region_names(conn, [i.region_code for i in found.items])
     filters = query.model_dump(include=set(FILTERS), exclude_none=True)
     last = last_page(found.total, PAGE_SIZE)
     return render(
         request, "work_queue.html", title="我的待办", found=found, counts=counts, filters=filters, scope=scope,
-        rules=list(DISCHARGED_BY), page=page, last=last, step_link=step_link,
+        rules=list(DISCHARGED_BY), page=page, last=last, step_link=step_link, names=names,
         page_link=lambda n: link("/work-queue", **filters, page=n),
         overdue_link=link("/work-queue", **{**filters, "overdue": True}),
     )
