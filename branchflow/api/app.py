@@ -8,6 +8,7 @@ from branchflow.api import cases, docs, joint_branches, jurisdiction, reports, w
 from branchflow.api.errors import ERROR_RESPONSES, install_error_handlers
 from branchflow.api.headers import PrivateAnswers
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
+from branchflow.api.methods import AllowEveryMethod
 from branchflow.api.pages import install as install_pages
 from branchflow.api.users import ensure_schema, first_admin
 from branchflow.runtime.bootstrap import Services
@@ -27,6 +28,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestGuard)  # body size and NUL characters, for the API and the pages alike
     app.add_middleware(PrivateAnswers)  # no-store and nosniff on every answer, also the guard's own
+    app.add_middleware(AllowEveryMethod, fastapi=app)
     for module in (cases, joint_branches, reports, jurisdiction, work_queue):
         app.include_router(module.router, responses=ERROR_RESPONSES,
                            dependencies=[Depends(only_declared_query_parameters)])

@@ -28,8 +28,17 @@ STEP_EXAMPLES = {
 }
 
 
+# OpenAPI links: what a client (and a stateful fuzzer) can do next with the case a registration answers.
+NEXT_ON_THE_CASE = {"links": {
+    name: {"operationId": operation, "parameters": {"org_id": "$response.body#/id"}, "description": what}
+    for name, operation, what in (
+        ("GetCase", "get_case_api_v1_organizations__org_id__get", "the case just registered"),
+        ("TakeStep", "act_api_v1_organizations__org_id__actions_post", "a step on it"),
+        ("History", "history_api_v1_organizations__org_id__history_get", "its audit trail"))}}
+
+
 @router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization",
-             responses={201: example(CASE)})
+             responses={201: {**example(CASE), **NEXT_ON_THE_CASE}})
 async def register(
     request: Request, user: CurrentUser,
     registration: Annotated[Registration, Body(openapi_examples={"enterprise": {"value": REGISTRATION}})],

@@ -15,7 +15,8 @@ from branchflow.projections.regions import SEARCH_LIMIT, Region, search_regions
 router = APIRouter(prefix="/api/v1", tags=["regions and committees"])
 
 Digits = Annotated[str, Query(pattern=r"^[0-9]{0,12}$", description="a region code prefix (2 to 12 digits)")]
-Text = Annotated[str | None, Query(min_length=1, max_length=50, description="part of a name, or a code's start")]
+Text = Annotated[str | None, Query(min_length=1, max_length=50, pattern=r"^[^\x00]+$",
+                                   description="part of a name, or a code's start")]
 
 
 @router.get("/regions", response_model=list[Region], summary="Region names: a region's next level, or a search")

@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote
 
 from fastapi import Request
 from fastapi.routing import APIRoute
+from pydantic import Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from branchflow.api.errors import FieldError
 
 MAX_BODY_BYTES = 256 * 1024  # a step or a registration is a few kilobytes; the pages' forms are limited to 64 KiB
 NUL = "\x00"
+# Query text with no NUL (the guard refuses it), for the OpenAPI schema of free-text query parameters.
+QueryText = Annotated[str, Field(json_schema_extra={"pattern": r"^[^\x00]*$"})]
 MAX_JSON_DEPTH = 64  # a step nests three levels; far below the interpreter's recursion limit
 
 

@@ -16,6 +16,7 @@ from branchflow.api.access import READERS, narrowed, require_role, scoped_region
 from branchflow.api.auth import CurrentUser
 from branchflow.api.errors import FieldError
 from branchflow.api.examples import BOARD, example
+from branchflow.api.limits import QueryText
 from branchflow.api.services import services
 from branchflow.api.use_cases import (
     MAX_PAGE,
@@ -166,7 +167,7 @@ def projection_status(request: Request, user: CurrentUser) -> ProjectionStatus:
 
 @router.get("/audit", response_model=AuditPage, summary="The audit trail across cases (supervisors)")
 def audit(
-    request: Request, user: CurrentUser, region: RegionPrefix | None = None, actor: str | None = None,
+    request: Request, user: CurrentUser, region: RegionPrefix | None = None, actor: QueryText | None = None,
     since: CalendarDate | None = None, until: CalendarDate | None = None, case_id: UUID | None = None,
     page: Page = 1, page_size: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE_SIZE)] = 100,
 ) -> AuditPage:

@@ -223,14 +223,17 @@ def last_page(total: int, page_size: int) -> int:
     return max(1, -(-total // page_size))
 
 
+STREET_PATTERN = r"^(?:0[1-9]|[1-9][0-9])[0-9]{7}$"  # 9 digits: a street's (or township's) code
+
+
 class QueueQuery(BaseModel):
     """The queue's filters; `street` (9 digits) narrows the region, `rule` names one obligation."""
 
     model_config = ConfigDict(extra="forbid")
 
     region: RegionPrefix | None = None
-    street: RegionPrefix | None = None
-    rule: str | None = None
+    street: Annotated[RegionPrefix | None, Field(json_schema_extra={"pattern": STREET_PATTERN})] = None
+    rule: Annotated[str | None, Field(json_schema_extra={"enum": sorted(DISCHARGED_BY)})] = None
     overdue: bool | None = None
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=50, ge=1, le=MAX_QUEUE_PAGE_SIZE)

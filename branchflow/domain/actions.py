@@ -26,7 +26,12 @@ from branchflow.domain.development_steps import (
 )
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
-from branchflow.domain.registration import validated_fact_changes, validated_member_changes
+from branchflow.domain.registration import (
+    FACT_CHANGES_SCHEMA,
+    MEMBER_CHANGES_SCHEMA,
+    validated_fact_changes,
+    validated_member_changes,
+)
 from branchflow.domain.rules import (
     PartyOrgType,
     Thresholds,
@@ -262,7 +267,7 @@ class CorrectFacts(Step):
 
     action: Literal["correct_facts"]
     corrects: Annotated[int, Field(ge=1)]
-    changes: dict[str, Any]
+    changes: Annotated[dict[str, Any], Field(json_schema_extra=FACT_CHANGES_SCHEMA)]
 
     @field_validator("changes")
     @classmethod
@@ -277,7 +282,7 @@ class CorrectMember(Step):
     action: Literal["correct_member"]
     member_id: PersonId
     corrects: Annotated[int, Field(ge=1)]
-    changes: dict[str, Any]
+    changes: Annotated[dict[str, Any], Field(json_schema_extra=MEMBER_CHANGES_SCHEMA)]
 
     @field_validator("changes")
     @classmethod

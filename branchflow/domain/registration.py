@@ -59,8 +59,20 @@ def subtype_problem(kind: str, subtype: str) -> str | None:
     return None
 
 
+def _fitting_facts(schema: dict[str, Any]) -> None:
+    """The checks between fields, in the OpenAPI schema too: a credit code exactly when registered, a subtype of
+    the kind (JSON Schema's if/then)."""
+    schema["allOf"] = [
+        {"if": {"properties": {"registered": {"const": True}}, "required": ["registered"]},
+         "then": {"required": ["credit_code"], "properties": {"credit_code": {"type": "string"}}},
+         "else": {"properties": {"credit_code": {"type": "null"}}}},
+        *({"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+           "then": {"properties": {"subtype": {"enum": list(subtypes)}}}} for kind, subtypes in SUBTYPES.items()),
+    ]
+
+
 class Registration(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_fitting_facts)
 
     name: Title
     kind: OrganizationKind
@@ -115,12 +127,14 @@ _STEP_FIELDS = frozenset({"reason", "occurred_on", "command_id"})
 
 # A correction checks each value as registration does: the field's type with its constraints
 # (pydantic keeps those in `metadata`, apart from `annotation`), one field at a time.
-def _adapter(annotation: Any, metadata: list[Any]) -> TypeAdapter[Any]:
+def _adapter(annotation: Any, metadata: list[Any], schema_extra: Any = None) -> TypeAdapter[Any]:
+    if schema_extra:  # a pattern for the schema, which the field keeps apart from its metadata
+        metadata = [*metadata, Field(json_schema_extra=schema_extra)]
     return TypeAdapter(Annotated[annotation, *metadata] if metadata else annotation)
 
 
 _FACT_FIELDS: dict[str, TypeAdapter[Any]] = {
-    name: _adapter(field.annotation, field.metadata)
+    name: _adapter(field.annotation, field.metadata, field.json_schema_extra)
     for name, field in Registration.model_fields.items() if name not in _STEP_FIELDS
 }
 _MEMBER_FIELDS: dict[str, TypeAdapter[Any]] = {
@@ -145,6 +159,16 @@ def _validated(
             ) from None
         result[name] = checked.value if hasattr(checked, "value") else checked
     return result
+
+
+def changes_schema(adapters: dict[str, TypeAdapter[Any]]) -> dict[str, Any]:
+    """The OpenAPI schema of a correction's `changes`: the correctable fields, each with its own schema."""
+    return {"type": "object", "additionalProperties": False,
+            "properties": {name: adapter.json_schema() for name, adapter in adapters.items()}}
+
+
+FACT_CHANGES_SCHEMA = changes_schema(_FACT_FIELDS)
+MEMBER_CHANGES_SCHEMA = changes_schema(_MEMBER_FIELDS)
 
 
 def validated_fact_changes(changes: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.guards import GUARDS
@@ -13,10 +13,11 @@ from branchflow.domain.organization import Organization
 from branchflow.domain.people import DevelopmentStage
 from branchflow.domain.rules import Thresholds
 from branchflow.domain.stamp import Stamp
-from branchflow.domain.values import BusinessDate, Key, Reason, no_control_characters
+from branchflow.domain.values import KEY_PATTERN, BusinessDate, Key, Reason, no_control_characters
 
 PersonId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20),
-                     AfterValidator(no_control_characters)]
+                     AfterValidator(no_control_characters),
+                     Field(json_schema_extra={"pattern": KEY_PATTERN})]
 
 
 class Step(BaseModel):

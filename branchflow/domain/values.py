@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal, cast, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, ValidationInfo
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 TODAY_CONTEXT_KEY: Final = "today"
@@ -114,7 +114,10 @@ def credit_code_kind(code: str) -> OrganizationKind | None:
     return "economic" if authority == "9" else "social" if authority == "5" else None
 
 
-CreditCode = Annotated[str, AfterValidator(parse_credit_code)]
+CREDIT_CODE_PATTERN: Final = r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"
+# The check character is beyond a pattern: the schema names the format, which clients (and the fuzzer) know.
+CreditCode = Annotated[str, AfterValidator(parse_credit_code),
+                       Field(json_schema_extra={"pattern": CREDIT_CODE_PATTERN, "format": "credit-code"})]
 
 
 # --- Region codes (GB/T 2260 + township + village: 12 digits) ----------------------------------
@@ -122,6 +125,11 @@ CreditCode = Annotated[str, AfterValidator(parse_credit_code)]
 RegionLevel = Literal["province", "city", "county", "street", "community"]
 REGION_LEVELS: Final[dict[int, RegionLevel]] = dict(zip((2, 4, 6, 9, 12), get_args(RegionLevel), strict=True))
 _PREFIX_LENGTHS: Final = tuple(REGION_LEVELS)
+
+
+# The same rules for the OpenAPI schema, so that a client (or a fuzzer) knows which strings are region codes.
+REGION_PREFIX_PATTERN: Final = r"^(?:0[1-9]|[1-9][0-9])(?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{3}(?:[0-9]{3})?)?)?)?$"
+REGION_CODE_PATTERN: Final = r"^(?:0[1-9]|[1-9][0-9])[0-9]{10}$"
 
 
 def parse_region_prefix(value: str) -> str:
@@ -150,8 +158,10 @@ def parse_region_code(value: str) -> str:
     return code
 
 
-RegionCode = Annotated[str, AfterValidator(parse_region_code)]
-RegionPrefix = Annotated[str, AfterValidator(parse_region_prefix)]
+RegionCode = Annotated[str, AfterValidator(parse_region_code),
+                       Field(json_schema_extra={"pattern": REGION_CODE_PATTERN})]
+RegionPrefix = Annotated[str, AfterValidator(parse_region_prefix),
+                         Field(json_schema_extra={"pattern": REGION_PREFIX_PATTERN})]
 
 
 def region_level(prefix: str) -> RegionLevel:
@@ -347,19 +357,44 @@ def age_band(age: int) -> AgeBand:
 EARLIEST_BIRTH_DATE: Final = date(1900, 1, 1)
 
 
-# Bidirectional controls reorder what a reader sees ("\u202eabc" shows as "cba"): a name could pose as another.
-BIDI_CONTROLS: Final = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# What a name may hold, as one pattern for the server's check and the OpenAPI schema alike (explicit ranges:
+# JSON Schema's \w and \s are ASCII-only). No control character; no bidirectional control, which reorders what
+# a reader sees ("\u202eabc" shows as "cba") so that a name could pose as another; and at least one visible
+# character (not a space, a zero-width or joining character, a lone combining mark). Spaces around are stripped.
+CONTROL: Final = r"\x00-\x1f\x7f-\x9f"
+BIDI: Final = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+SPACE: Final = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+INVISIBLE: Final = (CONTROL + BIDI + SPACE + r"\xad\u0300-\u036f\u115f\u1160\u180b-\u180f\u200b-\u200d"
+                    r"\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0")
+NAME_PATTERN: Final = rf"^[^{CONTROL}{BIDI}]*[^{INVISIBLE}][^{CONTROL}{BIDI}]*$"
+TEXT_PATTERN: Final = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # free text: tabs and line breaks too
+KEY_PATTERN: Final = rf"^[^{CONTROL}]+$"
+_NAME = re.compile(NAME_PATTERN)
+_BIDI = re.compile(f"[{BIDI}]")
+_CONTROL = re.compile(f"[{CONTROL}]")
 
 
 def readable_name(value: str, kind: str = "name_text") -> str:
-    """A name people can read and tell apart: no bidi control, and at least one visible character (a letter,
-    digit, punctuation or symbol; spaces, zero-width characters and lone combining marks show nothing)."""
-    if any(ch in BIDI_CONTROLS for ch in value):
+    """A name people can read and tell apart (`NAME_PATTERN`), or an error saying what is wrong with it."""
+    if _NAME.fullmatch(value):
+        return value
+    if _CONTROL.search(value):
+        raise PydanticCustomError(kind, "a name must not contain control characters")
+    if _BIDI.search(value):
         raise PydanticCustomError(kind, "a name must not contain bidirectional control characters "
                                         "(U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)")
-    if not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
-        raise PydanticCustomError(kind, "a name must have at least one visible character")
-    return value
+    raise PydanticCustomError(kind, "a name must have at least one visible character")
+
+
+def _matching(pattern: str, what: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError("text", f"{what} must not contain control characters")
+        return value
+
+    return AfterValidator(check)
 
 
 def parse_person_name(value: str) -> str:
@@ -375,7 +410,8 @@ def _birth_date_in_context(value: date, info: ValidationInfo) -> date:
     return _date_between(value, EARLIEST_BIRTH_DATE, _today_from(info), "birth date")
 
 
-PersonName = Annotated[str, AfterValidator(parse_person_name)]
+PersonName = Annotated[str, AfterValidator(parse_person_name),
+                       Field(json_schema_extra={"minLength": 1, "maxLength": 50, "pattern": NAME_PATTERN})]
 BirthDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_birth_date_in_context)]
 
 
@@ -404,12 +440,14 @@ def no_control_characters(value: str, allowed: str = "") -> str:
 
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                  AfterValidator(no_control_characters), AfterValidator(readable_name)]
+                  AfterValidator(readable_name),
+                  Field(json_schema_extra={"pattern": NAME_PATTERN})]
 """A name of an organization or a party organization."""
-Reason = Annotated[str, StringConstraints(max_length=2000),
-                   AfterValidator(lambda v: no_control_characters(v, allowed="\n\t\r"))]
+Reason = Annotated[str, StringConstraints(max_length=2000), _matching(TEXT_PATTERN, "text"),
+                   Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 """Why a step was taken: free text over several lines."""
-Key = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=200), _matching(KEY_PATTERN, "a key"),
+                Field(json_schema_extra={"pattern": KEY_PATTERN})]
 # A responsible party committee's code in the registry (`branchflow committee add`): letters, digits, - _ .
 CommitteeCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 """An identifier a client chooses (a command id)."""
