@@ -77,7 +77,7 @@ def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
     A user of a `committee` (its code; `region` is then the committee's region) acts on that committee's cases."""
     name = user_name(name)
     region = parse_region_prefix(region) if region.strip() else ""  # "" is the whole country
-    if role is Role.ORGANIZER and not region:
+    if role is Role.ORGANIZER and not region and committee is None:
         raise ValueError("an organizer needs a region (--region PREFIX): the whole country is no organizer's scope")
     token = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
