@@ -30,8 +30,11 @@ from branchflow.projections import (
     ledger_csv,
     ledger_rows,
     ledger_xlsx,
+    one_transfer_away,
+    queue_counts,
     statistics,
     status_board,
+    work_queue,
 )
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.runtime.postgres import postgres_env, resolve_database_url
@@ -122,6 +125,12 @@ def main() -> None:
                 ("case list: city, >100 employees, not covered", lambda: case_list(
                     conn, CaseFilters(region=CITY, min_employees=101, organization_covered=False)), args.repeat),
                 ("audit: district, page 1", lambda: audit_trail(conn, DISTRICT), args.repeat),
+                ("work queue: street, page 1", lambda: work_queue(conn, STREET, TODAY), args.repeat),
+                ("work queue: district, page 1", lambda: work_queue(conn, DISTRICT, TODAY), args.repeat),
+                ("work queue: street, overdue, page 1", lambda: work_queue(conn, STREET, TODAY, overdue=True),
+                 args.repeat),
+                ("queue counts: street", lambda: queue_counts(conn, STREET, TODAY), args.repeat),
+                ("one transfer away: street", lambda: one_transfer_away(conn, STREET), args.repeat),
                 (f"ledger rows: district ({len(district):,} cases)", lambda: ledger_rows(
                     conn, Scope(region=DISTRICT)), max(5, args.repeat // 5)),
                 ("ledger CSV: district (query + file)", lambda: ledger_csv(

@@ -53,15 +53,19 @@ class CityBuilder:
         employees = rng.choice([rng.randrange(3, 31)] * 12 + [rng.randrange(31, 101)] * 5
                                + [rng.randrange(101, 501)] * 2 + [rng.randrange(501, 3000)])
         founded = date(rng.randrange(1995, 2025), rng.randrange(1, 13), rng.randrange(1, 29))
+        # Drawn in the order they always were, so that the same seed gives the same city.
+        industry = industry or rng.choice(INDUSTRIES)
+        above_scale = (employees > 100 and rng.random() < 0.7) or rng.random() < 0.03
+        owner_is_member = rng.random() < 0.1
+        stamp = self.stamp(rng.randrange(200, 400))
         return Organization(
             name=f"{'企业' if kind == 'economic' else '社会组织'}{self.serial:06d}",
             credit_code=credit if registered else None, kind=kind,
             subtype=SUBTYPES[kind][self.serial % len(SUBTYPES[kind])],  # by serial: the draws stay as they were
-            registered=registered, region_code=code,
-            industry=industry or rng.choice(INDUSTRIES), employees=employees,
-            above_scale=(employees > 100 and rng.random() < 0.7) or rng.random() < 0.03,
-            founded_on=founded, superior_party_org=None, owner_is_member=rng.random() < 0.1, responsible_committee=None,
-            stamp=self.stamp(rng.randrange(200, 400)),
+            registered=registered, region_code=code, industry=industry, employees=employees, above_scale=above_scale,
+            # no step comes before the founding (domain.md "Dates"): founded at the latest on registration
+            founded_on=min(founded, stamp.occurred_on), superior_party_org=None, owner_is_member=owner_is_member,
+            responsible_committee=None, stamp=stamp,
         )
 
     def add_members(self, org: Organization, n: int, *, transferred: bool = True,
