@@ -15,7 +15,7 @@ from branchflow.api.users import Role
 from tests.api.conftest import Stack
 from tests.api.test_case_path import member, registration
 
-STREET = "440403105"  # a street of its own: no other test's cases in these figures
+STREET = "440403115"  # a street of its own: no other test's cases in these figures
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

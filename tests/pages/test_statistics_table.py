@@ -18,7 +18,7 @@ STREET = "440402106"  # outside Doumen, whose district board other page tests co
 
 
 def test_the_statistics_page_shows_the_table_as_of_a_picked_date(browser: Browser, stack: Stack) -> None:
-    organizer = stack.token(Role.ORGANIZER, STREET, name="冯组织员")
+    organizer = stack.token(Role.ORGANIZER, STREET, name="统计表组织员")
     with stack.client(organizer) as api:
         assert api.post("/organizations", json=registration(
             f"{STREET}001", founded_on="2024-01-01", occurred_on="2024-03-01", employees=130)).status_code == 201
