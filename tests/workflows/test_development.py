@@ -63,7 +63,9 @@ def test_a_person_goes_from_applicant_to_formal_member_with_every_deadline_escal
 
         await skip_past(h, due_on(case, "approve_probationary"))  # three months without approval
         await until_escalated(h, case.id, 3)
-        case = await h.step(case.id, {"action": "approve_probationary", "person_id": person}, SUPERVISOR)
+        # Past the three months the approval needs a reason on record (late_approval_needs_reason).
+        case = await h.step(case.id, {"action": "approve_probationary", "person_id": person,
+                                      "reason": "上级党委会议推迟"}, SUPERVISOR)
         [probationer] = [m for m in case.members if m.id == person]
         assert probationer.status is MemberStatus.PROBATIONARY and probationer.probation_ends_on is not None
         assert "convert_to_formal" not in case.next_actions
