@@ -93,7 +93,7 @@ def city(database_url: str) -> Iterator[psycopg.Connection[Any]]:
     """Cases with every stage, blank spot and figure (see each test for the count by hand)."""
     street, other_street, xiangzhou = f"{DOUMEN}001", f"{DOUMEN}002", f"{XIANGZHOU}001"
     orgs = {
-        "formed": with_formal_branch(organization(region_code=f"{street}001", founded_on=date(2020, 5, 1))),
+        "formed": with_formal_branch(organization(region_code=f"{street}001", founded_on=date(2019, 5, 1))),
         "temporary": organization(region_code=f"{street}001", registered=False, kind="social"),
         "affiliated": organization(region_code=f"{street}002", industry="F"),
         "instructor": organization(region_code=f"{street}002", employees=60, above_scale=True),
@@ -182,9 +182,9 @@ class TestCounting:
         assert (industry_f.total, industry_f.organization_covered, industry_f.blank_spots) == (2, 1, 1)
         above = board(conn, "4404", above_scale=True)  # instructor, large_uncovered
         assert (above.total, above.work_covered, above.coverage_rate) == (2, 1, 0.5)
-        founded_2020 = board(conn, "4404", founded_year=2020)
-        assert (founded_2020.total, founded_2020.formed) == (1, 1)
-        assert [c.region for c in founded_2020.children] == [DOUMEN]
+        founded_2019 = board(conn, "4404", founded_year=2019)  # the default founding is in 2020
+        assert (founded_2019.total, founded_2019.formed) == (1, 1)
+        assert [c.region for c in founded_2019.children] == [DOUMEN]
         assert board(conn, DOUMEN, kind="economic", industry="F", above_scale=False).total == 2
 
 
