@@ -108,6 +108,17 @@ class TestElectionsAndTerms:
             org.elect_branch_committee("Member 1", None, ["Member 1", "Member 2", "Member 3"], stamp())
         assert raised.value.rule == "no_committee_below_7"
 
+    def test_formal_members_whose_relation_is_elsewhere_do_not_make_the_7_but_may_serve(self) -> None:
+        # The 7 are the branch's own formal members (relation here), as the demo's 6 + 2 branches rely on;
+        # officers need only be formal members present.
+        org = with_formal_branch(organization(), members=6)
+        away = add_members(org, 2, transferred=False)
+        with pytest.raises(RuleViolation) as raised:
+            org.elect_branch_committee("Member 1", None, [f"Member {i}" for i in range(1, 6)], stamp())
+        assert raised.value.rule == "no_committee_below_7"
+        org.elect_branch_committee(org.members[away[0]].name, None, [], stamp())
+        assert org.formal_branch is not None and org.formal_branch.secretary == "Member 7"
+
     @pytest.mark.parametrize("size", [3, 5, 7])
     def test_7_or_more_formal_members_elect_a_committee_of_3_to_7(self, size: int) -> None:
         org = with_formal_branch(organization(), members=7)
