@@ -7,7 +7,7 @@ from typing import Any
 
 from branchflow.domain.actions import parse_action
 from branchflow.domain.application import FormationApplication
-from branchflow.domain.case import case_view
+from branchflow.domain.case import CommitteeView, case_view
 from branchflow.domain.registration import Registration
 from branchflow.projections.board import StatusBoard, figures
 
@@ -30,7 +30,10 @@ def _worked_case() -> tuple[dict[str, Any], list[dict[str, Any]]]:
             "education": "bachelor", "status": "formal", "relation_transferred": True}), "张组织员", ON)
     org = app.perform(org.id, parse_action({"action": "request_formal_branch", "name": "某电子科技有限公司党支部",
                                             "reason": "三名正式党员，关系已转入"}), "张组织员", ON)
-    case = case_view(org, ON, app.thresholds).model_dump(mode="json")
+    # The names the reading side puts beside the codes (the regions' and the committees' tables).
+    committee = CommitteeView(code="DM-101", name="中共斗门区井岸镇委员会")  # the street's, by default
+    case = case_view(org, ON, app.thresholds).model_copy(update={
+        "region_name": "城南社区", "responsible_committee": committee}).model_dump(mode="json")
     history = [entry.model_dump(mode="json") for entry in app.history(org.id)]
     return case, history
 
