@@ -34,7 +34,14 @@ from branchflow.domain.receipt import (
 )
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.registration import Registration
-from branchflow.domain.rules import PartyOrgType, Thresholds, joint_branch_violation, joint_type_violation, require
+from branchflow.domain.rules import (
+    PartyOrgType,
+    Thresholds,
+    formal_present,
+    joint_branch_violation,
+    joint_type_violation,
+    require,
+)
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.transcodings import register_domain_transcodings
 
@@ -100,13 +107,40 @@ class FormationApplication(Application[UUID]):
             return answer[0]
         org = self.case(org_id)
         held = org.credit_code
+        joint = org.joint_branch
+        stamp = Stamp(actor, step.occurred_on or today, step.reason)
         try:
-            step.apply(org, Stamp(actor, step.occurred_on or today, step.reason), self.thresholds)
+            step.apply(org, stamp, self.thresholds)
             claims = self._claims(org, held)
         except RuleViolation as refusal:
             self.refused(org_id, step, actor, refusal)
             raise
-        return self._save_with_receipt([org], str(org_id), step.command_id, fingerprint, claims)[0]
+        recounted = self._recount_joint_branch(org, joint, stamp) if joint is not None else []
+        return self._save_with_receipt([org, *recounted], str(org_id), step.command_id, fingerprint, claims)[0]
+
+    def _recount_joint_branch(self, org: Organization, joint: JointBranchMembership, stamp: Stamp
+                              ) -> list[Organization]:
+        """After a step on an organization of a joint branch: every organization still in it (this one too)
+        learns the formal members they have together, where that changed. Returns the others to save."""
+        ids = [UUID(i) for i in joint.organization_ids if i != str(org.id)]
+        others = [o for i in ids if (o := self._open_in(i, joint.joint_branch_id)) is not None]
+        still = ([org] if org.closed_on is None and org.joint_branch is not None else []) + others
+        total, members = sum(formal_present(o) for o in still), [str(o.id) for o in still]
+        changed = []
+        for o in still:
+            assert o.joint_branch is not None
+            if (o.joint_branch.formal_members, o.joint_branch.organization_ids) != (total, members):
+                o.recount_joint_branch(total, members, Stamp(SYSTEM_ACTOR, max(stamp.occurred_on, _last(o)), ""))
+                changed.append(o)
+        return [o for o in changed if o is not org]
+
+    def _open_in(self, org_id: UUID, joint_branch_id: str) -> Organization | None:
+        try:
+            other = self.case(org_id)
+        except CaseNotFound:
+            return None
+        in_it = other.joint_branch is not None and other.joint_branch.joint_branch_id == joint_branch_id
+        return other if in_it and other.closed_on is None else None
 
     def _claims(self, org: Organization, held: str | None) -> list[CreditCodeClaim]:
         """A step that gave the case another credit code claims it, unless another case holds it."""
@@ -239,6 +273,11 @@ class FormationApplication(Application[UUID]):
                 raise AlreadyRegistered(orgs[0].id) from None
             raise ConcurrentChange(orgs[0].id if len(orgs) == 1 else [o.id for o in orgs]) from None
         return orgs
+
+
+def _last(org: Organization) -> date:
+    """A recount is recorded on the step's date, or later where the other case has a later step."""
+    return org.last_step.on if org.last_step is not None else org.registered_on
 
 
 def history_entry(event: Any) -> HistoryEntry:

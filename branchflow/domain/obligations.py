@@ -61,6 +61,8 @@ class Moment:
     covered: bool
     own_branch: bool
     development: bool
+    # Formal members present in the whole joint branch (None: not in one, or not recounted since it was formed).
+    joint_formal: int | None = None
 
     def same_situation(self, other: Moment) -> bool:
         return astuple(self)[1:] == astuple(other)[1:]
@@ -69,7 +71,7 @@ class Moment:
 def moment_of(org: Organization, on: date) -> Moment:
     return Moment(on, branch_members(org), present_members(org), formal_present(org), org.employees,
                   org.registered, organization_covered(org), org.formal_branch is not None,
-                  development_under_way(org))
+                  development_under_way(org), org.joint_branch.formal_members if org.joint_branch else None)
 
 
 # When each dated coverage obligation holds (develop_members is due "without delay" and has no date).
@@ -78,8 +80,12 @@ CONDITIONS: dict[str, Callable[[Moment, Thresholds], bool]] = {
     # organization may stay with its temporary branch.
     "standalone_branch_required": lambda m, t: (not m.own_branch and m.branch_members >= t.branch_members
                                                 and (m.registered or not m.covered)),
-    "rebuild_or_dissolve_branch": lambda m, t: m.own_branch and m.formal_present == 0,
-    "adjust_party_organization": lambda m, t: m.own_branch and 0 < m.formal_present < t.branch_members,
+    # A party organization with no formal member left, its own or a joint branch (together), is rebuilt or
+    # dissolved (left); one with one or two is adjusted.
+    "rebuild_or_dissolve_branch": lambda m, t: (m.own_branch and m.formal_present == 0) or m.joint_formal == 0,
+    "adjust_party_organization": lambda m, t: ((m.own_branch and 0 < m.formal_present < t.branch_members)
+                                               or (m.joint_formal is not None
+                                                   and 0 < m.joint_formal < t.branch_members)),
     "members_need_party_organization": lambda m, t: not m.covered and m.present_members > 0,
     "party_organization_required": lambda m, t: not m.covered and m.employees > t.party_organization_employees,
 }

@@ -422,6 +422,18 @@ class Organization(Aggregate):
         )
         self.temporary_branch, self.affiliation = None, None
 
+    def recount_joint_branch(self, formal_members: int, organization_ids: list[str], stamp: Stamp) -> None:
+        """Recorded by the application when an organization of the joint branch gains or loses formal members,
+        leaves or closes: each of them learns how many the joint branch has together, and who is still in it."""
+        if self.joint_branch is None:
+            raise RuleViolation("not_in_joint_branch", "the organization is not in a joint branch")
+        self._joint_branch_recounted(formal_members, organization_ids, stamp)
+
+    @event("JointBranchRecounted")
+    def _joint_branch_recounted(self, formal_members: int, organization_ids: list[str], stamp: Stamp) -> None:
+        assert self.joint_branch is not None
+        self.joint_branch.formal_members, self.joint_branch.organization_ids = formal_members, organization_ids
+
     def leave_joint_branch(self, stamp: Stamp) -> None:
         require(guards.can_leave_joint_branch(self, stamp.occurred_on))
         assert self.joint_branch is not None

@@ -37,6 +37,8 @@ class JointBranchMembership:
     secretary: str | None = None
     committee: list[str] = field(default_factory=list)
     term_ends_on: date | None = None
+    # The formal members present in all its organizations, as last recounted (None: not since it was formed).
+    formal_members: int | None = None
     elected_on: date | None = None
     result_filed_on: date | None = None
 

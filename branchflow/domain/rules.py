@@ -91,7 +91,8 @@ def formed(org: Organization) -> bool:
     their members"): it must be rebuilt or dissolved.
     """
     return org.closed_on is None and (
-        (org.formal_branch is not None and formal_present(org) > 0) or org.joint_branch is not None)
+        (org.formal_branch is not None and formal_present(org) > 0)
+        or (org.joint_branch is not None and org.joint_branch.formal_members != 0))
 
 
 def organization_covered(org: Organization) -> bool:
@@ -124,7 +125,7 @@ def method(org: Organization) -> Method | None:
         return None
     if org.formal_branch is not None and formed(org):
         return Method.STANDALONE
-    if org.joint_branch is not None:
+    if org.joint_branch is not None and formed(org):
         return Method.JOINT
     if org.temporary_branch is not None:
         return Method.TEMPORARY
@@ -233,7 +234,7 @@ def branch_possible(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> bool:
 def can_join_joint_branch(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
     if (v := open_case(org)) is not None:
         return v
-    if formed(org):
+    if formed(org) or org.joint_branch is not None:
         return violation("already_formed", "the organization already belongs to a formal party organization")
     # The seed's joint branch gathers organizations with fewer than 3 members, not ones with none: an
     # organization without members would count as formed with nobody in the branch.

@@ -18,7 +18,7 @@ from branchflow.domain.stamp import Stamp
 from branchflow.domain.values import make_credit_code
 
 DAY = date(2024, 3, 1)  # the business date steps happen on unless a test says otherwise
-FOUNDED = date(2020, 1, 15)  # before the business dates tests give their steps
+FOUNDED = date(2015, 1, 15)  # before the business dates tests give their steps
 STREET = "440403001"  # a street (9 digits) in Zhuhai, Doumen district
 ADULT = date(1990, 5, 20)
 

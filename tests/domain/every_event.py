@@ -140,6 +140,7 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "FormalBranchRejected": step(requested, lambda o: o.reject_formal_branch(S)),
     "JointBranchJoined": step(with_people, lambda o: o.join_joint_branch(joint(), S)),
     "JointBranchLeft": step(in_joint, lambda o: o.leave_joint_branch(S)),
+    "JointBranchRecounted": step(in_joint, lambda o: o.recount_joint_branch(2, [str(o.id)], S)),
     "BranchDissolved": step(temporary, lambda o: o.dissolve_branch(S)),
     "BranchCommitteeElected": step(formed, lambda o: o.elect_branch_committee("Member 1", None, [], S)),
     "YouthLeagueFormed": step(formed, lambda o: o.form_youth_league(S)),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
+from branchflow.domain.actions import parse_action
+from branchflow.domain.application import FormationApplication
 from branchflow.domain.obligations import coverage_obligations, is_blank_spot
 from branchflow.domain.organization import Organization
-from branchflow.domain.rules import Method, formed, method, organization_covered, work_covered
+from branchflow.domain.rules import Method, PartyOrgType, formed, method, organization_covered, work_covered
 
-from .cases import add_members, organization, stamp, with_formal_branch
+from .cases import add_members, memory_application, organization, register, stamp, with_formal_branch
 
 LEFT = date(2024, 5, 10)
 
@@ -98,3 +101,39 @@ class TestObligationsThatAriseLater:
         org = organization(founded_on=date(2024, 3, 1), on=date(2024, 3, 1))
         add_members(org, 3, on=date(2025, 12, 31))
         assert all(due is None or due > date(2025, 12, 31) for due in rules(org).values())
+
+
+class TestJointBranchesThatLoseTheirMembers:
+    """issue 13 finding 4: joint branches whose members left, or one of whose organizations closed, stayed formed."""
+
+    def joint(self, app: FormationApplication, members: tuple[int, int] = (1, 2)) -> list[UUID]:
+        ids = [register(app, n, name=f"Neighbour {i}") for i, n in enumerate(members)]
+        app.form_joint_branch("Joint branch", ids, PartyOrgType.BRANCH, stamp(), None)
+        return ids
+
+    def test_a_joint_branch_whose_members_all_transferred_out_is_not_formed_for_any(self) -> None:
+        app = memory_application()
+        first, second = self.joint(app)
+        for org_id in (first, second):
+            for member in list(app.case(org_id).members):
+                app.perform(org_id, parse_action({"action": "transfer_out", "member_id": member}), "o", LEFT)
+        for org_id in (first, second):
+            org = app.case(org_id)
+            assert not formed(org) and not organization_covered(org) and method(org) is None
+            assert rules(org)["rebuild_or_dissolve_branch"] == date(2024, 8, 10) and is_blank_spot(org)
+
+    def test_after_one_of_two_organizations_closed_the_other_must_adjust(self) -> None:
+        app = memory_application()
+        first, second = self.joint(app)
+        app.perform(second, parse_action({"action": "close_case"}), "o", LEFT)
+        org = app.case(first)
+        assert org.joint_branch is not None and org.joint_branch.organization_ids == [str(first)]
+        assert formed(org) and rules(org) == {"adjust_party_organization": date(2024, 11, 10)}
+
+    def test_a_member_leaving_a_joint_branch_of_four_recounts_the_others(self) -> None:
+        app = memory_application()
+        first, second = self.joint(app, (2, 2))
+        (member, _) = app.case(first).members
+        app.perform(first, parse_action({"action": "transfer_out", "member_id": member}), "o", LEFT)
+        assert app.case(second).joint_branch.formal_members == 3  # type: ignore[union-attr]
+        assert rules(app.case(second)) == {}

@@ -108,7 +108,7 @@ def test_a_closed_case_refuses_every_step_and_its_workflow_ends(run: Run) -> Non
     async def scenario(h: Harness) -> None:
         case = await h.register()
         closed = await h.step(case.id, {"action": "close_case", "reason": "注销"})
-        assert closed.stage is Stage.CLOSED and closed.next_actions == []
+        assert closed.stage is Stage.CLOSED and closed.next_actions == ["reopen_case"]
         handle = h.env.client.get_workflow_handle(f"organization-{case.id}")
         assert await handle.result() is not None  # the workflow has finished
         with pytest.raises(RuleViolation) as refused:
