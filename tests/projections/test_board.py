@@ -182,7 +182,7 @@ class TestCounting:
         assert (industry_f.total, industry_f.organization_covered, industry_f.blank_spots) == (2, 1, 1)
         above = board(conn, "4404", above_scale=True)  # instructor, large_uncovered
         assert (above.total, above.work_covered, above.coverage_rate) == (2, 1, 0.5)
-        founded_2019 = board(conn, "4404", founded_year=2019)  # the default founding (tests/domain/cases.FOUNDED) is in 2015
+        founded_2019 = board(conn, "4404", founded_year=2019)  # the default founding is in 2015
         assert (founded_2019.total, founded_2019.formed) == (1, 1)
         assert [c.region for c in founded_2019.children] == [DOUMEN]
         assert board(conn, DOUMEN, kind="economic", industry="F", above_scale=False).total == 2
