@@ -38,6 +38,9 @@ from branchflow.domain.rules import (
 from branchflow.domain.stamp import Stamp
 
 ORGANIZATION_NAMESPACE = UUID("6f1c1d8e-2b55-4f0e-9a51-5d0d8f3e2a10")
+# What the workflows record on a deadline's day: a business date of their own, no step an organizer's
+# backdated closing or step must follow (a reminder recorded today would refuse a closing of last month).
+WORKFLOW_RECORDS = frozenset({"DeadlineEscalated", "DeadlineReminded"})
 
 def organization_id(credit_code: str | None, region_code: str, name: str) -> UUID:
     """Deterministic: registering the same organization twice names the same case."""
@@ -101,7 +104,7 @@ class Organization(Aggregate):
     def _took_step(self, recorded: Any) -> None:
         event_name, on = type(recorded).__name__, recorded.stamp.occurred_on
         corrections.keep_record(self, event_name, recorded.originator_version, on, getattr(recorded, "person_id", ""))
-        if event_name != "DeadlineEscalated":  # the workflows' record of a deadline, not a step
+        if event_name not in WORKFLOW_RECORDS:  # the workflows' records of a deadline are no steps
             step = Dated(step_name(event_name), on)
             self.last_step = latest(self.last_step, step)
             self.first_step = step if self.first_step is None or on < self.first_step.on else self.first_step

@@ -125,3 +125,11 @@ class TestNotADate:
         with pytest.raises(ValidationError):
             registration(founded_on=0)
         assert facts()["founded_on"] < TODAY
+
+
+def test_a_closing_may_come_before_the_workflows_reminders_and_escalations_which_are_no_steps() -> None:
+    org = organization()
+    org.remind("hold_election", "", date(2024, 9, 1), stamp(date(2024, 6, 1)))  # recorded on its own day
+    org.escalate("develop_members", "", date(2024, 5, 1), stamp(date(2024, 5, 2)))
+    org.close_case(stamp(date(2024, 4, 1)))  # the organization was deregistered in April, recorded later
+    assert org.closed_on == date(2024, 4, 1)
