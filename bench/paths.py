@@ -142,9 +142,11 @@ class Stepper:
         cases = [c for c in city.cases if c.steps]
         random.Random(seed).shuffle(cases)
         self.queue: deque[tuple[CityCase, int]] = deque((c, 0) for c in cases)
+        self.stepped: dict[UUID, None] = {}  # the cases stepped, in order (bench/history.py reads theirs)
 
     async def one(self, _: int) -> tuple[float, int]:
         case, i = self.queue.popleft()
+        self.stepped[case.org_id] = None
         # Dated today, as an organizer enters a step on the day (the plan's own dates are months back: every
         # deadline they open would have passed, and its escalation follow at once).
         step = case.steps[i].model_copy(update={"occurred_on": None})

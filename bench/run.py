@@ -17,6 +17,7 @@ import psycopg
 from temporalio.client import Client
 
 from bench import bare, blocks, paths
+from bench.history import history_sizes
 from bench.ledger import City, write_ledger
 from bench.projections import timed
 from bench.report import Row, machine, print_table, ratio, versions, write
@@ -28,6 +29,7 @@ from branchflow.runtime.settings import load_settings
 from branchflow.workflows.config import connect
 
 SIXTEEN = 16
+HISTORIES = 200  # workflows whose history is read back for its size per update
 
 
 @dataclass
@@ -248,6 +250,8 @@ async def step_phases(s: Settings, f: Figures, stack: Stack, meter: Meter, city:
     f.add("steps over HTTP, 16 clients", f"{step16.rate:,.0f} steps/s; {ms(p16)}",
           f"bare updates {bare16.rate:,.0f}/s; {ms(pb16)}", ratio(step16.rate, bare16.rate), "≥ 150 steps/s",
           step16.rate >= 150)
+    await history_phase(f, client, [f"organization-{o}" for o in list(stepper.stepped)[:HISTORIES]],
+                        picks[:HISTORIES])
     refused = step1.refused + step16.refused
     failed = step1.failed + step16.failed + bare1.failed + bare16.failed + local1.failed
     f.notes.append(f"Steps are the demo plan's own next steps (record an applicant, request a formal branch, "
@@ -255,6 +259,18 @@ async def step_phases(s: Settings, f: Figures, stack: Stack, meter: Meter, city:
                    f"dated today; {refused} of "
                    f"{len(step1.latencies) + len(step16.latencies)} were refused by a rule (409, counted), "
                    f"{len(failed)} failed{': ' + '; '.join(failed[:3]) if failed else ''}.")
+
+
+async def history_phase(f: Figures, client: Client, cases: list[str], bares: list[str]) -> None:
+    """Bytes of history per step from the dev server, beside a bare update's (the same run's workflows)."""
+    steps, plain = await history_sizes(client, cases), await history_sizes(client, bares)
+    per_step, per_bare, per_local = steps.per_update("step"), plain.per_update("bump"), plain.per_update("bump_local")
+    f.add("history per step", f"{per_step:,.0f} B ({steps.count['step']} steps of {len(cases)} cases)",
+          f"bare update {per_bare:,.0f} B; with a local activity {per_local:,.0f} B", ratio(per_step, per_bare),
+          "≤ 2 KB", per_step <= 2048)
+    f.notes.append(f"History per step, read back from the dev server (protobuf bytes of the events between one "
+                   f"update's completion and the next's, the workflow's start left out): the largest event types "
+                   f"per step {steps.largest('step')}; per bare update {plain.largest('bump')}.")
 
 
 async def wait_projected(http: httpx.AsyncClient, token: str, timeout: float = 600) -> None:

@@ -96,7 +96,7 @@ class Deployment:
                               root / "project.log", self._runner_connected)
         self.api = Part("web server", [*cli, "api", "--port", str(self.port)], self.env, root / "api.log",
                         lambda log: "serving at" in log)
-        self.parts = (self.worker, self.projector, self.api)
+        self.parts: tuple[Part, ...] = (self.worker, self.projector, self.api)
 
     # --- running ----------------------------------------------------------------------------------------
 

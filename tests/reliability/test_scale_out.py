@@ -1,0 +1,133 @@
+"""Scale out (issue 19): two workers and two web servers on one PostgreSQL and one Temporal, each killed in turn.
+
+Two `branchflow worker` processes poll one task queue, two `branchflow api` processes stand behind the test's
+own round-robin client (as behind a balancer), one `branchflow project` keeps the read models. Eight clients
+step their cases while each worker and each web server is `kill -9`ed and started again, one after another.
+Afterwards every step a client was told was applied is in the event store once, in its order, and
+`branchflow verify` finds the projections equal to a recount and every open case with its workflow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from branchflow.api.users import Role
+from tests.api.conftest import free_port
+from tests.reliability.processes import Deployment, Part
+from tests.reliability.protocol import Command, history, member_step, members_added, send
+from tests.reliability.test_faults import register
+
+pytestmark = pytest.mark.slow
+STREET = "440403107"
+CLIENTS = 8
+MIN_STEPS = 4  # each client's steps before it stops (it goes on while the kills last)
+PAUSE = 0.1  # between a client's steps
+
+
+class RoundRobin(httpx.BaseTransport):
+    """Sends each request to the next web server in turn, as a balancer without health checks would: a
+    request to a killed one fails to connect, and the client's retry goes to the other."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = itertools.cycle(ports)
+        self.lock = threading.Lock()
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            port = next(self.ports)
+        request.url = request.url.copy_with(port=port)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class ScaledOut(Deployment):
+    """The fault tests' deployment with a second worker and a second web server."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.port2 = free_port()
+        self.worker2 = Part("worker 2", [sys.executable, "-m", "branchflow.runtime.worker"], self.env,
+                            root / "worker2.log", lambda log: "worker ready" in log)
+        self.api2 = Part("web server 2", [sys.executable, "-m", "branchflow", "api", "--port", str(self.port2)],
+                         self.env, root / "api2.log", lambda log: "serving at" in log)
+        self.parts = (self.worker, self.worker2, self.projector, self.api, self.api2)
+
+    def client(self, token: str) -> httpx.Client:
+        return httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api/v1", transport=RoundRobin(
+            [self.port, self.port2]), headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledOut]:
+    system = ScaledOut(Path(tmp_path_factory.mktemp("scaled-out")))
+    try:
+        system.start()
+        yield system
+    finally:
+        system.close()
+
+
+def test_two_workers_and_two_web_servers_each_killed_in_turn_lose_no_step_and_apply_none_twice(
+    scaled: ScaledOut,
+) -> None:
+    token = scaled.token(Role.ORGANIZER, STREET)
+    with scaled.client(token) as api:
+        cases = [register(api, f"{STREET}{n:03d}") for n in range(1, CLIENTS + 1)]
+    sent: list[list[Command]] = [[] for _ in cases]
+    kills_done = threading.Event()
+    started = threading.Barrier(CLIENTS + 1)
+
+    def client(index: int) -> None:
+        with scaled.client(token) as api:
+            started.wait()
+            while len(sent[index]) < MIN_STEPS or not kills_done.is_set():
+                body = member_step(f"成员{index}-{len(sent[index])}")
+                sent[index].append(send(api, Command(f"/organizations/{cases[index]}/actions", body)))
+                time.sleep(PAUSE)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    started.wait()
+    try:
+        killed = []
+        for part in (scaled.worker, scaled.api, scaled.worker2, scaled.api2):
+            before = sum(c.applied for commands in sent for c in commands)
+            part.kill()
+            killed.append(part.name)
+            time.sleep(1)  # steps meet the part gone: the other one (or Temporal's retry) takes them
+            part.start()
+            deadline = time.monotonic() + 60
+            while sum(c.applied for commands in sent for c in commands) <= before:  # steps go on after it
+                assert time.monotonic() < deadline, f"no step applied after {part.name} was killed:\n{scaled.logs()}"
+                time.sleep(0.05)
+    finally:
+        kills_done.set()
+        for thread in threads:
+            thread.join(180)
+    assert killed == ["worker", "web server", "worker 2", "web server 2"]
+    assert not any(t.is_alive() for t in threads), "a client did not finish"
+
+    retried = 0
+    with scaled.client(scaled.token(Role.SUPERVISOR, STREET)) as api:
+        for case, commands in zip(cases, sent, strict=True):
+            for command in commands:
+                assert command.applied and not command.unexpected(), command.answers
+                retried += sum(a.asks_retry for a in command.answers)
+            entries = history(api, case)
+            # Every step applied once, in the order its client sent it; nothing else was written.
+            assert members_added(entries) == [c.body["name"] for c in commands]
+            assert [e["sequence"] for e in entries] == list(range(1, len(entries) + 1))
+    assert retried > 0, "no client was asked to retry: the kills went unseen"
+    scaled.verify()
