@@ -40,6 +40,9 @@ from branchflow.projections.writer import CasesView, StalePosition
 
 log = logging.getLogger(__name__)
 
+# The runner that holds this session lock (on its listening connection) is the one that projects; a second
+# `run_forever` waits for it, and takes over when the first ends or dies (its connection, and the lock, go).
+LEAD_LOCK_KEY = 0x62666C6F776C  # "bflowl": not the pages' transaction lock, which `rebuild` and `catch_up` take
 DEFAULT_PAGE_SIZE = 5000  # fewer, larger pages: less summary upkeep per event (measured best of 2k/5k/10k)
 _LAST_ID = 2**63 - 1
 # Receipts answer a repeated command; no read model shows them, and an import writes two for every three
@@ -75,6 +78,7 @@ class Projector:
         self.view.create_table()
         self._hole: _Hole | None = None
         self._stopping = threading.Event()
+        self.leading = False  # whether `run_forever` holds the lead (LEAD_LOCK_KEY) now
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="projection-commit")
 
     # --- figures ----------------------------------------------------------------------------------
@@ -115,7 +119,10 @@ class Projector:
 
         def project() -> None:
             nonlocal listener
-            listener = listener or self._listen()
+            if listener is None:
+                listener = self._listen()
+                if not self._lead(listener, poll_interval):
+                    return  # stopped while another runner led
             _, at_head = self._run(time.monotonic() + poll_interval)
             if at_head:
                 self._wait_for_notify(listener, poll_interval)
@@ -125,8 +132,9 @@ class Projector:
             error = attempt.outcome.exception() if attempt.outcome is not None else None
             log.error("projection: failed; trying again in %.1f s", attempt.upcoming_sleep, exc_info=error)
             if listener is not None:
-                listener.close()
+                listener.close()  # and with it the lead: taken again, or waited for, on the next try
                 listener = None
+                self.leading = False
 
         retrying = Retrying(wait=wait_exponential(multiplier=0.5, max=60), sleep=self._pause,
                             stop=lambda _: self._stopping.is_set(), before_sleep=failed,
@@ -137,6 +145,7 @@ class Projector:
         finally:
             if listener is not None:
                 listener.close()
+            self.leading = False
 
     def _pause(self, seconds: float) -> None:
         """A pause between tries that `stop()` cuts short."""
@@ -252,6 +261,18 @@ class Projector:
         conn = psycopg.connect(autocommit=True, **kwargs)
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.recorder.channel_name)))
         return conn
+
+    def _lead(self, listener: psycopg.Connection[Any], poll_interval: float) -> bool:
+        """Waits until this runner holds the lead; False if stopped first. Only `run_forever` leads: a
+        `catch_up` or `rebuild` beside it stays safe through the pages' position check, as before."""
+        self.leading = False
+        while not self._stopping.is_set():
+            row = listener.execute("SELECT pg_try_advisory_lock(%s)", (LEAD_LOCK_KEY,)).fetchone()
+            if row is not None and row[0]:
+                self.leading = True
+                return True
+            self._stopping.wait(poll_interval)
+        return False
 
     def _wait_for_notify(self, listener: psycopg.Connection[Any], poll_interval: float) -> None:
         deadline = time.monotonic() + poll_interval

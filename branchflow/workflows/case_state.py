@@ -7,8 +7,9 @@ validators can reject a forbidden step, with the rule in words, before anything 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
 
 from branchflow.domain.actions import ACTIONS
 from branchflow.domain.case import CaseView, case_view
@@ -24,6 +25,12 @@ class Rule(BaseModel):
     message: str
     earlier_step: str | None = None  # a date refused: the earlier step it conflicts with, and its date
     earlier_on: date | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_dates(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A case state carries a rule for each of some 25 steps it forbids, in every step's history (the local
+        # activity's result): the two empty fields were a sixth of it. Left out, they read back as None.
+        return {k: v for k, v in handler(self).items() if v is not None}
 
     @classmethod
     def of(cls, violation: RuleViolation) -> Rule:

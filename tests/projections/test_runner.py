@@ -308,6 +308,37 @@ class TestRunningForever:
             thread.join(5)
         assert not thread.is_alive()
 
+    def test_a_second_runner_waits_while_the_first_leads_and_takes_over_when_it_ends(
+        self, app: FormationApplication, env: dict[str, str], conn: psycopg.Connection[Any]
+    ) -> None:
+        first, second = Projector(env), Projector(env)
+        threads = [threading.Thread(target=p.run_forever, kwargs={"poll_interval": 0.1}) for p in (first, second)]
+        threads[0].start()
+        try:
+            first.wait(app.save(organization(name="led by the first"))[-1].notification.id, timeout=10)
+            assert first.leading
+            threads[1].start()
+            select, reads = second._select, []
+
+            def counted(after: int, upto: int | None = None) -> Any:
+                reads.append(after)  # a waiting runner reads nothing
+                return select(after, upto)
+
+            second._select = counted  # type: ignore[method-assign]
+            first.wait(app.save(organization(name="still the first"))[-1].notification.id, timeout=10)
+            threading.Event().wait(0.5)
+            assert not second.leading and reads == []
+            first.stop()
+            threads[0].join(10)
+            second.wait(app.save(organization(name="taken over"))[-1].notification.id, timeout=10)
+            assert second.leading and reads and names(conn) == ["led by the first", "still the first", "taken over"]
+        finally:
+            for projector, thread in zip((first, second), threads, strict=True):
+                projector.close()
+                if thread.ident is not None:  # started
+                    thread.join(10)
+        assert not any(t.is_alive() for t in threads)
+
     def test_a_failing_runner_tries_again_after_growing_pauses_and_then_projects(
         self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any],
         monkeypatch: pytest.MonkeyPatch,
