@@ -36,11 +36,14 @@ from branchflow.projections import (
     status_board,
     work_queue,
 )
+from branchflow.projections.as_of import EventSource, rows_as_of
+from branchflow.projections.formation_table import table_figures
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.runtime.postgres import postgres_env, resolve_database_url
 from branchflow.runtime.settings import load_settings
 
 TODAY = date(2025, 6, 30)
+YEAR_END = date(2024, 12, 31)  # the county's table is "as of 31 December"
 CITY, DISTRICT, STREET, COMMUNITY = "4404", "440403", "440403001", "440403001001"
 
 
@@ -109,6 +112,14 @@ def main() -> None:
             members = conn.execute("SELECT count(*) FROM members").fetchone()
             rows.append(("rows", f"{cases[0] if cases else 0:,} cases, {members[0] if members else 0:,} members"))
             district = ledger_rows(conn, Scope(region=DISTRICT))
+            app = FormationApplication(env=env)
+            source = EventSource.of(app)
+
+            def table_as_of(region: str, day: date) -> Any:
+                """The statistics table as of a past business date: each case replayed to that day."""
+                with rows_as_of(conn, source, region, day) as past:
+                    return table_figures(conn, Scope(region=region), day, cases=past.cases)
+
             queries: list[tuple[str, Callable[[], Any], int]] = [
                 ("board: city", lambda: status_board(conn, Scope(region=CITY)), args.repeat),
                 ("board: district", lambda: status_board(conn, Scope(region=DISTRICT)), args.repeat),
@@ -129,6 +140,12 @@ def main() -> None:
                 ("work queue: district, page 1", lambda: work_queue(conn, DISTRICT, TODAY), args.repeat),
                 ("work queue: street, overdue, page 1", lambda: work_queue(conn, STREET, TODAY, overdue=True),
                  args.repeat),
+                ("formation table: district, today", lambda: table_figures(
+                    conn, Scope(region=DISTRICT), TODAY), args.repeat),
+                ("formation table: city, today", lambda: table_figures(conn, Scope(region=CITY), TODAY), args.repeat),
+                ("formation table: district, as of a year-end", lambda: table_as_of(DISTRICT, YEAR_END),
+                 max(3, args.repeat // 10)),
+                ("formation table: city, as of a year-end", lambda: table_as_of(CITY, YEAR_END), 1),
                 ("queue counts: street", lambda: queue_counts(conn, STREET, TODAY), args.repeat),
                 ("one transfer away: street", lambda: one_transfer_away(conn, STREET), args.repeat),
                 (f"ledger rows: district ({len(district):,} cases)", lambda: ledger_rows(
@@ -141,6 +158,7 @@ def main() -> None:
             for name, fn, repeat in queries:
                 p50, p99 = timed(fn, repeat)
                 rows.append((name, f"p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"))
+            app.close()
         projector.close()
     finally:
         if server is not None:
