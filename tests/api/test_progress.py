@@ -18,7 +18,9 @@ def test_the_progress_bar_shows_rows_their_rate_and_the_time_left() -> None:
             show(done, 1000)
             time.sleep(0.05)  # 2,000 rows/s: 500 rows left take about a quarter of a second
     drawn = terminal.export_text()
-    assert re.search(r"importing \S+ +500/1000 [\d,]+ rows/s 0:00:0[01]", drawn), drawn
+    # Rich redraws on its own clock (10 a second), so which midway counts are drawn depends on the machine's
+    # load: any of them shows rows done of all, the rate and the time left.
+    assert re.search(r"importing \S+ +[1-9]00/1000 [\d,]+ rows/s 0:00:0[01]", drawn), drawn
     assert re.search(r"1000/1000 [\d,]+ rows/s 0:00:00", drawn), drawn
 
 
