@@ -29,7 +29,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from branchflow.domain.actions import Step
+from branchflow.domain.actions import ReopenCase, Step
 from branchflow.domain.case import CaseView
 from branchflow.domain.errors import CaseNotFound, RuleViolation
 from branchflow.domain.organization import organization_id
@@ -98,13 +98,26 @@ class FormationClient:
             step = step.model_copy(update={"command_id": str(uuid4())})
         command = self._signed("step", workflow_id(org_id),
                                StepCommand.model_validate({"step": step, "actor": actor, "today": today}))
-        handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
+        update_id = f"step-{step.command_id}-{step_fingerprint(org_id, step, actor)[:32]}"
         async with self.gates.entered(org_id), self._translated(org_id):
-            return await asyncio.wait_for(
-                handle.execute_update(FormationWorkflow.step, command,
-                                      id=f"step-{step.command_id}-{step_fingerprint(org_id, step, actor)[:32]}"),
-                self.answer_within)
+            if isinstance(step, ReopenCase):  # the one step a closed case (its workflow has ended) takes
+                return await asyncio.wait_for(self._reopen(org_id, command, update_id), self.answer_within)
+            handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
+            return await asyncio.wait_for(handle.execute_update(FormationWorkflow.step, command, id=update_id),
+                                          self.answer_within)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _reopen(self, org_id: UUID, command: StepCommand, update_id: str) -> CaseView:
+        """A closed case's workflow has ended (issue 13, finding 10): the reopening starts a run that adopts the
+        case from the event store, as an imported case's does, and is its first update (update-with-start). A
+        refused reopening leaves that run to end again with the case closed; on a case whose workflow still
+        runs (a repeat after the reopening) the update goes to the running one, and the receipt answers it."""
+        start = WithStartWorkflowOperation(
+            FormationWorkflow.run, self._state(org_id), id=workflow_id(org_id), task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        return await self.client.execute_update_with_start_workflow(
+            FormationWorkflow.step, command, start_workflow_operation=start, id=update_id)
 
     async def form_joint_branch(
         self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, actor: str, today: date,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 from typing import Any
 
 from branchflow.api.users import Role
 from branchflow.domain.values import make_credit_code
 from tests.api.conftest import Stack
+from tests.reliability.protocol import signed_in
 
 STREET = "440403101"
 
@@ -71,3 +73,36 @@ def test_a_case_goes_from_registration_to_formal_branch_by_api_calls_alone(stack
             "Registered", "MemberAdded", "MemberAdded", "MemberAdded", "FormalBranchRequested",
             "FormalBranchApproved"]
         assert history[-1]["actor"] != history[0]["actor"] and history[-1]["reason"] == "条件成熟"
+
+
+def test_a_wrongly_closed_case_is_reopened_by_a_supervisor_over_http_and_its_page_offers_it(stack: Stack) -> None:
+    """Issue 13 finding 10 over HTTP: the closed case's workflow has ended, and the reopening starts its case
+    again; the organizer is refused (403) and not offered it; the same command id answers the same, once."""
+    organizer = stack.token(Role.ORGANIZER, STREET)
+    supervisor = stack.token(Role.SUPERVISOR, "440403")
+    with stack.client(organizer) as api, stack.client(supervisor) as sup:
+        created = api.post("/organizations", json=registration(f"{STREET}004"))
+        assert created.status_code == 201, created.text
+        path = f"/organizations/{created.json()['id']}"
+        assert api.post(f"{path}/actions", json=member("王芳")).status_code == 200
+        closed = api.post(f"{path}/actions", json={"action": "close_case", "reason": "以为已注销"})
+        assert closed.status_code == 200 and closed.json()["next_actions"] == ["reopen_case"], closed.text
+
+        reopen = {"action": "reopen_case", "reason": "企业仍在经营，关闭有误", "command_id": str(uuid.uuid4())}
+        assert api.post(f"{path}/actions", json=reopen).status_code == 403
+        with closing(signed_in(stack.base_url, organizer)) as browser:
+            assert 'value="reopen_case"' not in browser.get(f"/cases/{created.json()['id']}").text
+        with closing(signed_in(stack.base_url, supervisor)) as browser:
+            page = browser.get(f"/cases/{created.json()['id']}")
+            assert page.status_code == 200 and 'value="reopen_case"' in page.text and "重新开启案件" in page.text
+
+        unexplained = sup.post(f"{path}/actions", json={"action": "reopen_case"})
+        assert unexplained.status_code == 409 and unexplained.json()["rule"] == "reopening_needs_reason"
+        reopened = sup.post(f"{path}/actions", json=reopen)
+        assert reopened.status_code == 200, reopened.text
+        assert reopened.json()["stage"] == "DEVELOPING_MEMBERS" and "close_case" in reopened.json()["next_actions"]
+        again = sup.post(f"{path}/actions", json=reopen)
+        assert again.status_code == 200 and again.json() == reopened.json()
+        assert api.post(f"{path}/actions", json=member("李强")).status_code == 200  # the case goes on
+        types = [e["type"] for e in api.get(f"{path}/history").json()]
+        assert types == ["Registered", "MemberAdded", "CaseClosed", "CaseReopened", "MemberAdded"]

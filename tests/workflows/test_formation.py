@@ -119,6 +119,36 @@ def test_a_closed_case_refuses_every_step_and_its_workflow_ends(run: Run) -> Non
     run(scenario)
 
 
+def test_a_wrongly_closed_case_is_reopened_by_a_supervisor_in_a_new_run_and_goes_on(run: Run) -> None:
+    """Issue 13 finding 10: the closed case's workflow has ended; the reopening starts a run that adopts the
+    case from the event store. A retried reopening answers the same, once (the role is the API's: test_case_path)."""
+    async def scenario(h: Harness) -> None:
+        case = await h.register()
+        await h.step(case.id, member("王芳"))
+        await h.step(case.id, {"action": "close_case", "reason": "误以为已注销"})
+        handle = h.env.client.get_workflow_handle(f"organization-{case.id}")
+        closed_run = (await handle.describe()).run_id
+        assert await handle.result() is not None
+        with pytest.raises(RuleViolation) as refused:  # the run started for it ends again with the case closed
+            await h.step(case.id, {"action": "reopen_case", "command_id": "r-0"}, SUPERVISOR)
+        assert refused.value.rule == "reopening_needs_reason"
+        with pytest.raises(RuleViolation) as refused:
+            await h.step(case.id, member("李强"))
+        assert refused.value.rule == "case_closed"
+
+        reopen = {"action": "reopen_case", "reason": "企业仍在经营，关闭有误", "command_id": "reopen-1"}
+        reopened = await h.step(case.id, reopen, SUPERVISOR)
+        assert reopened.stage is Stage.DEVELOPING_MEMBERS and "close_case" in reopened.next_actions
+        assert await h.step(case.id, reopen, SUPERVISOR) == reopened  # the retry: the same answer
+        assert (await handle.describe()).run_id != closed_run
+        assert await h.client.case(case.id) == reopened  # a running workflow holds the case again
+        after = await h.step(case.id, member("李强"))
+        assert after.formal_members == 2
+        assert h.events(case.id) == ["Registered", "MemberAdded", "CaseClosed", "CaseReopened", "MemberAdded"]
+
+    run(scenario)
+
+
 def test_concurrent_steps_on_one_case_take_turns_even_across_continue_as_new(run: Run) -> None:
     async def scenario(h: Harness) -> None:
         case = await h.register()
