@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     fault_delay_after_save: float = Field(
         0.0, ge=0, validation_alias="BRANCHFLOW_FAULT_DELAY_AFTER_SAVE",
         description="for the crash tests only: seconds a worker waits between a step's commit and its answer")
+    fault_delay_after_reminder: float = Field(
+        0.0, ge=0, validation_alias="BRANCHFLOW_FAULT_DELAY_AFTER_REMINDER",
+        description="for the crash tests only: seconds a worker waits between a reminder's commit and its answer")
     threshold_branch_members: int = _threshold("branch_members",
                                                "formal members that require a branch of its own")
     threshold_develop_members_employees: int = _threshold(

@@ -33,6 +33,7 @@ async def run_worker(
     worker = build_worker(
         client, app, task_queue=config.task_queue, max_cached_workflows=settings.workflow_cache,
         activity_threads=settings.activity_threads, delay_after_save=settings.fault_delay_after_save,
+        delay_after_reminder=settings.fault_delay_after_reminder,
         sandboxed=settings.workflow_sandbox, key=actor_key(settings, database_url),
     )
     if stop is None:

@@ -49,11 +49,13 @@ class RemindInput(BaseModel):
 
 
 class FormationActivities:
-    def __init__(self, app: FormationApplication, *, delay_after_save: float = 0.0, key: bytes | None = None) -> None:
+    def __init__(self, app: FormationApplication, *, delay_after_save: float = 0.0, delay_after_reminder: float = 0.0,
+                 key: bytes | None = None) -> None:
         self.app = app
         self.key = key  # commands must carry the API's signature under it (signing.py); None: not checked
-        # Fault injection for the crash tests: a pause between the commit and the answer.
+        # Fault injection for the crash tests: a pause between the commit and the answer (of a step, of a reminder).
         self.delay_after_save = delay_after_save
+        self.delay_after_reminder = delay_after_reminder
 
     @activity.defn(name="register_organization")
     def register(self, command: RegisterCommand) -> CaseState:
@@ -100,6 +102,8 @@ class FormationActivities:
             if obligation in obligations(org, self.app.thresholds):
                 org = self.app.remind(given.organization_id, obligation, given.on,
                                       f"remind/{given.on.isoformat()}/{obligation.key}")
+                if self.delay_after_reminder > 0:
+                    time.sleep(self.delay_after_reminder)
             return case_state(org, given.today, self.app.thresholds)
 
     @activity.defn(name="form_joint_branch")

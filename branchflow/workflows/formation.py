@@ -64,6 +64,10 @@ HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if 
 # command wait instead; the client stops waiting after a while and its retry finds the same update.
 STEP_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5),
                          non_retryable_error_types=list(NON_RETRYABLE))
+# A reminder or escalation is one read and one append: a worker lost in the middle (kill -9) is noticed after this
+# long and the attempt retried, recorded once by its command id. Only the scheduled event's attribute changes,
+# which replay does not compare: no patch needed (tests/workflows/test_replay.py).
+RECORD_TIMEOUT = timedelta(seconds=10)
 TIMER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), non_retryable_error_types=list(NON_RETRYABLE))
 
 T = TypeVar("T")
@@ -275,7 +279,7 @@ class FormationWorkflow:
                                 today=self._today())
             try:
                 state = await workflow.execute_activity_method(
-                    FormationActivities.remind, given, start_to_close_timeout=timedelta(seconds=30),
+                    FormationActivities.remind, given, start_to_close_timeout=RECORD_TIMEOUT,
                     retry_policy=TIMER_RETRY)
             except ActivityError as e:
                 workflow.logger.warning("reminding of %s failed: %s", key, e.cause)
@@ -295,7 +299,7 @@ class FormationWorkflow:
         given = EscalateInput(organization_id=self.state.organization_id, obligation=obligation, today=self._today())
         try:
             state = await workflow.execute_activity_method(
-                FormationActivities.escalate, given, start_to_close_timeout=timedelta(seconds=30),
+                FormationActivities.escalate, given, start_to_close_timeout=RECORD_TIMEOUT,
                 retry_policy=TIMER_RETRY)
         except ActivityError as e:
             workflow.logger.warning("escalating %s failed: %s", key, e.cause)

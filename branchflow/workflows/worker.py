@@ -40,10 +40,12 @@ DEFAULT_AGGREGATE_CACHE = 2000
 def build_worker(
     client: Client, app: FormationApplication, *, task_queue: str = TASK_QUEUE,
     max_cached_workflows: int = DEFAULT_WORKFLOW_CACHE, activity_threads: int = DEFAULT_ACTIVITY_THREADS,
-    delay_after_save: float = 0.0, sandboxed: bool = SANDBOXED, key: bytes | None = None,
+    delay_after_save: float = 0.0, delay_after_reminder: float = 0.0, sandboxed: bool = SANDBOXED,
+    key: bytes | None = None,
 ) -> Worker:
     """`client` must use the pydantic data converter (`config.connect` gives one)."""
-    formation = FormationActivities(app, delay_after_save=delay_after_save, key=key)
+    formation = FormationActivities(app, delay_after_save=delay_after_save, delay_after_reminder=delay_after_reminder,
+                                    key=key)
     reservations = ReservationActivities(client)
     return Worker(
         client, task_queue=task_queue,
