@@ -229,6 +229,15 @@ class FormYouthLeague(Step):
         org.form_youth_league(stamp)
 
 
+class FormUnion(Step):
+    """The union (工会) set up alongside, where configured (`Thresholds.union_within_months`)."""
+
+    action: Literal["form_union"]
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.form_union(stamp, t)
+
+
 class RateFiveGoods(Step):
     """五个好: good leadership team, member team, working mechanism, development results, reputation."""
 
@@ -325,7 +334,7 @@ ACTION_TYPES: tuple[type[Step], ...] = (
     EndAffiliation, EstablishTemporaryBranch, RequestFormalBranch, ApproveFormalBranch, RejectFormalBranch,
     LeaveJointBranch, DissolveBranch, ElectBranchCommittee, FormYouthLeague, RateFiveGoods, CheckTenHaves,
     CorrectFacts, CorrectMember, ChangeResponsibleCommittee, CloseCase, ReopenCase, RequestTransferIn,
-    TransferAbandoned, FileElectionResult,
+    TransferAbandoned, FileElectionResult, FormUnion,
 )
 
 
@@ -343,7 +352,7 @@ Action = Annotated[
     | WithdrawInstructor | Affiliate | EndAffiliation | EstablishTemporaryBranch | RequestFormalBranch
     | ApproveFormalBranch | RejectFormalBranch | LeaveJointBranch | DissolveBranch | ElectBranchCommittee
     | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | ChangeResponsibleCommittee
-    | CloseCase | ReopenCase | RequestTransferIn | TransferAbandoned | FileElectionResult,
+    | CloseCase | ReopenCase | RequestTransferIn | TransferAbandoned | FileElectionResult | FormUnion,
     Field(discriminator="action"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

@@ -234,6 +234,19 @@ def can_form_youth_league(org: Organization, day: date, t: Thresholds = SEED_THR
     return None
 
 
+def can_form_union(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    if (v := _open(org, day)) is not None:
+        return v
+    if t.union_within_months == 0:
+        return RuleViolation("union_not_configured", "the union is not tracked here "
+                             "(BRANCHFLOW_THRESHOLD_UNION_WITHIN_MONTHS is 0)")
+    if not formed(org):
+        return RuleViolation("not_formed", "the union is set up alongside a formal party organization")
+    if org.union_formed_on is not None:
+        return RuleViolation("union_formed", "the union is already set up")
+    return None
+
+
 def can_rate_five_goods(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
     return _open(org, day) or _none_of(
         "not_formed", "the five-goods rating is for a formal party organization", formed(org))
@@ -274,6 +287,7 @@ GUARDS: dict[str, Guard] = {
     "approve_formal_branch": can_approve_formal_branch, "reject_formal_branch": can_reject_formal_branch,
     "leave_joint_branch": can_leave_joint_branch, "dissolve_branch": can_dissolve_branch,
     "elect_branch_committee": can_elect_branch_committee, "form_youth_league": can_form_youth_league,
+    "form_union": can_form_union,
     "rate_five_goods": can_rate_five_goods, "check_ten_haves": can_check_ten_haves,
     "correct_facts": can_take_a_step, "correct_member": can_name_a_member, "close_case": can_take_a_step,
     "change_responsible_committee": can_take_a_step, "reopen_case": can_reopen_case,

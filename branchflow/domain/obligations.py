@@ -166,7 +166,8 @@ def development_obligations(org: Organization) -> list[Obligation]:
 
 
 def coming_due(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Obligation]:
-    """domain.md "What comes due": transfers under way, terms and their elections, the Youth League."""
+    """domain.md "What comes due": transfers under way, terms and their elections, the Youth League (and
+    the union where configured)."""
     if org.closed_on is not None:
         return []
     found = []
@@ -184,6 +185,8 @@ def coming_due(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Oblig
     if org.formal_branch is not None and org.youth_league_formed_on is None:  # 党建带团建: a standalone one
         found.append(Obligation("form_youth_league",
                                 add_months(org.formal_branch.approved_on, t.youth_league_within_months)))
+    if org.formal_branch is not None and t.union_within_months and org.union_formed_on is None:  # where configured
+        found.append(Obligation("form_union", add_months(org.formal_branch.approved_on, t.union_within_months)))
     return found
 
 

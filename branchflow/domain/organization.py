@@ -100,6 +100,7 @@ class Organization(Aggregate):
     affiliated_on: date | None = None
     instructor_on: date | None = None
     fact_records: dict[str, FactRecord] | None = None  # by the version (as text, as JSON keeps it) of its event
+    union_formed_on: date | None = None
 
     def _took_step(self, recorded: Any) -> None:
         event_name, on = type(recorded).__name__, recorded.stamp.occurred_on
@@ -515,6 +516,16 @@ class Organization(Aggregate):
     @event("YouthLeagueFormed")
     def _youth_league_formed(self, stamp: Stamp) -> None:
         self.youth_league_formed_on = stamp.occurred_on
+
+    def form_union(self, stamp: Stamp, t: Thresholds) -> None:
+        """The union (工会) is set up alongside a party organization, where the jurisdiction asks for it."""
+        require(guards.can_form_union(self, stamp.occurred_on, t))
+        require(not_before("the step", stamp.occurred_on, self.party_organization_since()))
+        self._union_formed(stamp)
+
+    @event("UnionFormed")
+    def _union_formed(self, stamp: Stamp) -> None:
+        self.union_formed_on = stamp.occurred_on
 
     def rate_five_goods(self, ratings: dict[str, bool], stamp: Stamp) -> None:
         require(guards.can_rate_five_goods(self, stamp.occurred_on))

@@ -25,12 +25,16 @@ class Thresholds:
     obligation_notice_months: int = 3  # an obligation arising after the founding year is due no sooner
     transfer_due_months: int = 3  # a requested transfer of a member's relation is reminded and escalated after
     youth_league_within_months: int = 6  # 党建带团建: the Youth League set up within this of the approval
+    # The union (工会) alongside as well, where a jurisdiction asks for it: within this of the approval; 0 (the
+    # seed's) asks for none.
+    union_within_months: int = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             # Employee thresholds are "more than N" (0 is meaningful); the counts need at least one (two).
-            least = 0 if f.name.endswith("_employees") else 2 if f.name.startswith("joint_") else 1
+            least = 0 if f.name.endswith("_employees") or f.name == "union_within_months" else \
+                2 if f.name.startswith("joint_") else 1
             if not isinstance(value, int) or value < least:
                 raise ValueError(f"threshold {f.name} must be an integer of at least {least}, got {value!r}")
 

@@ -37,6 +37,7 @@ DISCHARGED_BY: dict[str, tuple[str, ...]] = {
     "hold_election": ("elect_branch_committee",),
     "file_election_result": ("file_election_result",),
     "form_youth_league": ("form_youth_league",),
+    "form_union": ("form_union",),
 }
 
 DETAILS: dict[str, str] = {
@@ -55,6 +56,7 @@ DETAILS: dict[str, str] = {
     "hold_election": "the term ends: elect the committee or secretary",
     "file_election_result": "the election's result goes on file with the superior committee",
     "form_youth_league": "a party organization of its own: set up the Youth League alongside",
+    "form_union": "a party organization of its own: set up the union alongside",
 }
 
 

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     threshold_youth_league_within_months: int = _threshold(
         "youth_league_within_months", "months after a party organization of its own is approved within which the "
                                       "Youth League is set up alongside")
+    threshold_union_within_months: int = Field(
+        0, validation_alias=THRESHOLD_PREFIX + "UNION_WITHIN_MONTHS",
+        description="months after a party organization of its own is approved within which the union (工会) is set "
+                    "up alongside, where a jurisdiction asks for it (`form_union`)", json_schema_extra=_shown(
+            "0: no union obligation"))
 
     @model_validator(mode="after")
     def _thresholds_hold(self) -> Settings:

@@ -11,7 +11,7 @@ from datetime import date
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
 from branchflow.domain.records import JointBranchMembership
-from branchflow.domain.rules import PartyOrgType
+from branchflow.domain.rules import PartyOrgType, Thresholds
 from branchflow.domain.stamp import Stamp
 
 from .cases import (
@@ -154,4 +154,5 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "TransferAbandoned": step(transfer_requested, lambda o: o.transfer_abandoned("P1", S)),
     "ElectionResultFiled": step(elected, lambda o: o.file_election_result(S)),
     "DeadlineReminded": step(organization, lambda o: o.remind("hold_election", "", DAY, S)),
+    "UnionFormed": step(formed, lambda o: o.form_union(S, Thresholds(union_within_months=6))),
 }

@@ -1,4 +1,5 @@
-"""domain.md "What comes due": relation transfers, terms and elections, and the Youth League (党建带团建)."""
+"""domain.md "What comes due": relation transfers, terms and elections, the Youth League (党建带团建) and the union
+where configured."""
 
 from __future__ import annotations
 
@@ -126,3 +127,43 @@ class TestTheYouthLeague:
             date(2024, 6, 1)]
         org.form_youth_league(stamp(date(2024, 5, 1)))
         assert due(org, "form_youth_league") == []
+
+
+UNION = Thresholds(union_within_months=4)  # a jurisdiction that asks for the union alongside
+
+
+class TestTheUnionWhereConfigured:
+    def test_where_configured_a_standalone_party_organization_sets_up_the_union_alongside_the_league(self) -> None:
+        org = organization()
+        add_members(org, 3)
+        assert due(org, "form_union", UNION) == []
+        with_formal_branch(org, members=0, on=date(2024, 3, 1))
+        assert [o.due_on for o in due(org, "form_union", UNION)] == [date(2024, 7, 1)]
+        assert [o.rule for o in obligations(org, UNION) if o.rule.startswith("form_")] == [
+            "form_youth_league", "form_union"]
+        parse_action({"action": "form_union"}).apply(org, stamp(date(2024, 5, 1)), UNION)
+        assert org.union_formed_on == date(2024, 5, 1)
+        assert due(org, "form_union", UNION) == [] and len(due(org, "form_youth_league", UNION)) == 1
+
+    def test_not_configured_there_is_no_union_obligation_and_no_step(self) -> None:
+        org = with_formal_branch(organization(), on=date(2024, 3, 1))
+        assert due(org, "form_union") == []
+        with pytest.raises(RuleViolation) as raised:
+            parse_action({"action": "form_union"}).apply(org, stamp(date(2024, 5, 1)), SEED_THRESHOLDS)
+        assert raised.value.rule == "union_not_configured"
+
+    def test_the_union_needs_a_formal_party_organization_and_is_set_up_once(self) -> None:
+        org = organization()
+        add_members(org, 3)
+        with pytest.raises(RuleViolation) as raised:
+            org.form_union(stamp(date(2024, 5, 1)), UNION)
+        assert raised.value.rule == "not_formed"
+        with_formal_branch(org, members=0, on=date(2024, 3, 1))
+        org.form_union(stamp(date(2024, 5, 1)), UNION)
+        with pytest.raises(RuleViolation) as raised:
+            org.form_union(stamp(date(2024, 5, 2)), UNION)
+        assert raised.value.rule == "union_formed"
+
+    def test_the_months_must_be_zero_or_more(self) -> None:
+        with pytest.raises(ValueError, match="union_within_months"):
+            Thresholds(union_within_months=-1)

@@ -9,7 +9,10 @@ from playwright.sync_api import Browser, expect
 
 from branchflow.api.pages import labels
 from branchflow.api.users import Role
+from branchflow.domain.actions import ACTIONS
+from branchflow.domain.work_queue import DISCHARGED_BY
 from tests.api.test_work_queue import community_with_year_end_first, demo_district, whole_queue
+from tests.domain.every_event import VERBS
 from tests.pages.conftest import Stack, signed_in
 
 
@@ -46,3 +49,12 @@ def test_an_organizer_lands_on_the_queue_and_opens_the_overdue_deadline_at_its_s
         expect(form.locator("button[type=submit]")).to_be_visible()
         expect(page.locator("#obligations")).to_contain_text("已逾期")
         desk.shot("21-case-at-the-discharging-step")
+
+
+def test_every_rule_of_the_queue_its_steps_and_their_records_have_their_chinese_words() -> None:
+    """A rule that comes due (the union where configured, the Youth League, a development review) is shown in
+    words on the queue and the case page, its steps as buttons and its events in the timeline."""
+    assert set(DISCHARGED_BY) <= set(labels.OBLIGATIONS)
+    assert set(ACTIONS) <= set(labels.ACTIONS)
+    assert set(VERBS) <= set(labels.EVENTS)
+    assert {"union_formed", "union_not_configured", "youth_league_formed"} <= set(labels.RULES)

@@ -17,7 +17,7 @@ from branchflow.domain.obligations import obligations
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import SEED_THRESHOLDS
 from branchflow.projections import Projector, one_transfer_away, queue_counts, work_queue
-from tests.domain.cases import add_members, organization, stamp
+from tests.domain.cases import add_members, organization, stamp, with_formal_branch
 
 from .conftest import fresh_schema, reader, save
 
@@ -138,3 +138,24 @@ def test_organizations_one_transfer_away_from_a_branch_of_their_own(
     save(app, [near])
     projector.catch_up()
     assert one_transfer_away(conn, street).total == 0
+
+
+def test_where_the_union_is_configured_the_queue_asks_for_it_beside_the_youth_league(database_url: str) -> None:
+    org = with_formal_branch(organization(region_code="440403003001"), on=date(2026, 6, 1))
+    with fresh_schema(database_url) as settings:
+        application = FormationApplication({**settings, "BRANCHFLOW_THRESHOLD_UNION_WITHIN_MONTHS": "4"})
+        runner = Projector(app=application)
+        try:
+            save(application, [org])
+            runner.catch_up()
+            with reader(database_url, settings) as conn:
+                found = [(i.rule, i.due_on, i.actions) for i in work_queue(conn, "440403003", TODAY).items]
+                assert found == [("form_union", date(2026, 10, 1), ["form_union"]),
+                                 ("form_youth_league", date(2026, 12, 1), ["form_youth_league"])]
+                org.form_union(stamp(date(2026, 7, 1)), application.thresholds)
+                save(application, [org])
+                runner.catch_up()
+                assert [i.rule for i in work_queue(conn, "440403003", TODAY).items] == ["form_youth_league"]
+        finally:
+            runner.close()
+            application.close()

@@ -53,7 +53,7 @@ ACTIONS: Final = {
     "correct_facts": "更正登记信息", "correct_member": "更正党员信息", "close_case": "关闭案件（注销或解散）",
     "change_responsible_committee": "变更隶属党组织（负责的党委）", "reopen_case": "重新开启案件（更正错误的关闭）",
     "request_transfer_in": "申请转入组织关系", "transfer_abandoned": "放弃组织关系转接",
-    "file_election_result": "选举结果备案",
+    "file_election_result": "选举结果备案", "form_union": "建立工会组织",
 }
 # Steps that cannot be undone by another step ask the person to confirm first.
 CONFIRM_ACTIONS: Final = frozenset({"close_case", "dissolve_branch", "cancel_probation", "reject_formal_branch"})
@@ -75,6 +75,7 @@ EVENTS: Final = {
     "ResponsibleCommitteeChanged": "变更负责的党委",
     "TransferRequested": "申请转入组织关系", "TransferAbandoned": "放弃组织关系转接",
     "ElectionResultFiled": "选举结果备案", "DeadlineReminded": "到期提醒",
+    "UnionFormed": "建立工会组织", "JointBranchRecounted": "联合党支部重新核定正式党员", "CaseReopened": "重新开启案件",
 }
 
 FIELDS: Final = {
@@ -116,6 +117,7 @@ OBLIGATIONS: Final = {
     "hold_election": "任期届满，应按期换届选举",
     "file_election_result": "换届选举结果应报上级党委备案",
     "form_youth_league": "党建带团建，应建立共青团组织",
+    "form_union": "党建带工建，应建立工会组织",
 }
 
 RULES: Final = {
@@ -141,7 +143,8 @@ RULES: Final = {
     "no_request": "没有待批复的申请", "type_exception_needs_reason": "选择非默认的党组织类型须说明理由",
     "not_in_joint_branch": "不在联合党支部中", "no_branch": "没有本单位的党支部可撤销",
     "no_formal_branch": "只有正式党组织才能选举", "not_formed": "尚未建立正式党组织",
-    "youth_league_formed": "已建立共青团组织", "no_party_organization": "尚未建立党组织",
+    "youth_league_formed": "已建立共青团组织", "union_formed": "已建立工会组织",
+    "union_not_configured": "本地未要求同步建立工会组织", "no_party_organization": "尚未建立党组织",
     "already_registered": "该组织已经登记过",
     "committee_unchanged": "已经是这个党委负责", "committee_change_needs_reason": "变更负责的党委须说明理由",
     "concurrent_change": "案件刚被他人修改，请刷新后重试",
