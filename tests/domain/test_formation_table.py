@@ -9,10 +9,11 @@ import pytest
 
 from branchflow.domain.as_of import case_as_of
 from branchflow.domain.formation_table import NOTHING, formation_counts, should_have_party_organization
+from branchflow.domain.obligations import obligations
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
 
-from .cases import add_members, organization, stamp
+from .cases import add_members, organization, stamp, with_formal_branch
 
 DAY = date(2024, 3, 1)
 
@@ -82,3 +83,22 @@ def test_a_later_correction_of_a_kept_event_counts_as_known_now() -> None:
     assert before_report is not None and (before_report.employees, before_report.subtype) == (12, "foreign_invested")
     after_report = case_as_of(events, date(2024, 12, 31))
     assert after_report is not None and after_report.employees == 90
+
+
+def test_the_youth_league_column_counts_the_step_that_meets_the_league_obligation_from_its_date() -> None:
+    """domain.md's table: `youth_league` counts organizations with the Youth League set up, which is what
+    `form_youth_league` records and what ends the 党建带团建 obligation; as of a date, from the step's date."""
+    org = with_formal_branch(organization(on=date(2024, 1, 10)), on=date(2024, 3, 1))
+
+    def league(case: Organization | None) -> tuple[int, bool]:
+        assert case is not None
+        return formation_counts(case).youth_league, any(o.rule == "form_youth_league" for o in obligations(case))
+
+    assert league(org) == (0, True)
+    org.form_youth_league(stamp(date(2024, 5, 1)))
+    assert league(org) == (1, False)
+    events = org.collect_events()
+    assert league(case_as_of(events, date(2024, 4, 30))) == (0, True)
+    assert league(case_as_of(events, date(2024, 5, 1))) == (1, False)
+    org.dissolve_branch(stamp(date(2024, 9, 1)))  # the league stays set up: the organization still counts
+    assert league(org) == (1, False)
