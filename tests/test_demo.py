@@ -12,6 +12,7 @@ import pytest
 from branchflow.api.intake.demo import STREETS, DemoPlan, load_demo, plan_demo
 from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.breaches import broken_rules
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Method, PartyOrgType, Stage, method, party_org_type, stage
 from branchflow.domain.values import Education, age_on, credit_code_kind, is_junior_middle_or_less
@@ -80,6 +81,9 @@ def test_every_planned_command_is_accepted_whatever_the_seed_and_day(today: date
 
 
 class TestLoadedDistrict:
+    def test_no_demo_case_breaks_a_rule_verify_warns_of(self, district: list[Organization]) -> None:
+        assert {str(o.id): broken_rules(o) for o in district if broken_rules(o)} == {}
+
     def test_every_stage_and_every_formation_method_is_represented(self, district: list[Organization]) -> None:
         stages = Counter(stage(o) for o in district)
         assert set(stages) == set(Stage)

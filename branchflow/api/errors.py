@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from branchflow.domain.actions import ACTIONS
+from branchflow.domain.breaches import BrokenRule
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, ConcurrentChange, RuleViolation, UnknownPerson
 from branchflow.workflows.failures import InvalidStep, WorkflowUnavailable
 
@@ -43,7 +44,8 @@ class ErrorBody(BaseModel):
     retry: bool | None = None
     organization_id: str | None = None
     conflicts_with: ConflictingStep | None = None
-
+    # A step refused on a case stored before today's rules: the rules the case breaks, and what corrects each.
+    broken_rules: list[BrokenRule] | None = None
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -77,6 +79,14 @@ def _fields(errors: list[Any]) -> list[dict[str, Any]]:
     return [{"field": _field(e), "message": e["msg"]} for e in errors]
 
 
+class RefusedOnBrokenCase(RuleViolation):
+    """A step's refusal on a stored case that breaks rules of today: the answer names them too (issue 13)."""
+
+    def __init__(self, refusal: RuleViolation, broken: list[BrokenRule]) -> None:
+        super().__init__(refusal.rule, refusal.message, refusal.earlier_step, refusal.earlier_on)
+        self.broken_rules = broken
+
+
 class FieldError(Exception):
     """Malformed input found after parsing; answers 422 naming the field, like any validation error."""
 
@@ -108,6 +118,8 @@ def install_error_handlers(app: FastAPI) -> None:
         body: dict[str, Any] = {"detail": exc.message, "rule": exc.rule}
         if exc.earlier_step is not None and exc.earlier_on is not None:
             body["conflicts_with"] = {"step": exc.earlier_step, "occurred_on": exc.earlier_on.isoformat()}
+        if isinstance(exc, RefusedOnBrokenCase):
+            body["broken_rules"] = [b.model_dump() for b in exc.broken_rules]
         return JSONResponse(body, status_code=409)
 
     @app.exception_handler(CaseNotFound)

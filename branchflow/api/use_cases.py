@@ -23,10 +23,11 @@ from branchflow.api.access import (
     require_step_role,
     scope_of,
 )
-from branchflow.api.errors import FieldError
+from branchflow.api.errors import FieldError, RefusedOnBrokenCase
 from branchflow.api.users import User
 from branchflow.domain.actions import ChangeResponsibleCommittee, parse_action
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.breaches import broken_rules
 from branchflow.domain.case import CaseView, CommitteeView, case_view
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, RuleViolation
 from branchflow.domain.organization import Organization
@@ -180,6 +181,8 @@ async def take_step(system: Services, user: User, org_id: UUID, values: Mapping[
         # A refusal spends its command id, also when the workflow's validator refused it before any activity
         # ran (nothing is stored for it there).
         await run_in_threadpool(system.application.refused, org_id, step, user.name, refusal)
+        if broken := broken_rules(org):  # a case stored before today's rules: what to correct comes first
+            raise RefusedOnBrokenCase(refusal, broken) from refusal
         raise
     return await run_in_threadpool(named, system, case)
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from branchflow.domain import development
 from branchflow.domain.actions import next_actions
+from branchflow.domain.breaches import BrokenRule, broken_rules
 from branchflow.domain.calendar import add_months
 from branchflow.domain.obligations import obligations, overdue
 from branchflow.domain.organization import Organization
@@ -108,6 +109,8 @@ class CaseView(CaseOutline):
     next_actions: list[str]
     term_ends_on: date | None = None  # the elected committee's or secretary's term
     election_result_filed: bool | None = None  # None before the first election
+    # Rules of today the stored case breaks (recorded before the rule was): each with what corrects it.
+    broken_rules: list[BrokenRule] = []
 
 
 def candidate_next_due_on(c: Candidate) -> date | None:
@@ -164,5 +167,6 @@ def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
         responsible_committee=CommitteeView(code=org.responsible_committee) if org.responsible_committee else None,
         term_ends_on=elected.term_ends_on if elected else None,
         election_result_filed=(elected.result_filed_on is not None if elected and elected.elected_on else None),
+        broken_rules=broken_rules(org),
         version=org.version,
     )

@@ -14,7 +14,13 @@ this task queue) an open case. A case stored without its workflow is normal only
 import's commit and its `adopt` (an import stopped there, run again, starts them); verify reports it, as it
 reports any other difference.
 
-Differences name cases by id and fields by name, never the personal data in them.
+Apart from the differences, every stored case is checked against the rules of today (`domain/breaches.py`): a
+case recorded before a rule was may break it (a step dated before the founding, the same person twice). Its
+events are never rewritten; verify lists each such case with the rule and what corrects it, as warnings: they
+are the organizers' to correct, not a disagreement of the system with itself, so verify still exits 0.
+
+Differences and warnings name cases by id, people by their id in the case and fields by name, never the
+personal data in them.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from temporalio.service import RPCError
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from branchflow.domain.application import FormationApplication, history_entry
+from branchflow.domain.breaches import broken_rules
 from branchflow.domain.errors import CaseNotFound
 from branchflow.domain.organization import Organization
 from branchflow.projections.rows import CaseRow, MemberRow, case_row, case_row_from_db, member_row_from_db, member_rows
@@ -62,6 +69,7 @@ class Findings:
     cases: int = 0
     open_cases: set[UUID] = field(default_factory=set)
     workflows: int | None = None  # running FormationWorkflows, None when not checked
+    broken: list[str] = field(default_factory=list)  # stored cases breaking a rule of today: warnings
 
     @property
     def ok(self) -> bool:
@@ -74,11 +82,20 @@ class Findings:
         return (f"verify: ok — {self.cases} cases ({len(self.open_cases)} open), {self.events} events{workflows}; "
                 f"the projections at notification {self.position} equal a recount from the event store")
 
+    def warning(self) -> str | None:
+        if not self.broken:
+            return None
+        cases = len({line.split(":", 1)[0] for line in self.broken})
+        return (f"verify: warning — {cases} stored case(s) break {len(self.broken)} rule(s) of today; their events "
+                "are kept as recorded, each is corrected by the step named")
+
     def lines(self) -> list[str]:
-        shown = self.differences[:SHOWN]
-        if len(self.differences) > SHOWN:
-            shown.append(f"... and {len(self.differences) - SHOWN} more")
-        return shown
+        shown = _capped(self.differences) + _capped(self.broken)
+        return shown + ([w] if (w := self.warning()) else [])
+
+
+def _capped(lines: list[str]) -> list[str]:
+    return lines[:SHOWN] + ([f"... and {len(lines) - SHOWN} more"] if len(lines) > SHOWN else [])
 
 
 # --- the projections --------------------------------------------------------------------------------
@@ -149,6 +166,8 @@ def _compare(conn: psycopg.Connection[Any], app: FormationApplication, events: s
         problems += _compare_rows(app, org, cases.get(case_id), members.get(case_id, []))
         problems += _compare_audit(audit.get(case_id, {}), decoded, org.region_code)
         findings.differences += [f"case {case_id}: {p}" for p in problems]
+        # The rule and its correction only: the details may name the people concerned.
+        findings.broken += [f"case {case_id}: breaks {b.rule} — {b.fix}" for b in broken_rules(org)]
         if org.closed_on is None:
             findings.open_cases.add(case_id)
     findings.cases = len(seen)

@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from branchflow.domain.actions import ACTIONS, next_actions, parse_action
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.breaches import broken_rules
 from branchflow.domain.calendar import add_months
 from branchflow.domain.case import case_view
 from branchflow.domain.errors import RuleViolation, UnknownPerson
@@ -284,6 +285,10 @@ class CaseMachine(RuleBasedStateMachine):
             assert age_on(m.birth_date, m.admitted_on or m.joined_on) >= 18
             if m.status is MemberStatus.PROBATIONARY and m.admitted_on is not None:
                 assert m.probation_ends_on is not None and m.probation_ends_on >= add_months(m.admitted_on, 12)
+
+    @invariant()
+    def a_case_built_by_allowed_steps_breaks_no_rule_verify_looks_for(self) -> None:
+        assert broken_rules(self.org) == []  # the stored-case checks agree with the steps' guards
 
     @invariant()
     def no_case_with_members_is_offered_no_formation_step(self) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
 
 import pytest
 
 from branchflow.api.users import Role
 from branchflow.domain.registration import Registration
+from branchflow.domain.stamp import Stamp
 from branchflow.runtime.bootstrap import application
 from branchflow.runtime.settings import Settings
 from branchflow.workflows.client import FormationClient
@@ -19,7 +21,7 @@ from branchflow.workflows.config import connect
 from branchflow.workflows.formation import FormationState, FormationWorkflow, workflow_id
 from tests.api.test_case_path import registration
 from tests.reliability.processes import Deployment
-from tests.reliability.protocol import Command, member_step, send
+from tests.reliability.protocol import Command, member_step, send, signed_in
 from tests.reliability.test_faults import register, wait_for_projections
 
 pytestmark = pytest.mark.slow
@@ -131,3 +133,47 @@ def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_c
         asyncio.run(workflows(terminate=True))
     adopt(running, uuid.UUID(case))  # what an operator does: the case's workflow is started again from its events
     running.verify()
+
+
+def test_a_stored_case_that_breaks_a_rule_of_today_is_listed_as_a_warning_and_its_next_step_says_what_to_fix(
+    running: Deployment, case: str,
+) -> None:
+    """Issue 13: written as old code wrote it (the same person twice, past today's guard), never rewritten."""
+    app = application(Settings(), running.database_url)
+    try:
+        stored = app.register_organization(Registration.model_validate(registration(f"{STREET}003")), "import",
+                                           date.today())
+        org = app.case(stored.id)
+        for person_id in ("P1", "P2"):
+            org._member_added(person_id, "郑六", "male", date(1980, 3, 1), "bachelor", "formal", True, None,
+                              Stamp("old-code", date.today(), ""))
+        app.save(org)
+    finally:
+        app.close()
+    adopt(running, stored.id)
+    path = f"/organizations/{stored.id}/actions"
+    token = running.token(Role.ORGANIZER, STREET)
+    with running.client(token) as api:
+        wait_for_projections(api)
+        done = running.cli("verify", "--wait", "30")
+        lines = done.stdout.strip().splitlines()
+        assert done.returncode == 0 and lines[-1].startswith("verify: ok"), done.stdout + done.stderr
+        assert f"case {stored.id}: breaks person_recorded_twice — take P2 out (transfer_out or withdraw_candidate), " \
+               "or correct the details of the one entered wrongly (correct_member, correct_candidate)" in lines, lines
+        assert any(line.startswith("verify: warning — 1 stored case(s) break 1 rule(s)") for line in lines), lines
+        assert "郑六" not in done.stdout  # people are named by their id in the case, never by their data
+
+        refused = api.post(path, json={"action": "request_formal_branch", "name": "支部"})
+        assert refused.status_code == 409, refused.text
+        assert [b["rule"] for b in refused.json()["broken_rules"]] == ["person_recorded_twice"]
+        answer = api.post(path, json={"action": "report_headcount", "employees": 30, "above_scale": False})
+        assert answer.status_code == 200, answer.text
+        assert [(b["rule"], "P2" in b["fix"]) for b in answer.json()["broken_rules"]] == [("person_recorded_twice",
+                                                                                          True)]
+        with closing(signed_in(f"http://127.0.0.1:{running.port}", token)) as browser:
+            page = browser.get(f"/cases/{stored.id}").text
+            assert 'id="broken-rules"' in page and "此人已登记过" in page and "take P2 out" in page
+        fixed = api.post(path, json={"action": "transfer_out", "member_id": "P2", "reason": "重复登记"})
+        assert fixed.status_code == 200 and fixed.json()["broken_rules"] == [], fixed.text
+        wait_for_projections(api)
+    running.verify()  # nothing left to warn of: one line again
