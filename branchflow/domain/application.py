@@ -100,8 +100,12 @@ class FormationApplication(Application[UUID]):
         org = Organization(stamp=stamp, **registration.facts())
         return self._save_with_receipt([org], str(org_id), registration.command_id, fingerprint)[0]
 
-    def perform(self, org_id: UUID, step: Step, actor: str, today: date) -> Organization:
-        """One organizer or supervisor step on one case; raises RuleViolation when a rule forbids it."""
+    def perform(self, org_id: UUID, step: Step, actor: str, today: date,
+                recounted_into: list[UUID] | None = None) -> Organization:
+        """One organizer or supervisor step on one case; raises RuleViolation when a rule forbids it.
+
+        `recounted_into` is given the other cases of the organization's joint branch that the step recounted
+        (saved with it), whose workflows are then told (FormationWorkflow.recounted)."""
         fingerprint = step_fingerprint(org_id, step, actor)
         if (answer := self._answered(str(org_id), step.command_id, fingerprint)) is not None:
             return answer[0]
@@ -116,6 +120,8 @@ class FormationApplication(Application[UUID]):
             self.refused(org_id, step, actor, refusal)
             raise
         recounted = self._recount_joint_branch(org, joint, stamp) if joint is not None else []
+        if recounted_into is not None:
+            recounted_into += [o.id for o in recounted]
         return self._save_with_receipt([org, *recounted], str(org_id), step.command_id, fingerprint, claims)[0]
 
     def _recount_joint_branch(self, org: Organization, joint: JointBranchMembership, stamp: Stamp

@@ -69,10 +69,11 @@ class FormationActivities:
     def perform(self, given: PerformInput) -> CaseState:
         command = given.command
         check_signature(self.key, "step", activity.info().workflow_id or "", command)
+        recounted: list[UUID] = []
         with as_application_errors():
-            org = self.app.perform(given.organization_id, command.step, command.actor, command.today)
+            org = self.app.perform(given.organization_id, command.step, command.actor, command.today, recounted)
             self._pause()
-            return case_state(org, command.today, self.app.thresholds)
+            return case_state(org, command.today, self.app.thresholds).model_copy(update={"recounted": recounted})
 
     @activity.defn(name="load_case")
     def load(self, given: LoadInput) -> CaseState:

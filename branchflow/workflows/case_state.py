@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
 
@@ -43,6 +44,13 @@ class CaseState(BaseModel):
     as_of: date  # the business date `view.next_actions` was computed for
     blocked: dict[str, Rule] = {}  # why each step missing from next_actions is forbidden: its guard's rule
     join_blocked: Rule | None = None  # why the organization may not join a joint branch now
+    # A step's answer only: the other cases of the joint branch it recounted, whose workflows are told.
+    recounted: list[UUID] = []
+
+    @model_serializer(mode="wrap")
+    def _without_empty_recount(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Empty on all but a joint branch's steps: left out of every history it would only lengthen.
+        return {k: v for k, v in handler(self).items() if k != "recounted" or v}
 
     def refusal(self, action: str) -> Rule:
         """The rule that forbids `action`, for a step that is not among `next_actions`.

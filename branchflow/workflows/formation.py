@@ -58,6 +58,9 @@ RECENT_COMMANDS = 1000  # command ids remembered (across continue-as-new) so a r
 # Reminders before a deadline (a term ending, a transfer due; issue 17) came after workflows that ran without
 # them: their histories replay without reminders, and runs started since remind (workflow.patched).
 REMINDERS_PATCH = "deadline-reminders"
+# A step that recounts its joint branch in the other organizations' cases tells their workflows, which load
+# the recount at once (issue 13); runs from before waited for the others' next step (workflow.patched).
+RECOUNTS_PATCH = "joint-branch-recounts"
 HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if its workflow vanished
 # Only the rules' answers end a command: Temporal keeps an update's outcome under its id (the command id),
 # so a failure for a passing fault would be given again to every retry. A store that is down makes the
@@ -149,7 +152,11 @@ class FormationWorkflow:
                 lambda: self.state.held_by is None or command_id in self.state.recent_commands)
             state = await self._local(FormationActivities.perform,
                                       PerformInput(organization_id=self.state.organization_id, command=command))
-            return self._applied(state, command_id)
+            recounted, state.recounted = state.recounted, []
+            view = self._applied(state, command_id)
+            if recounted and workflow.patched(RECOUNTS_PATCH):
+                await asyncio.gather(*(self._tell_recounted(org_id) for org_id in recounted))
+            return view
 
     @step.validator
     def _validate_step(self, command: StepCommand) -> None:
@@ -199,6 +206,11 @@ class FormationWorkflow:
         if report not in self.state.reports:
             self.state.reports.append(report)
 
+    @workflow.signal
+    def recounted(self) -> None:
+        """A step on another organization of the joint branch recounted it in this case: load the case."""
+        self.state.recount_to_load = True
+
     @workflow.query
     def case(self) -> CaseView | None:
         return self.state.case.view if self.state.case else None
@@ -233,7 +245,8 @@ class FormationWorkflow:
         return own
 
     def _due(self) -> bool:
-        return self.alarm.rung or (self.state.held_by is None and bool(self.state.reports))
+        return self.alarm.rung or (self.state.held_by is None and (bool(self.state.reports)
+                                                                   or self.state.recount_to_load))
 
     async def _attend(self) -> None:
         """Whatever woke the main loop: a hold that expired, deadlines passed, persons' reports."""
@@ -246,6 +259,9 @@ class FormationWorkflow:
         async with self.lock:  # reservations take the lock too: `held_by` stays as it is inside
             if self.state.held_by is not None:
                 return
+            if self.state.recount_to_load:
+                self.state.recount_to_load = False
+                await self._reload()  # obligations and deadlines from the joint branch's recount
             if self.alarm.rung:
                 if self.reminding:
                     await self._remind()
@@ -343,6 +359,13 @@ class FormationWorkflow:
             await child.signal(signal, *args)
         except FailureError as e:
             workflow.logger.warning("development workflow of %s did not take a signal: %s", person_id, e)
+
+    async def _tell_recounted(self, org_id: UUID) -> None:
+        other = workflow.get_external_workflow_handle(workflow_id(org_id))
+        try:
+            await other.signal(FormationWorkflow.recounted)
+        except FailureError as e:  # a case without a running workflow reads the recount when it is adopted
+            workflow.logger.warning("the workflow of %s did not take the recount: %s", org_id, e)
 
     # --- state --------------------------------------------------------------------------------
 

@@ -35,3 +35,4 @@ class FormationState(BaseModel):
     recent_commands: list[str] = []
     reminded: list[str] = []  # reminders recorded (deadlines.reminder_key), so each fires once across runs
     steps_before_continue: int = DEFAULT_STEPS_BEFORE_CONTINUE
+    recount_to_load: bool = False  # another organization's step recounted the joint branch in this case

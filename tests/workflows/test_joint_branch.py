@@ -15,7 +15,7 @@ from branchflow.domain.rules import Method, PartyOrgType, Stage
 from branchflow.workflows.commands import JointBranchCommand, Release, Reservation
 from branchflow.workflows.formation import FormationWorkflow, workflow_id
 from branchflow.workflows.joint_branch import joint_branch_workflow_id
-from tests.workflows.harness import SUPERVISOR, Harness, member
+from tests.workflows.harness import SUPERVISOR, Harness, member, skip_past
 
 pytestmark = pytest.mark.slow
 Run = Callable[..., None]
@@ -91,5 +91,34 @@ def test_a_held_organization_refuses_other_steps_until_released(run: Run) -> Non
         assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "ConcurrentChange"
         await handle.execute_update(FormationWorkflow.release, Release(joint_branch_id="held-by-test"))
         assert (await h.step(case.id, {"action": "assign_instructor", "name": "指导员"})).instructor == "指导员"
+
+    run(scenario)
+
+
+def test_a_recount_reaches_the_sibling_workflows_at_once_and_their_deadlines_are_kept(run: Run) -> None:
+    """Issue 13: a step on one organization recounts the joint branch in the others' cases; their workflows
+    learn it then (a signal), not at their next step: the obligation shows and its deadline is escalated."""
+    async def scenario(h: Harness) -> None:
+        cases = await small_organizations(h)
+        ids = [c.id for c in cases]
+        await form(h, ids, "joint-recount")
+        await h.step(ids[0], {"action": "transfer_out", "member_id": "P1", "reason": "调离"})
+
+        async def told(org_id: UUID) -> bool:
+            view = await h.client.case(org_id)
+            return "adjust_party_organization" in {o.rule for o in view.obligations}
+
+        for sibling in ids[1:]:
+            await h.eventually(lambda sibling=sibling: told(sibling))  # type: ignore[misc]
+            assert h.events(sibling)[-1] == "JointBranchRecounted"
+        due = next(o.due_on for o in (await h.client.case(ids[1])).obligations
+                   if o.rule == "adjust_party_organization")
+        assert due is not None
+        await skip_past(h, due)
+
+        async def escalated() -> bool:
+            return "DeadlineEscalated" in h.events(ids[1])
+
+        await h.eventually(escalated)  # the sibling's own alarm, set from what the signal told it
 
     run(scenario)
