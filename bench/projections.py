@@ -21,6 +21,7 @@ import psycopg
 
 from bench.synthetic import CityBuilder
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.formation_table import COLUMNS
 from branchflow.projections import (
     CaseFilters,
     Projector,
@@ -36,8 +37,9 @@ from branchflow.projections import (
     status_board,
     work_queue,
 )
-from branchflow.projections.as_of import EventSource, rows_as_of
+from branchflow.projections.as_of import EventSource, replayed_rows, rows_as_of
 from branchflow.projections.formation_table import table_figures
+from branchflow.projections.schema import region_range
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.runtime.postgres import postgres_env, resolve_database_url
 from branchflow.runtime.settings import load_settings
@@ -76,6 +78,8 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=5000, help="notifications per projection transaction")
     parser.add_argument("--data", type=Path, default=Path("bench-data"), help="embedded PostgreSQL folder")
     parser.add_argument("--reuse", action="store_true", help="keep the events of an earlier run of this size")
+    parser.add_argument("--replayed", action="store_true",
+                        help="also time the district's table as of a year-end replayed from the events (slow)")
     args = parser.parse_args()
 
     url, server = resolve_database_url(args.data, load_settings().database_url)
@@ -116,9 +120,36 @@ def main() -> None:
             source = EventSource.of(app)
 
             def table_as_of(region: str, day: date) -> Any:
-                """The statistics table as of a past business date: each case replayed to that day."""
-                with rows_as_of(conn, source, region, day) as past:
+                """The statistics table as of a past business date: a sum over the periods then."""
+                with rows_as_of(conn, day) as past:
                     return table_figures(conn, Scope(region=region), day, cases=past.cases)
+
+            def table_replayed(region: str, day: date) -> Any:
+                """The same from each case's events replayed to that day (the way before the periods)."""
+                with replayed_rows(conn, source, region, day) as past:
+                    return table_figures(conn, Scope(region=region), day, cases=past.cases)
+
+            def statistics_as_of(region: str, day: date) -> Any:
+                with rows_as_of(conn, day) as past:
+                    return statistics(conn, Scope(region=region), day, past.cases, past.members)
+
+            def board_as_of(region: str, day: date) -> Any:
+                with rows_as_of(conn, day) as past:
+                    return status_board(conn, Scope(region=region), past.cases)
+
+            def bare_sum(region: str, day: date) -> Any:
+                """One SELECT of the table's column sums over the periods holding on the day, nothing else."""
+                low, high = region_range(region)
+                sums = ", ".join(f"sum(table_{name})" for name in COLUMNS)
+                return conn.execute(f"SELECT {sums} FROM case_periods WHERE region_code >= %s AND region_code < %s "
+                                    "AND valid_from <= %s AND valid_until > %s", (low, high, day, day)).fetchone()
+
+            for table in ("cases", "members", "case_periods", "member_periods"):
+                found = conn.execute("SELECT count(*), pg_total_relation_size(%s) FROM " + table,
+                                     (table,)).fetchone()
+                assert found is not None
+                rows.append((f"storage: {table}", f"{found[0]:,} rows, {found[1] / 2**20:,.1f} MiB with indexes "
+                             f"({found[1] / max(1, found[0]):,.0f} bytes a row)"))
 
             queries: list[tuple[str, Callable[[], Any], int]] = [
                 ("board: city", lambda: status_board(conn, Scope(region=CITY)), args.repeat),
@@ -144,8 +175,18 @@ def main() -> None:
                     conn, Scope(region=DISTRICT), TODAY), args.repeat),
                 ("formation table: city, today", lambda: table_figures(conn, Scope(region=CITY), TODAY), args.repeat),
                 ("formation table: district, as of a year-end", lambda: table_as_of(DISTRICT, YEAR_END),
-                 max(3, args.repeat // 10)),
-                ("formation table: city, as of a year-end", lambda: table_as_of(CITY, YEAR_END), 1),
+                 args.repeat),
+                ("  building block: the bare SQL sum of its periods", lambda: bare_sum(DISTRICT, YEAR_END),
+                 args.repeat),
+                ("formation table: city, as of a year-end", lambda: table_as_of(CITY, YEAR_END),
+                 max(3, args.repeat // 5)),
+                ("  building block: the bare SQL sum of its periods", lambda: bare_sum(CITY, YEAR_END),
+                 max(3, args.repeat // 5)),
+                ("statistics: district, as of a year-end", lambda: statistics_as_of(DISTRICT, YEAR_END),
+                 args.repeat),
+                ("board: district, as of a year-end", lambda: board_as_of(DISTRICT, YEAR_END), args.repeat),
+                *([("formation table: district, as of a year-end, replayed", lambda: table_replayed(
+                    DISTRICT, YEAR_END), 1)] if args.replayed else []),
                 ("queue counts: street", lambda: queue_counts(conn, STREET, TODAY), args.repeat),
                 ("one transfer away: street", lambda: one_transfer_away(conn, STREET), args.repeat),
                 (f"ledger rows: district ({len(district):,} cases)", lambda: ledger_rows(

@@ -113,7 +113,7 @@ def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuer
 def board(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Query()]) -> StatusBoard:
     scope = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn, \
-            past_or_live(services(request), conn, scope.region, query.as_of) as (cases, _):
+            past_or_live(conn, query.as_of) as (cases, _):
         board = status_board(conn, scope, cases, by_industry=query.by == "industry")
         if query.group_by == "committee":
             board.by_committee = committee_board(conn, scope, cases)
@@ -126,7 +126,7 @@ def report_statistics(request: Request, user: CurrentUser, query: Annotated[Boar
     scope = _scoped(user, query, Scope)
     day = query.as_of or date.today()
     with services(request).pool.connection() as conn, \
-            past_or_live(services(request), conn, scope.region, query.as_of) as (cases, members):
+            past_or_live(conn, query.as_of) as (cases, members):
         return statistics(conn, scope, day, cases, members, by_industry=query.by == "industry")
 
 
@@ -139,7 +139,7 @@ def formation_table(
 ) -> FormationTable | Response:
     scope = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn:
-        table = formation_table_of(services(request), conn, scope, query.as_of, query.compare, query.group_by)
+        table = formation_table_of(conn, scope, query.as_of, query.compare, query.group_by)
         if query.format == "json":
             return table
         return table_file(table, query.format, region_names(conn, [scope.region]).get(scope.region))
@@ -150,7 +150,7 @@ def formation_table(
 def report_ledger(request: Request, user: CurrentUser, query: Annotated[LedgerQuery, Query()]) -> Response:
     scoped = _scoped(user, query, Scope)
     with services(request).pool.connection() as conn, \
-            past_or_live(services(request), conn, scoped.region, query.as_of) as (cases, _):
+            past_or_live(conn, query.as_of) as (cases, _):
         rows = ledger_rows(conn, scoped, cases, group_by_committee=query.group_by == "committee")
     return ledger_file(rows, scoped.region, query.format)
 

@@ -35,7 +35,7 @@ from branchflow.domain.registration import Registration
 from branchflow.domain.values import RegionPrefix, business_date, calendar_date
 from branchflow.domain.work_queue import DISCHARGED_BY
 from branchflow.projections import LedgerRow, Scope, ledger_csv, ledger_xlsx
-from branchflow.projections.as_of import EventSource, rows_as_of
+from branchflow.projections.as_of import rows_as_of
 from branchflow.projections.committees import CommitteeKind, committee, committee_names, street_committee
 from branchflow.projections.formation_table import FormationTable, GroupBy, change, named_rows, table_figures
 from branchflow.projections.regions import is_known_county, region_names
@@ -63,13 +63,12 @@ ReportDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_on_
 
 
 @contextmanager
-def past_or_live(system: Services, conn: psycopg.Connection[Any], region: str, as_of: date | None
-                 ) -> Iterator[tuple[str, str]]:
-    """The `cases` and `members` tables to read: today's live ones, or those of a past date."""
+def past_or_live(conn: psycopg.Connection[Any], as_of: date | None) -> Iterator[tuple[str, str]]:
+    """The `cases` and `members` tables to read: today's live ones, or the views of a past date's."""
     if as_of is None or as_of >= date.today():
         yield CASES, MEMBERS
         return
-    with rows_as_of(conn, EventSource.of(system.application), region, as_of) as past:
+    with rows_as_of(conn, as_of) as past:
         yield past.cases, past.members
 
 
@@ -196,18 +195,18 @@ def ledger_file(rows: list[LedgerRow], region: str, format: FileFormat) -> Respo
 
 
 def formation_table_of(
-    system: Services, conn: psycopg.Connection[Any], scope: Scope, as_of: date | None, compare: date | None,
+    conn: psycopg.Connection[Any], scope: Scope, as_of: date | None, compare: date | None,
     group_by: GroupBy = "subtype",
 ) -> FormationTable:
     """The table of the scope as of a date (today's live figures without one), and compared with another."""
     day = as_of or date.today()
-    with past_or_live(system, conn, scope.region, as_of) as (cases, _):
+    with past_or_live(conn, as_of) as (cases, _):
         figures = table_figures(conn, scope, day, group_by, cases)
     if group_by == "committee":
         figures = named_rows(figures, committee_names(conn, [r.responsible_committee for r in figures.rows]))
     table = FormationTable(region=scope.region, group_by=group_by, **figures.model_dump())
     if compare is not None:
-        with past_or_live(system, conn, scope.region, compare) as (cases, _):
+        with past_or_live(conn, compare) as (cases, _):
             earlier = table_figures(conn, scope, compare, group_by, cases)
         table = table.model_copy(update={"compare": earlier, "change": change(figures, earlier)})
     return table

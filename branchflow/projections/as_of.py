@@ -1,11 +1,15 @@
 """The read models as of a past business date: the rows of `cases` and `members` each case had then.
 
-A report as of a date reads the same rows through the same queries as today's, from temporary tables
-(`PastRows.cases`, `PastRows.members`) filled for the region by replaying each case's events up to that date
-(`domain.as_of.case_as_of`) and deriving its rows as the projections do (`rows.case_row`, `rows.member_rows`).
-The candidates are the cases in the region now and registered by then: a case's region changes only by a
-correction, which counts for its past too (as known now). A case whose events (by the audit trail) all lie on
-or before the day is copied from the live rows, which the same events gave: only the others are replayed.
+`rows_as_of` names views (`schema.CASES_AS_OF`, `schema.MEMBERS_AS_OF`) of the periods the projection keeps
+(`case_periods`, `member_periods`: each case's rows from one business date to the next, derived by the
+domain's functions from the case as it stood then); a report reads them through the same queries as
+today's tables, so a past date costs a sum over the periods that hold on it.
+
+`replayed_rows` gets the same rows the slow way, replaying each case's events up to the date
+(`domain.as_of.case_as_of`) into temporary tables: the tests hold the two equal. The candidates are the
+cases in the region now and registered by then: a case's region changes only by a correction, which counts
+for its past too (as known now). A case whose events (by the audit trail) all lie on or before the day is
+copied from the live rows, which the same events gave: only the others are replayed.
 """
 
 from __future__ import annotations
@@ -20,17 +24,21 @@ from uuid import UUID
 import psycopg
 from eventsourcing.persistence import Mapper, StoredEvent
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.as_of import case_as_of
 from branchflow.domain.rules import Thresholds
 from branchflow.projections.rows import case_row, member_rows, values
 from branchflow.projections.schema import (
+    AS_OF,
     AUDIT,
     CASE_COLUMNS,
     CASES,
+    CASES_AS_OF,
     MEMBER_COLUMNS,
     MEMBERS,
+    MEMBERS_AS_OF,
     copy_types,
     region_range,
 )
@@ -67,9 +75,20 @@ class EventSource:
 
 
 @contextmanager
-def rows_as_of(conn: psycopg.Connection[Any], source: EventSource, region: str, day: date) -> Iterator[PastRows]:
-    """Fills the temporary tables for the cases of `region` as of the end of `day`, inside one transaction
-    (they are dropped when it ends)."""
+def rows_as_of(conn: psycopg.Connection[Any], day: date) -> Iterator[PastRows]:
+    """The views of every case's rows as of the end of `day`, for the queries inside this block (one
+    transaction; a block inside another gives the outer one its date back when it ends)."""
+    with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+        found = cur.execute("SELECT current_setting(%s, true)", (AS_OF,)).fetchone()
+        cur.execute("SELECT set_config(%s, %s, true)", (AS_OF, day.isoformat()))
+        yield PastRows(day, CASES_AS_OF, MEMBERS_AS_OF)
+        cur.execute("SELECT set_config(%s, %s, true)", (AS_OF, found[0] if found and found[0] else ""))
+
+
+@contextmanager
+def replayed_rows(conn: psycopg.Connection[Any], source: EventSource, region: str, day: date) -> Iterator[PastRows]:
+    """Fills temporary tables for the cases of `region` as of the end of `day` by replaying their events,
+    inside one transaction (they are dropped when it ends)."""
     low, high = region_range(region)
     with conn.transaction():
         # Outside autocommit the connection's transaction may outlive this one: tables of an earlier call go.

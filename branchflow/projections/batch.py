@@ -6,12 +6,20 @@ Every `SNAPSHOT_EVERY` versions the aggregate's state is taken (`Snapshot.take`,
 application's mapper) for `case_states`: loading a case then replays fewer than that many events. Encoding
 a state costs more than decoding a few events, and states at fixed versions let a rebuild write the very
 same rows however the log is cut into pages.
+
+Each touched case's periods (`case_periods`, `member_periods`: its rows as of every business date) are
+written anew from the first day the page changes: a page whose events come in date order after the case's
+open period (`domain.as_of.extends`, the usual step dated today) splits that period at each new date, with
+the rows of the aggregate as each date's events leave it; any other (a backdated step, a correction of an
+earlier fact) recomputes all the case's periods from its whole history (`histories`, read by the writer),
+by `domain.as_of.states_by_date`. A member's rows that stay the same across dates are one period.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
@@ -21,6 +29,7 @@ from psycopg.types.json import Jsonb
 from pydantic import TypeAdapter
 
 from branchflow.domain.application import history_entry
+from branchflow.domain.as_of import business_date, extends, states_by_date
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
 from branchflow.projections.rows import (
@@ -31,7 +40,7 @@ from branchflow.projections.rows import (
     queue_rows,
     values,
 )
-from branchflow.projections.schema import region_prefixes
+from branchflow.projections.schema import OPEN, region_prefixes
 
 _JSON: Final = TypeAdapter(dict[str, Any])  # the audit data as JSON, as pydantic writes the history's
 SNAPSHOT_EVERY: Final = 20
@@ -44,6 +53,12 @@ class CaseState:
     org: Organization
     row: CaseRow
     members: list[MemberRow]
+    since: date | None  # the first business date these rows hold (their open period's); None: no periods yet
+    member_since: dict[str, date] = field(default_factory=dict)  # each member's open period's first date
+
+
+# The rows as of one business date on: the case's and its present members'.
+Dated = tuple[date, CaseRow, list[MemberRow]]
 
 
 @dataclass
@@ -57,51 +72,107 @@ class Batch:
     queue_values: list[tuple[Any, ...]] = field(default_factory=list)  # rows of `work_queue` of every touched case
     moved: list[tuple[str, UUID]] = field(default_factory=list)  # (new region, case): the trail follows
     regions: set[str] = field(default_factory=set)  # regions whose summary rows may have emptied
+    # Periods: a case's (and its members') that hold after a date (date.min: all) are replaced by these.
+    periods_after: list[tuple[UUID, date]] = field(default_factory=list)
+    period_values: list[tuple[Any, ...]] = field(default_factory=list)
+    member_period_values: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def prepare(
     events: Sequence[tuple[Any, int]], before: Mapping[UUID, CaseState], thresholds: Thresholds,
-    encode_state: Callable[[Organization], bytes],
+    encode_state: Callable[[Organization], bytes], histories: Mapping[UUID, Sequence[Any]] | None = None,
 ) -> Batch:
     """`events` are (domain event, notification id) pairs in log order; `before` the touched cases that
-    exist already. Events of other aggregates (receipts) are passed over."""
-    orgs: dict[UUID, Organization] = {}
-    audit: dict[UUID, list[tuple[Any, ...]]] = {}
-    states: dict[UUID, tuple[UUID, int, bytes]] = {}
+    exist already; `histories` the earlier events of those whose periods are recomputed (see above).
+    Events of other aggregates (receipts) are passed over."""
+    histories = histories or {}
+    by_case: dict[UUID, list[tuple[Any, int]]] = {}
     for event, notification_id in events:
-        case_id = event.originator_id
-        org = orgs.get(case_id)
-        if org is None and case_id in before:
-            org = before[case_id].org
-        elif org is None and not _registers_organization(event):
-            continue
-        if org is not None and event.originator_version != org.version + 1:
-            # Also for a created event of a case that exists: the rows read are not those the page follows.
-            raise OriginatorVersionError(event.originator_version, org.version + 1)
-        orgs[case_id] = org = event.mutate(org)
-        audit.setdefault(case_id, []).append(_audit_values(event, notification_id))
-        if org.version % SNAPSHOT_EVERY == 0:
-            states[case_id] = (case_id, org.version, encode_state(org))
-
+        by_case.setdefault(event.originator_id, []).append((event, notification_id))
     batch = Batch()
-    for case_id, org in orgs.items():
+    for case_id, case_events in by_case.items():
         old = before.get(case_id)
-        row, new_members = case_row(org, thresholds), member_rows(org)
-        batch.cases[case_id] = CaseState(org, row, new_members)
+        org = old.org if old is not None else None
+        extended = old is not None and case_id not in histories
+        if extended and not extends(old.since if old else None, [e for e, _ in case_events]):
+            raise ValueError(f"the periods of case {case_id} need its history")  # see `needs_history`
+        audit: list[tuple[Any, ...]] = []
+        dated: list[Dated] = []
+        page: list[Any] = []
+        for i, (event, notification_id) in enumerate(case_events):
+            if org is None and not _registers_organization(event):
+                continue
+            if org is not None and event.originator_version != org.version + 1:
+                # Also for a created event of a case that exists: the rows read are not those the page follows.
+                raise OriginatorVersionError(event.originator_version, org.version + 1)
+            org = event.mutate(org)
+            page.append(event)
+            audit.append(_audit_values(event, notification_id))
+            if org.version % SNAPSHOT_EVERY == 0:
+                batch.state_values.append((case_id, org.version, encode_state(org)))
+            day = business_date(event)
+            if extended and (i + 1 == len(case_events) or business_date(case_events[i + 1][0]) > day):
+                dated.append((day, case_row(org, thresholds), member_rows(org)))
+        if org is None:
+            continue
+        if extended:
+            row, new_members = dated[-1][1], dated[-1][2]
+        else:
+            row, new_members = case_row(org, thresholds), member_rows(org)
+            dated = [(day, case_row(then, thresholds), member_rows(then))
+                     for day, then in states_by_date([*histories.get(case_id, ()), *page])]
+        state = CaseState(org, row, new_members, dated[-1][0] if dated else None)
+        batch.cases[case_id] = state
         batch.case_values.append(values(row))
         batch.queue_values.extend(map(values, queue_rows(org, thresholds)))
         old_members = old.members if old is not None else []
         if sorted(map(values, old_members)) != sorted(map(values, new_members)):
             batch.members_changed.append(case_id)
             batch.member_values.extend(map(values, new_members))
-        batch.audit.extend((*a, row.region_code) for a in audit[case_id])
+        batch.audit.extend((*a, row.region_code) for a in audit)
         batch.regions.update(region_prefixes(row.region_code))
         if old is not None:
             batch.regions.update(region_prefixes(old.row.region_code))
             if old.row.region_code != row.region_code:
                 batch.moved.append((row.region_code, case_id))
-    batch.state_values = list(states.values())
+        _add_periods(batch, state, dated, old if extended else None, replace=old is not None)
     return batch
+
+
+def needs_history(events: Sequence[tuple[Any, int]], before: Mapping[UUID, CaseState]) -> list[UUID]:
+    """The cases of `before` whose periods the page's events recompute from the whole history."""
+    by_case: dict[UUID, list[Any]] = {}
+    for event, _ in events:
+        if event.originator_id in before:
+            by_case.setdefault(event.originator_id, []).append(event)
+    return [i for i, found in by_case.items() if not extends(before[i].since, found)]
+
+
+def _add_periods(batch: Batch, state: CaseState, dated: list[Dated], old: CaseState | None, replace: bool) -> None:
+    """The case's periods after `old.since` (`old`: its open period, which the new dates split), or all of
+    them; `state.member_since` gets the members' open periods' first dates."""
+    case_id = state.org.id
+    current: dict[str, tuple[date, MemberRow]] = {}  # each member's period under way: since when, which row
+    if old is not None and old.since is not None:
+        if dated[0][0] > old.since:
+            dated = [(old.since, old.row, old.members), *dated]
+        batch.periods_after.append((case_id, old.since))
+        current = {m.member_id: (old.member_since.get(m.member_id, old.since), m) for m in old.members}
+    elif replace:
+        batch.periods_after.append((case_id, date.min))
+    untils = [d for d, _, _ in dated[1:]] + [OPEN]
+    for (since, row, members), until in zip(dated, untils, strict=True):
+        batch.period_values.append((*values(row), since, until))
+        present = {m.member_id: m for m in members}
+        for member_id, (started, was) in list(current.items()):
+            if present.get(member_id) != was:  # changed or gone: its period ends (an empty one just goes)
+                del current[member_id]
+                if started < since:
+                    batch.member_period_values.append((*values(was), started, since))
+        for member_id, m in present.items():
+            current.setdefault(member_id, (since, m))
+    batch.member_period_values.extend((*values(m), started, OPEN) for started, m in current.values())
+    state.member_since = {member_id: started for member_id, (started, _) in current.items()}
 
 
 def _registers_organization(event: Any) -> bool:

@@ -8,6 +8,7 @@ for `LIKE $1`), and any server collation orders digit strings the same way under
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from typing import Final
 
 from psycopg import sql
@@ -22,8 +23,17 @@ BOARD_COUNTS: Final = "board_counts"
 REGION_COUNTS: Final = "region_counts"
 CASE_STATES: Final = "case_states"
 WORK_QUEUE: Final = "work_queue"
+CASE_PERIODS: Final = "case_periods"
+MEMBER_PERIODS: Final = "member_periods"
 TRACKING: Final = "projection_tracking"
-TABLES: Final = (CASES, CASE_STATES, MEMBERS, AUDIT, BOARD_COUNTS, REGION_COUNTS, WORK_QUEUE)
+TABLES: Final = (CASES, CASE_STATES, MEMBERS, AUDIT, BOARD_COUNTS, REGION_COUNTS, WORK_QUEUE, CASE_PERIODS,
+                 MEMBER_PERIODS)
+# The rows of `cases` and `members` as of the business date in the setting AS_OF (`as_of.rows_as_of` sets it
+# for a transaction): views of the periods, read by the same queries as the live tables.
+CASES_AS_OF: Final = "cases_as_of"
+MEMBERS_AS_OF: Final = "members_as_of"
+AS_OF: Final = "branchflow.as_of"
+OPEN: Final = date.max  # the `valid_until` of a period that still holds
 
 # The summaries are kept for every province, city, district and street (a case counts in the four regions
 # its code names): a region's own figures are its rows, its children's the rows one level down. A community
@@ -117,6 +127,11 @@ WORK_QUEUE_COLUMNS: Final[Columns] = (
     ("region_code", _BYTEWISE, "NOT NULL"), ("name", _BYTEWISE, "NOT NULL"), ("detail", "text", "NOT NULL"),
     ("actions", "text", "NOT NULL"),
 )
+# A case's rows from business date `valid_from` (included) until `valid_until` (excluded): each period's rows
+# are those `rows` derives from the case as it stood then (`domain.as_of.states_by_date`), columns last.
+PERIOD_COLUMNS: Final[Columns] = (("valid_from", "date", "NOT NULL"), ("valid_until", "date", "NOT NULL"))
+CASE_PERIOD_COLUMNS: Final[Columns] = (("id", "uuid", "NOT NULL"), *CASE_COLUMNS[1:], *PERIOD_COLUMNS)
+MEMBER_PERIOD_COLUMNS: Final[Columns] = (*MEMBER_COLUMNS, *PERIOD_COLUMNS)
 BOARD_COLUMNS: Final[Columns] = (
     ("level", "smallint", "NOT NULL"), ("prefix", _BYTEWISE, "NOT NULL"),
     ("kind", "text", "NOT NULL"), ("subtype", "text", "NOT NULL"), ("industry", "text", "NOT NULL"),
@@ -139,6 +154,13 @@ def _table(name: str, columns: Columns, *extra: str) -> str:
     body = ", ".join([f"{column} {sql_type} {constraint}".rstrip() for column, sql_type, constraint in columns]
                      + list(extra))
     return f"CREATE TABLE IF NOT EXISTS {{schema}}.{name} ({body})"
+
+
+def _as_of_view(name: str, periods: str, columns: Columns) -> str:
+    # Unset (or set only in an earlier transaction, which leaves it empty) the date is NULL: no rows.
+    day = f"nullif(current_setting('{AS_OF}', true), '')::date"
+    return (f"CREATE OR REPLACE VIEW {{schema}}.{name} AS SELECT {', '.join(c for c, _, _ in columns)} "
+            f"FROM {{schema}}.{periods} WHERE valid_from <= {day} AND valid_until > {day}")
 
 
 _CREATE: Final = (
@@ -165,6 +187,11 @@ _CREATE: Final = (
     f"CREATE INDEX IF NOT EXISTS {WORK_QUEUE}_region ON {{schema}}.{WORK_QUEUE} (region_code, due_on)",
     _table(BOARD_COUNTS, BOARD_COLUMNS, f"PRIMARY KEY ({', '.join(BOARD_KEY)})"),
     _table(REGION_COUNTS, REGION_COUNT_COLUMNS, "PRIMARY KEY (level, prefix, dimension, value)"),
+    _table(CASE_PERIODS, CASE_PERIOD_COLUMNS, "PRIMARY KEY (id, valid_from)"),
+    f"CREATE INDEX IF NOT EXISTS {CASE_PERIODS}_region ON {{schema}}.{CASE_PERIODS} (region_code, valid_from)",
+    _table(MEMBER_PERIODS, MEMBER_PERIOD_COLUMNS, "PRIMARY KEY (case_id, member_id, valid_from)"),
+    _as_of_view(CASES_AS_OF, CASE_PERIODS, CASE_COLUMNS),
+    _as_of_view(MEMBERS_AS_OF, MEMBER_PERIODS, MEMBER_COLUMNS),
 )
 
 
@@ -186,7 +213,7 @@ def layout_query(schema: str) -> sql.Composed:
 
 def drop_statement(schema: str) -> str:
     quoted = sql.Identifier(schema).as_string()
-    return "DROP TABLE IF EXISTS " + ", ".join(f"{quoted}.{table}" for table in TABLES)
+    return "DROP TABLE IF EXISTS " + ", ".join(f"{quoted}.{table}" for table in TABLES) + " CASCADE"  # views too
 
 
 def region_prefixes(code: str) -> list[str]:

@@ -4,7 +4,8 @@
 `_insert_tracking`) extended with the read-model tables. A page goes through two steps:
 - `prepare` takes the touched cases as the page before left them, or else rebuilds them from their last
   snapshot in `case_states` and the few events after it up to the version in `cases` (one query for the
-  page's cases), and derives the new rows (`batch`);
+  page's cases), reads the whole history of those whose periods are recomputed (`batch.needs_history`),
+  and derives the new rows (`batch`);
 - `commit` takes a transaction-level advisory lock, checks that the tracked position is still the one the
   page was read after (so a second runner, or a rebuild meanwhile, cannot apply a page twice), writes
   cases, members, the work queue, audit rows, summary changes and the new position, and commits.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
@@ -29,7 +31,7 @@ from psycopg.sql import SQL, Identifier
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
 from branchflow.projections import schema, summaries
-from branchflow.projections.batch import Batch, CaseState, prepare
+from branchflow.projections.batch import Batch, CaseState, needs_history, prepare
 from branchflow.projections.committees import ensure_committees
 from branchflow.projections.regions import ensure_regions
 from branchflow.projections.rows import MemberRow, case_row_from_db, member_row_from_db
@@ -103,7 +105,8 @@ class CasesView(PostgresTrackingRecorder):
         ids = {event.originator_id for event, _ in events}
         before = {i: previous.cases[i] for i in ids if previous is not None and i in previous.cases}
         before.update(self._load([i for i in ids if i not in before]))
-        return prepare(events, before, self.thresholds, self._state)
+        return prepare(events, before, self.thresholds, self._state,
+                       self._histories({i: before[i].org.version for i in needs_history(events, before)}))
 
     def commit(self, batch: Batch, expected: int | None, position: int) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -120,9 +123,10 @@ class CasesView(PostgresTrackingRecorder):
             return {}
         s = self.schema
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(f"SELECT c.*, s.version AS state_version, s.state FROM {s}.{schema.CASES} AS c "
-                         f"LEFT JOIN {s}.{schema.CASE_STATES} AS s USING (id) WHERE c.id = ANY(%b)",
-                         (ids,), prepare=True)
+            curs.execute(f"SELECT c.*, s.version AS state_version, s.state, p.valid_from AS since "
+                         f"FROM {s}.{schema.CASES} AS c LEFT JOIN {s}.{schema.CASE_STATES} AS s USING (id) "
+                         f"LEFT JOIN {s}.{schema.CASE_PERIODS} AS p ON p.id = c.id AND p.valid_until = %b "
+                         "WHERE c.id = ANY(%b)", (schema.OPEN, ids), prepare=True)
             cases = curs.fetchall()
             if not cases:
                 return {}
@@ -131,6 +135,11 @@ class CasesView(PostgresTrackingRecorder):
             members: dict[UUID, list[MemberRow]] = {}
             for record in curs.fetchall():
                 members.setdefault(record["case_id"], []).append(member_row_from_db(record))
+            curs.execute(f"SELECT case_id, member_id, valid_from FROM {s}.{schema.MEMBER_PERIODS} "
+                         "WHERE case_id = ANY(%b) AND valid_until = %b", (found, schema.OPEN), prepare=True)
+            member_since: dict[UUID, dict[str, date]] = {}
+            for record in curs.fetchall():
+                member_since.setdefault(record["case_id"], {})[record["member_id"]] = record["valid_from"]
             curs.execute(
                 "SELECT e.originator_id, e.originator_version, e.topic, e.state "
                 f"FROM unnest(%b::uuid[], %b::integer[], %b::integer[]) AS t(id, after, upto) "
@@ -149,8 +158,26 @@ class CasesView(PostgresTrackingRecorder):
                 org = self.mapper.to_domain_event(stored).mutate(org)  # type: ignore[attr-defined]
             if not isinstance(org, Organization) or org.version != r["version"]:
                 raise OriginatorVersionError(r["version"], org.version if org is not None else 0)
-            loaded[r["id"]] = CaseState(org, case_row_from_db(r), members.get(r["id"], []))
+            loaded[r["id"]] = CaseState(org, case_row_from_db(r), members.get(r["id"], []), r["since"],
+                                        member_since.get(r["id"], {}))
         return loaded
+
+    def _histories(self, versions: dict[UUID, int]) -> dict[UUID, list[Any]]:
+        """Each case's events up to a version (those the page follows), in version order."""
+        if not versions:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM unnest(%b::uuid[], %b::integer[]) AS t(id, upto) "
+                f"JOIN {self.events_table} AS e ON e.originator_id = t.id AND e.originator_version <= t.upto "
+                "ORDER BY e.originator_id, e.originator_version", (list(versions), list(versions.values())),
+                prepare=True)
+            found: dict[UUID, list[Any]] = {}
+            for e in curs.fetchall():
+                found.setdefault(e["originator_id"], []).append(self.mapper.to_domain_event(StoredEvent(
+                    e["originator_id"], e["originator_version"], e["topic"], bytes(e["state"]))))
+        return found
 
     def _restore(self, case_id: UUID, version: int, state: bytes) -> Organization:
         snapshot: Any = self.mapper.to_domain_event(StoredEvent(case_id, version, _SNAPSHOT_TOPIC, bytes(state)))
@@ -184,9 +211,20 @@ class CasesView(PostgresTrackingRecorder):
         curs.execute(f"DELETE FROM {s}.{schema.WORK_QUEUE} WHERE case_id = ANY(%b)", (ids,), prepare=True)
         _copy(curs, f"{s}.{schema.WORK_QUEUE}", schema.WORK_QUEUE_COLUMNS, batch.queue_values)
         summaries.drop_empty(curs, s, batch.regions)
+        self._write_periods(curs, batch)
         if batch.moved:  # the audit trail follows a case to its corrected region
             curs.executemany(f"UPDATE {s}.{schema.AUDIT} SET region_code = %s WHERE case_id = %s", batch.moved)
         _copy(curs, f"{s}.{schema.AUDIT}", schema.AUDIT_COLUMNS, batch.audit)
+
+    def _write_periods(self, curs: Cursor[DictRow], batch: Batch) -> None:
+        s = self.schema
+        if batch.periods_after:
+            ids, after = [i for i, _ in batch.periods_after], [d for _, d in batch.periods_after]
+            for table, key in ((schema.CASE_PERIODS, "id"), (schema.MEMBER_PERIODS, "case_id")):
+                curs.execute(f"DELETE FROM {s}.{table} AS p USING unnest(%b::uuid[], %b::date[]) AS t(id, after) "
+                             f"WHERE p.{key} = t.id AND p.valid_until > t.after", (ids, after), prepare=True)
+        _copy(curs, f"{s}.{schema.CASE_PERIODS}", schema.CASE_PERIOD_COLUMNS, batch.period_values)
+        _copy(curs, f"{s}.{schema.MEMBER_PERIODS}", schema.MEMBER_PERIOD_COLUMNS, batch.member_period_values)
 
 
 def _copy(curs: Cursor[DictRow], table: str, columns: schema.Columns, rows: Sequence[tuple[Any, ...]]) -> None:

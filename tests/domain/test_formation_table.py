@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import random
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 
 import pytest
 
-from branchflow.domain.as_of import case_as_of
+from branchflow.domain.as_of import business_date, case_as_of, states_by_date
+from branchflow.domain.errors import DomainError
 from branchflow.domain.formation_table import NOTHING, formation_counts, should_have_party_organization
 from branchflow.domain.obligations import obligations
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
+from branchflow.domain.rules import SEED_THRESHOLDS
+from branchflow.projections.rows import case_row, member_rows, values
 
 from .cases import add_members, organization, stamp, with_formal_branch
 
@@ -102,3 +107,48 @@ def test_the_youth_league_column_counts_the_step_that_meets_the_league_obligatio
     assert league(case_as_of(events, date(2024, 5, 1))) == (1, False)
     org.dissolve_branch(stamp(date(2024, 9, 1)))  # the league stays set up: the organization still counts
     assert league(org) == (1, False)
+
+
+def backdated_history(rng: random.Random, serial: int) -> Organization:
+    """A case whose steps come on random dates, some before steps recorded earlier, with later corrections."""
+    first = date(2021, 1, 1) + timedelta(days=rng.randrange(0, 300))
+    org = organization(on=first, employees=rng.choice([5, 60, 150]), name=f"Backdated {serial}",
+                       founded_on=date(2020, 1, 1))
+    verbs: list[Callable[[date], object]] = [
+        lambda d: org.add_member(f"Member {org.people_count}", "male", date(1980, 1, 1), "bachelor",
+                                 rng.choice([MemberStatus.FORMAL, MemberStatus.PROBATIONARY]), rng.random() < 0.6,
+                                 stamp(d)),
+        lambda d: org.transfer_in(rng.choice([m.id for m in org.members.values()] or ["P0"]), stamp(d)),
+        lambda d: org.report_headcount(rng.choice([10, 80, 200]), False, stamp(d)),
+        lambda d: org.assign_instructor("Li", stamp(d)), lambda d: org.withdraw_instructor(stamp(d)),
+        lambda d: org.affiliate("Village", stamp(d)), lambda d: org.establish_temporary_branch("Temp", stamp(d)),
+        lambda d: org.correct_facts(rng.choice([1, org.version]), {"employees": rng.choice([3, 120])},
+                                    stamp(max(d, first), reason="counted again")),
+    ]
+    for _ in range(rng.randrange(0, 10)):
+        try:
+            rng.choice(verbs)(first + timedelta(days=rng.randrange(-20, 700)))
+        except (DomainError, KeyError):
+            continue
+    return org
+
+
+def test_the_states_by_date_are_the_replays_of_every_day() -> None:
+    """`states_by_date` (one pass over the dates a case changes on) gives the state `case_as_of` replays for
+    every day, also with steps recorded out of date order and corrections of earlier events."""
+    rng = random.Random(15)
+    for serial in range(80):
+        org = backdated_history(rng, serial)
+        events = org.collect_events()
+        states = [(day, counted(state)) for day, state in states_by_date(events)]
+        assert states and states[0][0] == business_date(events[0])
+        for day in sorted({s[0] for s in states} | {states[0][0] + timedelta(days=rng.randrange(-5, 800))
+                                                    for _ in range(4)}):
+            then = [c for d, c in states if d <= day]
+            reference = case_as_of(copy.deepcopy(events), day)  # events of its own: no state shared
+            assert (then[-1] if then else None) == (counted(reference) if reference else None), (serial, day)
+
+
+def counted(org: Organization) -> tuple[object, ...]:
+    """What the read models take from a state: every column of its rows, and its version."""
+    return (values(case_row(org, SEED_THRESHOLDS)), sorted(map(values, member_rows(org))))

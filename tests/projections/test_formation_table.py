@@ -21,11 +21,12 @@ from branchflow.domain.rules import SEED_THRESHOLDS, PartyOrgType
 from branchflow.domain.stamp import Stamp
 from branchflow.domain.values import SUBTYPES
 from branchflow.projections import Projector, Scope, statistics, status_board
-from branchflow.projections.as_of import EventSource, rows_as_of
+from branchflow.projections.as_of import EventSource, replayed_rows, rows_as_of
 from branchflow.projections.formation_table import FIGURES, TableFigures, table_figures
 from branchflow.projections.rows import case_row, values
-from branchflow.projections.schema import CASES
+from branchflow.projections.schema import CASES, CASES_AS_OF
 from tests.domain.cases import organization, stamp
+from tests.domain.test_formation_table import backdated_history
 
 from .conftest import fresh_schema, projected, reader, save
 from .test_statistics import doumen
@@ -133,7 +134,7 @@ def expected_rows(day: date | None) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def projected_street(database_url: str) -> Iterator[tuple[Any, EventSource, dict[str, Organization]]]:
+def projected_street(database_url: str) -> Iterator[tuple[Any, dict[str, Organization]]]:
     orgs = street()
     with fresh_schema(database_url) as settings:
         app = FormationApplication(settings)
@@ -142,24 +143,23 @@ def projected_street(database_url: str) -> Iterator[tuple[Any, EventSource, dict
             save(app, orgs.values())
             runner.catch_up()
             with reader(database_url, settings) as conn:
-                yield conn, EventSource.of(app), orgs
+                yield conn, orgs
         finally:
             runner.close()
             app.close()
 
 
-def figures_on(conn: psycopg.Connection[Any], source: EventSource, day: date | None,
-               region: str = STREET) -> TableFigures:
+def figures_on(conn: psycopg.Connection[Any], day: date | None, region: str = STREET) -> TableFigures:
     if day is None:
         return table_figures(conn, Scope(region=region), date(2025, 6, 30))
-    with rows_as_of(conn, source, region, day) as past:
+    with rows_as_of(conn, day) as past:
         return table_figures(conn, Scope(region=region), day, cases=past.cases)
 
 
 @pytest.mark.parametrize("day", [END_2023, END_2024, None], ids=["2023-12-31", "2024-12-31", "today"])
 def test_every_cell_is_the_count_by_hand(projected_street: Any, day: date | None) -> None:
-    conn, source, _ = projected_street
-    table = figures_on(conn, source, day)
+    conn, _ = projected_street
+    table = figures_on(conn, day)
     found = [{"kind": r.kind, "subtype": r.subtype, **r.figures()} for r in table.rows]
     differences = [(f["kind"], f["subtype"], name, f[name], e[name])
                    for f, e in zip(found, expected_rows(day), strict=True) for name in f if f[name] != e[name]]
@@ -170,8 +170,8 @@ def test_every_cell_is_the_count_by_hand(projected_street: Any, day: date | None
 
 
 def test_the_board_the_statistics_and_the_ledger_read_the_past_the_same_way(projected_street: Any) -> None:
-    conn, source, _ = projected_street
-    with rows_as_of(conn, source, STREET, END_2023) as past:
+    conn, _ = projected_street
+    with rows_as_of(conn, END_2023) as past:
         board = status_board(conn, Scope(region=STREET), past.cases)
         stats = statistics(conn, Scope(region=STREET), END_2023, past.cases, past.members)
     assert board.total == 6 and board.formed == 0 and board.organization_covered == 1  # the temporary branch
@@ -185,14 +185,14 @@ def test_the_board_the_statistics_and_the_ledger_read_the_past_the_same_way(proj
 
 
 def test_a_case_registered_after_the_date_is_not_in_its_table(projected_street: Any) -> None:
-    conn, source, orgs = projected_street
-    with rows_as_of(conn, source, STREET, date(2024, 1, 31)) as past:
+    conn, orgs = projected_street
+    with rows_as_of(conn, date(2024, 1, 31)) as past:
         ids = {r[0] for r in conn.execute(f"SELECT id FROM {past.cases}").fetchall()}
     assert orgs["foreign"].id not in ids and orgs["private"].id in ids
 
 
 def test_group_by_committee_gives_a_row_per_responsible_committee(projected_street: Any) -> None:
-    conn, _, _ = projected_street
+    conn, _ = projected_street
     table = table_figures(conn, Scope(region=STREET), date(2025, 6, 30), "committee", CASES)
     assert [(r.responsible_committee, r.organizations) for r in table.rows] == [(None, 6)]
     assert table.total.organizations == 6
@@ -236,25 +236,35 @@ def random_history(rng: random.Random, serial: int) -> tuple[Organization, list[
 
 
 def test_rows_as_of_any_date_equal_the_rows_the_cases_had_then(database_url: str) -> None:
+    """The periods' rows as of a date equal the rows each case had after that day's last step (cases stepped
+    in date order) and a replay of every case's events up to the day (also cases stepped out of date order,
+    with corrections of earlier facts): the case rows and the member rows, projected page by page."""
     rng = random.Random(15)
     histories = [random_history(rng, i) for i in range(60)]
+    backdated = [backdated_history(rng, i) for i in range(40)]
     days = sorted({date(2020, 1, 1) + timedelta(days=rng.randrange(0, 1600)) for _ in range(8)})
     with fresh_schema(database_url) as settings:
         app = FormationApplication(settings)
-        runner = Projector(app=app)
+        runner = Projector(app=app, page_size=7)  # cases cut across pages: periods continued, and recomputed
         try:
             assert app.thresholds == SEED_THRESHOLDS
-            save(app, [org for org, _ in histories])
+            save(app, [org for org, _ in histories] + backdated, per_save=3)
             runner.catch_up()
             with reader(database_url, settings) as conn:
                 for day in days:
                     # The row after the day's last step, for each case registered by then.
                     expected = sorted(then[-1] for then in ([row for d, row in seen if d <= day]
                                                             for _, seen in histories) if then)
-                    with rows_as_of(conn, EventSource.of(app), STREET, day) as past:
-                        found = sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {past.cases}").fetchall())
-                    assert found == expected, day
-                    assert len(found) > 0 or day < date(2020, 2, 1)
+                    with rows_as_of(conn, day) as past:
+                        found = {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}").fetchall())
+                                 for t in (past.cases, past.members)}
+                    with replayed_rows(conn, EventSource.of(app), "", day) as past:
+                        replayed = {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}").fetchall())
+                                    for t in (past.cases, past.members)}
+                    assert list(found.values()) == list(replayed.values()), day
+                    mine = {o.id for o, _ in histories}
+                    assert [r for r in found[CASES_AS_OF] if r[0] in mine] == expected, day
+                    assert len(expected) > 0 or day < date(2020, 2, 1)
         finally:
             runner.close()
             app.close()

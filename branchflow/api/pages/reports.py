@@ -102,9 +102,9 @@ def statistics_page(request: Request, session: SignedIn) -> HTMLResponse:
     except ValidationError as e:
         raise HTTPException(422, f"地区代码有误：{e.errors()[0]['msg']}") from None
     with services(request).pool.connection() as conn:
-        with past_or_live(services(request), conn, chosen, as_of) as (cases, members):
+        with past_or_live(conn, as_of) as (cases, members):
             stats = statistics(conn, scope, day, cases, members)
-        table = formation_table_of(services(request), conn, scope, as_of, compare)
+        table = formation_table_of(conn, scope, as_of, compare)
     top, second = table_header()
     lines = [("合计", table.total, table.change.total if table.change else None)] + [
         (row_label(r, "subtype"), r, table.change.rows[i] if table.change else None) for i, r in enumerate(table.rows)]
@@ -126,7 +126,7 @@ def statistics_table_file(request: Request, session: SignedIn, format: FileForma
         raise HTTPException(422, "请先选择地区")
     with services(request).pool.connection() as conn:
         scope = Scope.model_validate(narrowed(session.user, {"region": chosen}))
-        table = formation_table_of(services(request), conn, scope, _report_date(values, "as_of"),
+        table = formation_table_of(conn, scope, _report_date(values, "as_of"),
                                    _report_date(values, "compare"))
         return table_file(table, format, region_names(conn, [chosen]).get(chosen))
 
