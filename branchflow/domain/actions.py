@@ -24,6 +24,7 @@ from branchflow.domain.development_steps import (
     TalkToApplicant,
     WithdrawCandidate,
 )
+from branchflow.domain.id_numbers import IdNumber, matching_birth_date
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
 from branchflow.domain.registration import (
@@ -73,10 +74,13 @@ class AddMember(Step):
     status: MemberStatus
     relation_transferred: bool
     admitted_on: BusinessDate | None = None  # a probationary member's admission (default: occurred_on)
+    id_number: IdNumber | None = None  # 公民身份号码; its birth date must be `birth_date`
+
+    _id_number_born = field_validator("id_number")(matching_birth_date)
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.add_member(self.name, self.gender, self.birth_date, self.education.value, self.status,
-                       self.relation_transferred, stamp, self.admitted_on)
+                       self.relation_transferred, stamp, self.admitted_on, self.id_number)
 
 
 class TransferIn(Step):

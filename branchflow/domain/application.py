@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from pydantic import BaseModel
 
-from branchflow.domain import credit_codes
+from branchflow.domain import credit_codes, relations
 from branchflow.domain.actions import Step
 from branchflow.domain.credit_codes import CreditCodeClaim, claim_id
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, CommandIdReused, ConcurrentChange, RuleViolation
@@ -34,6 +34,7 @@ from branchflow.domain.receipt import (
 )
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.registration import Registration
+from branchflow.domain.relations import Relation, relation_id
 from branchflow.domain.rules import (
     PartyOrgType,
     Thresholds,
@@ -110,12 +111,12 @@ class FormationApplication(Application[UUID]):
         if (answer := self._answered(str(org_id), step.command_id, fingerprint)) is not None:
             return answer[0]
         org = self.case(org_id)
-        held = org.credit_code
+        held, before = org.credit_code, relations.placed(org)
         joint = org.joint_branch
         stamp = Stamp(actor, step.occurred_on or today, step.reason)
         try:
             step.apply(org, stamp, self.thresholds)
-            claims = self._claims(org, held)
+            claims: list[Aggregate] = [*self._claims(org, held), *self.relations_moved(org, before)]
         except RuleViolation as refusal:
             self.refused(org_id, step, actor, refusal)
             raise
@@ -123,6 +124,52 @@ class FormationApplication(Application[UUID]):
         if recounted_into is not None:
             recounted_into += [o.id for o in recounted]
         return self._save_with_receipt([org, *recounted], str(org_id), step.command_id, fingerprint, claims)[0]
+
+    def relation(self, key: str) -> Relation | None:
+        try:
+            found: object = self.repository.get(relation_id(key))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, Relation) else None
+
+    def relations_moved(self, org: Organization, before: dict[str, str], taken: dict[str, str] | None = None
+                        ) -> list[Relation]:
+        """The relations a step placed in the case or released from it (`before`: `relations.placed` before
+        the step), to save with its events; raises `relation_elsewhere` for one another case holds (or, in a
+        batch, `taken`: key -> organization id placed earlier in it). A reopened case takes back what is
+        still free and leaves what went elsewhere meanwhile (the closing let it go; refusing the reopening
+        would leave a wrongly closed case closed)."""
+        after, reopening = relations.placed(org), _reopened(org)
+        moved = []
+        for key, member_id in after.items():
+            if before.get(key) == member_id:
+                continue
+            relation = self.relation(key)
+            holder = (relation.organization_id if relation is not None else None) or (taken or {}).get(key)
+            if holder not in (None, str(org.id)):
+                if reopening:
+                    continue
+                raise relations.elsewhere(member_id)
+            if relation is None:
+                moved.append(Relation(id=relation_id(key), organization_id=str(org.id), member_id=member_id))
+            else:
+                relation.move(str(org.id), member_id)
+                moved.append(relation)
+        for key in before.keys() - after.keys():
+            if (relation := self.relation(key)) is not None and relation.organization_id == str(org.id):
+                relation.release()
+                moved.append(relation)
+        return moved
+
+    def holders_elsewhere(self, org_id: UUID, step: Step, actor: str, today: date) -> list[UUID]:
+        """The other cases holding the relations this step would place (for the API to name them in scope)."""
+        org = self.case(org_id)
+        before = relations.placed(org)
+        with suppress(RuleViolation):
+            step.apply(org, Stamp(actor, step.occurred_on or today, step.reason), self.thresholds)
+        found = [self.relation(key) for key in relations.placed(org).keys() - before.keys()]
+        return [UUID(r.organization_id) for r in found
+                if r is not None and r.organization_id not in (None, str(org_id))]
 
     def _recount_joint_branch(self, org: Organization, joint: JointBranchMembership, stamp: Stamp
                               ) -> list[Organization]:
@@ -262,7 +309,7 @@ class FormationApplication(Application[UUID]):
 
     def _save_with_receipt(
         self, orgs: list[Organization], scope: str, command_id: str | None, fingerprint: str | None,
-        claims: list[CreditCodeClaim] | None = None,
+        claims: list[Aggregate] | None = None,
     ) -> list[Organization]:
         receipts: list[Receipt] = []
         if command_id is not None:
@@ -279,6 +326,11 @@ class FormationApplication(Application[UUID]):
                 raise AlreadyRegistered(orgs[0].id) from None
             raise ConcurrentChange(orgs[0].id if len(orgs) == 1 else [o.id for o in orgs]) from None
         return orgs
+
+
+def _reopened(org: Organization) -> bool:
+    """Whether the step just taken reopened the case (its last pending event is the reopening)."""
+    return bool(org.pending_events) and type(org.pending_events[-1]).__name__ == "CaseReopened"
 
 
 def _last(org: Organization) -> date:

@@ -11,6 +11,7 @@ from branchflow.domain import development
 from branchflow.domain.actions import next_actions
 from branchflow.domain.breaches import BrokenRule, broken_rules
 from branchflow.domain.calendar import add_months
+from branchflow.domain.id_numbers import masked
 from branchflow.domain.obligations import obligations, overdue
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import Candidate, DevelopmentStage, MemberStatus
@@ -39,6 +40,9 @@ class MemberView(BaseModel):
     probation_ends_on: date | None = None
     transfer_from: str | None = None  # a transfer of the relation in, requested on transfer_requested_on
     transfer_requested_on: date | None = None
+    # 公民身份号码, masked (440403********123X): this view is kept in workflow histories and projections; the
+    # API shows the full number to users who may see it (api/access.py `sees_id_numbers`).
+    id_number: str | None = None
 
 
 class CandidateView(BaseModel):
@@ -46,6 +50,7 @@ class CandidateView(BaseModel):
     name: str
     stage: DevelopmentStage
     next_due_on: date | None
+    id_number: str | None = None  # masked, as a member's
 
 
 class ObligationView(BaseModel):
@@ -150,11 +155,13 @@ def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
             MemberView(id=m.id, name=m.name, gender=m.gender, birth_date=m.birth_date, education=m.education,
                        status=m.status, relation_transferred=m.relation_transferred,
                        probation_ends_on=m.probation_ends_on, transfer_from=m.transfer_from,
-                       transfer_requested_on=m.transfer_requested_on)
+                       transfer_requested_on=m.transfer_requested_on,
+                       id_number=masked(m.id_number) if m.id_number else None)
             for m in present
         ],
         candidates=[
-            CandidateView(id=c.id, name=c.name, stage=c.stage, next_due_on=candidate_next_due_on(c))
+            CandidateView(id=c.id, name=c.name, stage=c.stage, next_due_on=candidate_next_due_on(c),
+                          id_number=masked(c.id_number) if c.id_number else None)
             for c in org.candidates.values() if c.in_development
         ],
         instructor=org.instructor, affiliation=org.affiliation,

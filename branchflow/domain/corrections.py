@@ -19,6 +19,7 @@ from eventsourcing.domain import event
 from branchflow.domain import development, guards
 from branchflow.domain.dates import DATE_OUT_OF_ORDER
 from branchflow.domain.errors import RuleViolation
+from branchflow.domain.id_numbers import birth_date_problem
 from branchflow.domain.records import FactRecord
 from branchflow.domain.registration import credit_code_problem, subtype_problem
 from branchflow.domain.rules import require
@@ -136,6 +137,7 @@ def correct_member(self: Organization, member_id: str, corrects: int, changes: d
         raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
     if "birth_date" in changes:
         require(development.can_be_member(changes["birth_date"], member.admitted_on or member.joined_on))
+        require(birth_date_problem(member.id_number, changes["birth_date"]))  # the ID number carries it too
     self._member_corrected(member_id, corrects, changes, stamp)
 
 

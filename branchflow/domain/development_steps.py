@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from branchflow.domain import development
+from branchflow.domain.id_numbers import IdNumber, matching_birth_date
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import DevelopmentStage
 from branchflow.domain.rules import Thresholds
@@ -21,9 +22,12 @@ class RecordApplicant(Step):
     gender: Gender
     birth_date: BirthDate
     education: Education
+    id_number: IdNumber | None = None  # 公民身份号码; its birth date must be `birth_date`
+
+    _id_number_born = field_validator("id_number")(matching_birth_date)
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
-        org.record_applicant(self.name, self.gender, self.birth_date, self.education.value, stamp)
+        org.record_applicant(self.name, self.gender, self.birth_date, self.education.value, stamp, self.id_number)
 
 
 class TalkToApplicant(PersonStep):

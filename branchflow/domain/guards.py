@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from branchflow.domain import development
 from branchflow.domain.dates import Dated, not_before
 from branchflow.domain.errors import RuleViolation
+from branchflow.domain.id_numbers import masked
 from branchflow.domain.people import DevelopmentStage, MemberStatus
 from branchflow.domain.rules import (
     SEED_THRESHOLDS,
@@ -48,6 +49,27 @@ def _probationary(org: Organization) -> list[str]:
 def _open(org: Organization, day: date) -> RuleViolation | None:
     """What every step needs: an open case, and a business date not before the organization's founding."""
     return open_case(org) or not_before("the step", day, Dated("founded", org.founded_on))
+
+
+def not_recorded_twice(org: Organization, name: str, gender: str, birth_date: date, id_number: str | None = None,
+                       ignoring: str = "") -> RuleViolation | None:
+    """A person is entered once per organization (domain.md "People are recorded once"): the same citizen ID
+    number, or (where either has none) the same name, gender and birth date, among the members present and the
+    people in development. Two different ID numbers are two people, whatever their names. `ignoring`: the
+    person being corrected. The rule needs the step's input, so `next_actions` cannot ask it; every door
+    reaches it through the aggregate's verb (add_member, record_applicant)."""
+    here = [(m.id, m.name, m.gender, m.birth_date, m.id_number) for m in org.members.values() if m.present]
+    here += [(c.id, c.name, c.gender, c.birth_date, c.id_number) for c in org.candidates.values() if c.in_development]
+    for person_id, *who, number in here:
+        if person_id == ignoring:
+            continue
+        if id_number is not None and number == id_number:
+            return RuleViolation("person_recorded_twice", f"the citizen ID number {masked(id_number)} is already "
+                                 f"recorded in this organization, for {person_id}")
+        if (id_number is None or number is None) and tuple(who) == (name, gender, birth_date):
+            return RuleViolation("person_recorded_twice", f"{name} ({gender}, born {birth_date.isoformat()}) is "
+                                 f"already recorded in this organization as {person_id}")
+    return None
 
 
 def can_take_a_step(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:

@@ -8,14 +8,15 @@ The steps' rules and intervals are in `development`.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from eventsourcing.domain import event
+from eventsourcing.domain import Aggregate, event
 
-from branchflow.domain import development, guards, people
+from branchflow.domain import development, guards
 from branchflow.domain.calendar import add_months
 from branchflow.domain.dates import not_before
 from branchflow.domain.errors import RuleViolation
+from branchflow.domain.id_numbers import birth_date_problem
 from branchflow.domain.people import Candidate, DevelopmentStage, Member, MemberStatus, joined
 from branchflow.domain.rules import require
 from branchflow.domain.stamp import Stamp
@@ -24,24 +25,47 @@ if TYPE_CHECKING:
     from branchflow.domain.organization import Organization
 
 
+class ApplicantRecorded(Aggregate.Event):
+    """An application to join the party (version 2 added the optional citizen `id_number`). `Organization`
+    takes this class into its body, so the topic stays `...organization:Organization.ApplicantRecorded`."""
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["id_number"] = None  # recorded before ID numbers were taken
+
+    person_id: str
+    name: str
+    gender: str
+    birth_date: date
+    education: str
+    id_number: str | None
+    stamp: Stamp
+
+
 def record_applicant(
-    self: Organization, name: str, gender: str, birth_date: date, education: str, stamp: Stamp
+    self: Organization, name: str, gender: str, birth_date: date, education: str, stamp: Stamp,
+    id_number: str | None = None,
 ) -> str:
     require(guards.can_take_a_step(self, stamp.occurred_on))
     require(development.can_apply(birth_date, stamp.occurred_on))
-    require(people.not_recorded_twice(self, name, gender, birth_date))
+    require(birth_date_problem(id_number, birth_date))
+    require(guards.not_recorded_twice(self, name, gender, birth_date, id_number))
     person_id = self.next_person_id()
-    self._applicant_recorded(person_id, name, gender, birth_date, education, stamp)
+    self._applicant_recorded(person_id, name, gender, birth_date, education, id_number, stamp)
     return person_id
 
 
-@event("ApplicantRecorded")
+@event(ApplicantRecorded)
 def applicant_recorded(
-    self: Organization, person_id: str, name: str, gender: str, birth_date: date, education: str, stamp: Stamp
+    self: Organization, person_id: str, name: str, gender: str, birth_date: date, education: str,
+    id_number: str | None, stamp: Stamp,
 ) -> None:
     self.people_count += 1
     self.candidates[person_id] = Candidate(
-        person_id, name, gender, birth_date, education, DevelopmentStage.APPLICANT, applied_on=stamp.occurred_on
+        person_id, name, gender, birth_date, education, DevelopmentStage.APPLICANT, applied_on=stamp.occurred_on,
+        id_number=id_number,
     )
 
 
@@ -126,6 +150,7 @@ def probationary_approved(self: Organization, person_id: str, stamp: Stamp) -> N
         person_id, c.name, c.gender, c.birth_date, c.education, MemberStatus.PROBATIONARY,
         relation_transferred=True, joined_on=c.voted_on,
         probation_ends_on=add_months(c.voted_on, development.PROBATION_MONTHS), admitted_on=c.voted_on,
+        id_number=c.id_number,
     )
 
 

@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from branchflow.domain import corrections, dates, development, guards, people
+from branchflow.domain import corrections, dates, development, guards
 from branchflow.domain import member_development as md
 from branchflow.domain.calendar import add_months
 from branchflow.domain.corrections import CORRECTABLE_FACTS as CORRECTABLE_FACTS
@@ -20,6 +20,7 @@ from branchflow.domain.corrections import CORRECTABLE_MEMBER_FIELDS as CORRECTAB
 from branchflow.domain.dates import Dated, latest, not_before
 from branchflow.domain.dates import dated as on
 from branchflow.domain.errors import RuleViolation, UnknownPerson
+from branchflow.domain.id_numbers import birth_date_problem
 from branchflow.domain.obligations import Moment, Obligation, moment_of
 from branchflow.domain.people import Candidate, Member, MemberStatus, joined
 from branchflow.domain.records import Escalation, FactRecord, FormalRequest, JointBranchMembership, PartyOrganization
@@ -181,13 +182,18 @@ class Organization(Aggregate):
         return f"P{self.people_count + 1}"
 
     class MemberAdded(Aggregate.Event):
-        """A member entered (version 2 added `admitted_on`, the admission date of a probationary member)."""
+        """A member entered (version 2 added `admitted_on`, the admission date of a probationary member;
+        version 3 the optional citizen `id_number`)."""
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["admitted_on"] = None  # not recorded then: probation counts from joining the organization
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["id_number"] = None  # members entered before ID numbers were taken have none
 
         person_id: str
         name: str
@@ -197,11 +203,12 @@ class Organization(Aggregate):
         status: str
         relation_transferred: bool
         admitted_on: date | None
+        id_number: str | None
         stamp: Stamp
 
     def add_member(
         self, name: str, gender: str, birth_date: date, education: str, status: MemberStatus,
-        relation_transferred: bool, stamp: Stamp, admitted_on: date | None = None,
+        relation_transferred: bool, stamp: Stamp, admitted_on: date | None = None, id_number: str | None = None,
     ) -> str:
         """A member who joined the party elsewhere; a probationary one carries the admission date (default:
         the day entered), from which the year of probation runs."""
@@ -215,22 +222,24 @@ class Organization(Aggregate):
             raise RuleViolation("admission_date_for_probationary", "only a probationary member's admission date "
                                 "is recorded; a formal member's probation is over")
         require(development.can_be_member(birth_date, admitted_on or stamp.occurred_on))
-        require(people.not_recorded_twice(self, name, gender, birth_date))
+        require(birth_date_problem(id_number, birth_date))
+        require(guards.not_recorded_twice(self, name, gender, birth_date, id_number))
         person_id = self.next_person_id()
         self._member_added(person_id, name, gender, birth_date, education, status, relation_transferred,
-                           admitted_on, stamp)
+                           admitted_on, id_number, stamp)
         return person_id
 
     @event(MemberAdded)
     def _member_added(
         self, person_id: str, name: str, gender: str, birth_date: date, education: str, status: str,
-        relation_transferred: bool, admitted_on: date | None, stamp: Stamp,
+        relation_transferred: bool, admitted_on: date | None, id_number: str | None, stamp: Stamp,
     ) -> None:
         self.people_count += 1
         self.members[person_id] = Member(
             person_id, name, gender, birth_date, education, MemberStatus(status), relation_transferred,
             joined_on=stamp.occurred_on, admitted_on=admitted_on,
             probation_ends_on=add_months(admitted_on, development.PROBATION_MONTHS) if admitted_on else None,
+            id_number=id_number,
         )
 
     def transfer_in(self, member_id: str, stamp: Stamp) -> None:
@@ -285,6 +294,7 @@ class Organization(Aggregate):
 
     # --- member development (发展党员), in member_development.py: each verb, then its event -------
 
+    ApplicantRecorded = md.ApplicantRecorded  # declared beside its verb; its topic is Organization's, as before
     record_applicant, _applicant_recorded = md.record_applicant, md.applicant_recorded
     talk_to_applicant, _applicant_talked_to = md.talk_to_applicant, md.applicant_talked_to
     designate_activist, _activist_designated = md.designate_activist, md.activist_designated

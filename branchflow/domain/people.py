@@ -5,13 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from branchflow.domain.dates import Dated
-from branchflow.domain.errors import RuleViolation
-
-if TYPE_CHECKING:
-    from branchflow.domain.organization import Organization
 
 
 class MemberStatus(StrEnum):
@@ -46,6 +41,7 @@ class Member:
     # A transfer of the relation in, under way (组织关系转接): from which organization, since when.
     transfer_from: str | None = None
     transfer_requested_on: date | None = None
+    id_number: str | None = None  # 公民身份号码 (id_numbers.py), optional: shown in full only in scope
 
     def __post_init__(self) -> None:
         self.status = MemberStatus(self.status)  # stored as text in snapshots
@@ -82,6 +78,7 @@ class Candidate:
     voted_on: date | None = None
     introducer_ids: list[str] = field(default_factory=list)
     left_on: date | None = None
+    id_number: str | None = None  # 公民身份号码 (id_numbers.py), optional
 
     def __post_init__(self) -> None:
         self.stage = DevelopmentStage(self.stage)  # stored as text in snapshots
@@ -90,13 +87,3 @@ class Candidate:
     def in_development(self) -> bool:
         return self.left_on is None
 
-
-def not_recorded_twice(org: Organization, name: str, gender: str, birth_date: date) -> RuleViolation | None:
-    """A person is entered once per organization: the same name, gender and birth date is a duplicate."""
-    here = [(m.id, m.name, m.gender, m.birth_date) for m in org.members.values() if m.present]
-    here += [(c.id, c.name, c.gender, c.birth_date) for c in org.candidates.values() if c.in_development]
-    for person_id, *who in here:
-        if tuple(who) == (name, gender, birth_date):
-            return RuleViolation("person_recorded_twice", f"{name} ({gender}, born {birth_date.isoformat()}) is "
-                                 f"already recorded in this organization as {person_id}")
-    return None

@@ -30,6 +30,7 @@ from pydantic import TypeAdapter
 
 from branchflow.domain.application import history_entry
 from branchflow.domain.as_of import business_date, extends, states_by_date
+from branchflow.domain.id_numbers import masked_in
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
 from branchflow.projections.rows import (
@@ -184,8 +185,8 @@ def _registers_organization(event: Any) -> bool:
 
 
 def _audit_values(event: Any, notification_id: int) -> tuple[Any, ...]:
-    """The audit row as `GET /organizations/{id}/history` shows it (the domain's `history_entry`);
-    the case's region is added when the page is done."""
+    """The audit row as `GET /organizations/{id}/history` shows it (the domain's `history_entry`), ID numbers
+    masked (the audit trail lists many cases); the case's region is added when the page is done."""
     entry = history_entry(event)
     return (event.originator_id, entry.sequence, notification_id, entry.type, entry.occurred_on,
-            entry.recorded_at, entry.actor, entry.reason, Jsonb(entry.data, dumps=_JSON.dump_json))
+            entry.recorded_at, entry.actor, entry.reason, Jsonb(masked_in(entry.data), dumps=_JSON.dump_json))

@@ -34,6 +34,7 @@ from tenacity import RetryCallState, Retrying, wait_exponential
 
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.receipt import Receipt
+from branchflow.domain.relations import Relation
 from branchflow.projections.batch import Batch
 from branchflow.projections.schema import TRACKING
 from branchflow.projections.writer import CasesView, StalePosition
@@ -47,7 +48,9 @@ DEFAULT_PAGE_SIZE = 5000  # fewer, larger pages: less summary upkeep per event (
 _LAST_ID = 2**63 - 1
 # Receipts answer a repeated command; no read model shows them, and an import writes two for every three
 # events of its cases: left undecoded, they still move the position.
-_NOT_PROJECTED = frozenset({get_topic(Receipt.Issued)})
+# Where members' relations sit (relations.py) is no read model's either.
+_NOT_PROJECTED = frozenset({get_topic(Receipt.Issued), get_topic(Relation.Placed), get_topic(Relation.Moved),
+                            get_topic(Relation.Released)})
 
 
 @dataclass(frozen=True)

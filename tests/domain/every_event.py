@@ -114,11 +114,13 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "FactsCorrected": step(organization, lambda o: o.correct_facts(1, {"employees": 11}, S)),
     "MemberCorrected": step(with_people, lambda o: o.correct_member("P1", 2, {"name": "Li Lei"}, S)),
     "MemberAdded": step(organization, lambda o: o.add_member(
-        "Li Lei", "male", date(1980, 1, 1), "bachelor", MemberStatus.FORMAL, False, S)),
+        "Li Lei", "male", date(1980, 1, 1), "bachelor", MemberStatus.FORMAL, False, S,
+        id_number="440403198001011238")),
     "MemberTransferredIn": step(lambda: with_people(1, transferred=False), lambda o: o.transfer_in("P1", S)),
     "MemberTransferredOut": step(with_people, lambda o: o.transfer_out("P1", S)),
     "ApplicantRecorded": step(
-        organization, lambda o: o.record_applicant("Li", "male", date(1999, 1, 1), "bachelor", S)),
+        organization, lambda o: o.record_applicant("Li", "male", date(1999, 1, 1), "bachelor", S,
+                                                   "440403199901011238")),
     "ApplicantTalkedTo": step(organization, lambda o: o.talk_to_applicant(applicant(o), S)),
     "ActivistDesignated": step(organization, lambda o: o.designate_activist(applicant(o), S)),
     "ActivistReviewed": step(organization, lambda o: o.review_activist(activist(o), S)),

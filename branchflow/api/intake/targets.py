@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from tenacity import (
     AsyncRetrying,
@@ -21,6 +22,7 @@ from tenacity import (
     wait_fixed,
 )
 
+from branchflow.domain import relations
 from branchflow.domain.actions import Step
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import CaseNotFound, DomainError
@@ -115,8 +117,9 @@ class ApplicationCommands:
             new = {i for i in new if not self._exists(ids[i])}
 
         def save() -> tuple[list[StepResults | None], list[Organization]]:
-            saved: list[Organization | Receipt] = []
-            results = [self._build(*cases[i], saved) if i in new else None for i in range(len(cases))]
+            saved: list[Aggregate] = []
+            taken: dict[str, str] = {}  # relations placed by the batch's cases so far: key -> organization id
+            results = [self._build(*cases[i], saved, taken) if i in new else None for i in range(len(cases))]
             self.app.save(*saved)
             return results, [o for o in saved if isinstance(o, Organization)]
 
@@ -128,24 +131,53 @@ class ApplicationCommands:
                              before_sleep=leave_out_existing, reraise=True)
         return once_more(save)
 
-    def _build(self, reg: Registration, steps: Sequence[Step], out: list[Organization | Receipt]) -> StepResults:
+    def _build(self, reg: Registration, steps: Sequence[Step], out: list[Aggregate], taken: dict[str, str]
+               ) -> StepResults:
+        """The case with its steps, and where its members' relations now sit. A step placing a relation held
+        elsewhere (in the store or by an earlier case of the batch) is refused: found after it ran, the case is
+        built again without it (rare: the rules come before any event, this one needs the registry)."""
+        refused: dict[int, DomainError] = {}
+        while True:
+            org, receipts, conflict, results = self._built(reg, steps, refused, taken)
+            if conflict is None:
+                break
+            refused[conflict[0]] = relations.elsewhere(conflict[1])
+        moved = self.app.relations_moved(org, {}, taken)
+        taken.update(dict.fromkeys(relations.placed(org), str(org.id)))
+        out += [Receipt(scope=str(org.id), command_id=c, versions={str(org.id): v}, fingerprint=f, refusal=None)
+                for c, v, f in receipts]
+        out += [org, *moved]
+        return results
+
+    def _built(self, reg: Registration, steps: Sequence[Step], refused: dict[int, DomainError],
+               taken: dict[str, str]
+               ) -> tuple[Organization, list[tuple[str, int, str]], tuple[int, str] | None, StepResults]:
+        """(case, receipts, the first step that placed a relation held elsewhere with its member, results)."""
         org = Organization(stamp=Stamp(self.actor, reg.occurred_on or self.today, reg.reason), **reg.facts())
         # The answer to a repeat: the case then, bound to its request as `register_organization` binds it.
         receipts = [(reg.command_id, 1, registration_fingerprint(reg, self.actor))] if reg.command_id else []
         results: StepResults = []
-        for step in steps:
+        for i, step in enumerate(steps):
+            if i in refused:
+                results.append(refused[i])
+                continue
+            before = relations.placed(org)
             try:
                 step.apply(org, Stamp(self.actor, step.occurred_on or self.today, step.reason), self.app.thresholds)
             except DomainError as error:  # the rules are checked before any event: the case is unchanged
                 results.append(error)
                 continue
+            for key, member_id in relations.placed(org).items():
+                if key in before:
+                    continue
+                relation = self.app.relation(key)
+                holder = (relation.organization_id if relation is not None else None) or taken.get(key)
+                if holder not in (None, str(org.id)):
+                    return org, receipts, (i, member_id), results
             results.append(None)
             receipts += [(step.command_id, org.version, step_fingerprint(org.id, step, self.actor))
                          ] if step.command_id else []
-        out += [Receipt(scope=str(org.id), command_id=c, versions={str(org.id): v}, fingerprint=f, refusal=None)
-                for c, v, f in receipts]
-        out.append(org)
-        return results
+        return org, receipts, None, results
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return any(True for _ in self.app.recorder.select_events(aggregate_id, limit=1))
