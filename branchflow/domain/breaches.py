@@ -85,13 +85,20 @@ def _members(org: Organization) -> Iterator[BrokenRule]:
 
 
 def _people_twice(org: Organization) -> Iterator[BrokenRule]:
-    """A person is entered once per organization (the same name, gender and birth date)."""
-    seen: dict[tuple[str, str, str], str] = {}
-    here = [(m.id, m.name, m.gender, m.birth_date) for m in org.members.values() if m.present]
-    here += [(c.id, c.name, c.gender, c.birth_date) for c in org.candidates.values() if c.in_development]
-    for person_id, name, gender, born in here:
+    """A person is entered once per organization: the same ID number, or (where either has none) the same
+    name, gender and birth date, as guards.not_recorded_twice judges a new one."""
+    by_number: dict[str, str] = {}
+    by_person: dict[tuple[str, str, str], list[tuple[str, str | None]]] = {}
+    here = [(m.id, m.name, m.gender, m.birth_date, m.id_number) for m in org.members.values() if m.present]
+    here += [(c.id, c.name, c.gender, c.birth_date, c.id_number) for c in org.candidates.values() if c.in_development]
+    for person_id, name, gender, born, number in here:
         key = (name, gender, born.isoformat())
-        if (first := seen.setdefault(key, person_id)) != person_id:
+        first = by_number.get(number) if number else None
+        first = first or next((p for p, n in by_person.get(key, []) if not (number and n)), None)
+        if number:
+            by_number.setdefault(number, person_id)
+        by_person.setdefault(key, []).append((person_id, number))
+        if first is not None:
             yield BrokenRule(rule="person_recorded_twice", detail=f"{person_id} and {first} are one person "
                              f"({name}, {gender}, born {born.isoformat()})",
                              fix=f"take {person_id} out (transfer_out or withdraw_candidate), or correct the "

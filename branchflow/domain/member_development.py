@@ -53,14 +53,14 @@ def record_applicant(
     require(birth_date_problem(id_number, birth_date))
     require(guards.not_recorded_twice(self, name, gender, birth_date, id_number))
     person_id = self.next_person_id()
-    self._applicant_recorded(person_id, name, gender, birth_date, education, id_number, stamp)
+    self._applicant_recorded(person_id, name, gender, birth_date, education, stamp, id_number)
     return person_id
 
 
 @event(ApplicantRecorded)
 def applicant_recorded(
-    self: Organization, person_id: str, name: str, gender: str, birth_date: date, education: str,
-    id_number: str | None, stamp: Stamp,
+    self: Organization, person_id: str, name: str, gender: str, birth_date: date, education: str, stamp: Stamp,
+    id_number: str | None = None,
 ) -> None:
     self.people_count += 1
     self.candidates[person_id] = Candidate(

@@ -226,13 +226,13 @@ class Organization(Aggregate):
         require(guards.not_recorded_twice(self, name, gender, birth_date, id_number))
         person_id = self.next_person_id()
         self._member_added(person_id, name, gender, birth_date, education, status, relation_transferred,
-                           admitted_on, id_number, stamp)
+                           admitted_on, stamp, id_number)
         return person_id
 
     @event(MemberAdded)
     def _member_added(
         self, person_id: str, name: str, gender: str, birth_date: date, education: str, status: str,
-        relation_transferred: bool, admitted_on: date | None, id_number: str | None, stamp: Stamp,
+        relation_transferred: bool, admitted_on: date | None, stamp: Stamp, id_number: str | None = None,
     ) -> None:
         self.people_count += 1
         self.members[person_id] = Member(

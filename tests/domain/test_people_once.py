@@ -264,3 +264,16 @@ def test_two_cases_transferring_one_relation_in_at_once_cannot_both_win() -> Non
     assert not app.case(b).members["P1"].relation_transferred and app.case(c).members["P1"].relation_transferred
     with pytest.raises(RuleViolation, match="relation_elsewhere"):
         act(app, b, {"action": "transfer_in", "member_id": "P1"})
+
+
+def test_a_stored_case_with_one_id_number_twice_is_named_and_namesakes_with_two_are_not() -> None:
+    from branchflow.domain.breaches import broken_rules
+
+    org = organization()  # written past today's guard, as old code could have
+    org._member_added("P1", "Li Lei", "male", BORN, "bachelor", "formal", True, None, stamp(), id_number())
+    org._member_added("P2", "Li Lie", "male", BORN, "bachelor", "formal", True, None, stamp(), id_number())
+    org._member_added("P3", "Li Lei", "male", BORN, "bachelor", "formal", True, None, stamp(),
+                      id_number(sequence=135))
+    assert [(b.rule, b.detail.split(" are")[0]) for b in broken_rules(org)] == [
+        ("person_recorded_twice", "P2 and P1")]
+    assert all(id_number() not in b.detail for b in broken_rules(org))
