@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from branchflow.api.intake.demo import STREETS, DemoPlan, load_demo, plan_demo
 from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.breaches import broken_rules
+from branchflow.domain.obligations import obligations
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Method, PartyOrgType, Stage, method, party_org_type, stage
 from branchflow.domain.values import Education, age_on, credit_code_kind, is_junior_middle_or_less
@@ -103,6 +104,21 @@ class TestLoadedDistrict:
                    and any(m.present for m in o.members.values())) >= 10
         admitted = [m for o in district for m in o.members.values() if m.probation_ends_on is not None]
         assert len(admitted) >= 5
+
+    def test_most_party_organizations_of_their_own_elect_on_time_and_set_up_the_youth_league(
+        self, district: list[Organization]
+    ) -> None:
+        """A demo district that looks kept: most elections held and filed on time, the Youth League set up beside
+        most standalone branches; a few behind (the queue has something to show), none of it the rule."""
+        own = [o for o in district if o.formal_branch is not None and o.closed_on is None]
+        late = Counter(o.rule for org in own for o in obligations(org) if o.due_on is not None and o.due_on < TODAY)
+        assert len(own) >= 60
+        assert late["hold_election"] <= len(own) * 0.05
+        assert late["file_election_result"] <= len(own) * 0.12
+        assert late["form_youth_league"] <= len(own) * 0.25
+        assert sum(o.youth_league_formed_on is not None for o in own) >= len(own) * 0.75
+        assert sum(o.formal_branch.elected_on is not None and o.formal_branch.elected_on > o.formal_branch.approved_on
+                   + timedelta(days=3 * 365) for o in own if o.formal_branch) >= 3  # re-elected as terms ended
 
     def test_members_have_the_ages_education_and_gender_reports_break_down(
         self, district: list[Organization]

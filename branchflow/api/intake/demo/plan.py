@@ -7,14 +7,24 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID, uuid5
 
 from branchflow.api.intake.demo.case_plan import CasePlan, Planner
 from branchflow.api.intake.demo.district import DEMO_NAMESPACE, DISTRICT, STREETS
 from branchflow.api.intake.demo.population import JOINT_INDUSTRIES
-from branchflow.domain.actions import FIVE_GOODS, TEN_HAVES, Step
+from branchflow.domain.actions import (
+    FIVE_GOODS,
+    TEN_HAVES,
+    ApproveFormalBranch,
+    ElectBranchCommittee,
+    FormYouthLeague,
+    Step,
+)
+from branchflow.domain.calendar import add_months
+from branchflow.domain.development_steps import ConvertToFormal
 from branchflow.domain.registration import Registration
-from branchflow.domain.rules import PartyOrgType
+from branchflow.domain.rules import PartyOrgType, term_years
 
 # The intended outcome of each case, with its share of the district (joint groups and general branches aside).
 PROFILES: dict[str, float] = {
@@ -71,6 +81,7 @@ def plan_demo(today: date, size: int = 400, seed: int = 1) -> DemoPlan:
                         "" if i < 2 else "党员分布在多个车间，设党总支下设支部")
         c.wait(20, 40)
         c.act("elect_branch_committee", secretary=c.formal_names[0], committee=c.formal_names[:5])
+        _kept_up(c, PartyOrgType.GENERAL_BRANCH)
         cases.append(c)
     while joint_target > 0:
         street, industry = rng.randrange(len(STREETS)), rng.choice("CCFH")  # manufacturing twice as likely
@@ -157,6 +168,7 @@ def plan_profile(p: Planner, profile: str) -> CasePlan:
         if develops:
             c.wait(30, 90)
             c.develop(to_member=True)
+        _kept_up(c, PartyOrgType.BRANCH)
     return c
 
 
@@ -174,6 +186,38 @@ def _standardize(c: CasePlan) -> None:
     if rng.random() < 0.4:
         c.wait(20, 90)
         c.act("check_ten_haves", **_checks(rng, TEN_HAVES, 0.8))
+
+
+def _kept_up(c: CasePlan, party_org_type: PartyOrgType) -> None:
+    """What a party organization of its own does on time, most of the time: each election's result on file within
+    weeks, a new election as each term ends, the Youth League set up within months. Drawn from the case's own
+    generator, so the district's draws (every other case and step) stay as they were; a few fall behind (an
+    election overdue, a league not set up), as in any district."""
+    rng, today = random.Random(f"kept-up/{c.org_id}"), c.plan.today
+    approved = next(s.occurred_on for s in c.steps if isinstance(s, ApproveFormalBranch))
+    [first] = [s for s in c.steps if isinstance(s, ElectBranchCommittee)]
+    assert approved is not None and first.occurred_on is not None
+    due: list[tuple[date, str, dict[str, Any]]] = []
+    if not any(isinstance(s, FormYouthLeague) for s in c.steps) and rng.random() < 0.75:
+        due.append((approved + timedelta(days=rng.randint(30, 160)), "form_youth_league", {}))
+    elected, secretary = first.occurred_on, first.secretary
+    while (filed := elected + timedelta(days=rng.randint(7, 25))) <= today:
+        if rng.random() < 0.95:
+            due.append((filed, "file_election_result", {}))
+        ends = add_months(elected, 12 * term_years(party_org_type))
+        if ends > today or rng.random() < 0.08:  # the term runs on, or (rarely) its election is late
+            break
+        elected = max(filed, ends - timedelta(days=rng.randint(0, 45)))
+        # Members converted since make a committee of 7 or more formal members elect a committee, not alone.
+        formal = len(c.formal) + sum(isinstance(s, ConvertToFormal) and (s.occurred_on or today) <= elected
+                                     for s in c.steps)
+        due.append((elected, "elect_branch_committee",
+                    {"secretary": secretary, "committee": c.formal_names[:5] if formal >= 7 else []}))
+    for day, action, body in due:
+        if day <= today:
+            c.day = day
+            c.act(action, **body)
+    c.steps.sort(key=lambda s: s.occurred_on or today)  # in date order, each day's earlier steps first
 
 
 def _checks(rng: random.Random, keys: Sequence[str], share: float) -> dict[str, bool]:
