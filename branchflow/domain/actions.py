@@ -306,6 +306,23 @@ class CorrectMember(Step):
         org.correct_member(self.member_id, self.corrects, self.changes, stamp)
 
 
+class CorrectCandidate(Step):
+    """A person in development's details (name, gender, birth date, education), in the event that recorded them."""
+
+    action: Literal["correct_candidate"]
+    person_id: PersonId
+    corrects: Annotated[int, Field(ge=1)]
+    changes: Annotated[dict[str, Any], Field(json_schema_extra=MEMBER_CHANGES_SCHEMA)]
+
+    @field_validator("changes")
+    @classmethod
+    def _checked(cls, changes: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        return validated_member_changes(changes, info.context)
+
+    def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
+        org.correct_candidate(self.person_id, self.corrects, self.changes, stamp)
+
+
 class ChangeResponsibleCommittee(Step):
     action: Literal["change_responsible_committee"]
     responsible_committee: CommitteeCode  # a code of the committee registry (the API checks that it is there)
@@ -337,8 +354,8 @@ ACTION_TYPES: tuple[type[Step], ...] = (
     ExtendProbation, CancelProbation, WithdrawCandidate, AssignInstructor, WithdrawInstructor, Affiliate,
     EndAffiliation, EstablishTemporaryBranch, RequestFormalBranch, ApproveFormalBranch, RejectFormalBranch,
     LeaveJointBranch, DissolveBranch, ElectBranchCommittee, FormYouthLeague, RateFiveGoods, CheckTenHaves,
-    CorrectFacts, CorrectMember, ChangeResponsibleCommittee, CloseCase, ReopenCase, RequestTransferIn,
-    TransferAbandoned, FileElectionResult, FormUnion,
+    CorrectFacts, CorrectMember, CorrectCandidate, ChangeResponsibleCommittee, CloseCase, ReopenCase,
+    RequestTransferIn, TransferAbandoned, FileElectionResult, FormUnion,
 )
 
 
@@ -355,7 +372,8 @@ Action = Annotated[
     | ConvertToFormal | ExtendProbation | CancelProbation | WithdrawCandidate | AssignInstructor
     | WithdrawInstructor | Affiliate | EndAffiliation | EstablishTemporaryBranch | RequestFormalBranch
     | ApproveFormalBranch | RejectFormalBranch | LeaveJointBranch | DissolveBranch | ElectBranchCommittee
-    | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | ChangeResponsibleCommittee
+    | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | CorrectCandidate
+    | ChangeResponsibleCommittee
     | CloseCase | ReopenCase | RequestTransferIn | TransferAbandoned | FileElectionResult | FormUnion,
     Field(discriminator="action"),
 ]

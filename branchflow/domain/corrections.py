@@ -5,8 +5,8 @@ fact-recording event recorded (`Organization.fact_records`, corrections applied)
 is the one of the latest such event that set it: correcting the registration's headcount after a later
 headcount report changes the registration in the history, not the current headcount. Only fact-recording
 events can be corrected, each kind by its own step: the registration and headcount reports by
-`correct_facts`, a member's (or an admitted person's) recorded details by `correct_member`. A correction that
-would make the case break a rule is refused with the rule.
+`correct_facts`, a member's (or an admitted person's) recorded details by `correct_member`, a person's in
+development by `correct_candidate`. A correction that would make the case break a rule is refused with the rule.
 """
 
 from __future__ import annotations
@@ -69,10 +69,11 @@ def _check(org: Organization, corrects: int, changes: dict[str, Any], kinds: set
         raise RuleViolation("nothing_to_correct", "a correction gives at least one corrected value")
     record = org.fact_records.get(str(corrects)) if org.fact_records is not None else None
     if org.fact_records is not None and (record is None or record.kind not in kinds or record.subject != subject):
-        what = "this member's details" if subject else "the organization's facts"
+        what = "this person's details" if subject else "the organization's facts"
         raise RuleViolation("not_a_fact_event", f"event {corrects} did not record {what}: only the event that "
                             "recorded them is corrected here (the registration and headcount reports with "
-                            "correct_facts, a member's details with correct_member)")
+                            "correct_facts, a member's details with correct_member, a person's in development "
+                            "with correct_candidate)")
     if record is not None and record.kind == "headcount":
         return HEADCOUNT_FACTS
     return CORRECTABLE_MEMBER_FIELDS if subject else CORRECTABLE_FACTS
@@ -138,6 +139,10 @@ def correct_member(self: Organization, member_id: str, corrects: int, changes: d
     if "birth_date" in changes:
         require(development.can_be_member(changes["birth_date"], member.admitted_on or member.joined_on))
         require(birth_date_problem(member.id_number, changes["birth_date"]))  # the ID number carries it too
+    after = {f: changes.get(f, getattr(member, f)) for f in ("name", "gender", "birth_date")}
+    if after != {f: getattr(member, f) for f in after}:  # who the person is changes: still recorded once
+        require(guards.not_recorded_twice(self, after["name"], after["gender"], after["birth_date"],
+                                          member.id_number, ignoring=member_id))
     self._member_corrected(member_id, corrects, changes, stamp)
 
 
@@ -146,3 +151,28 @@ def member_corrected(self: Organization, member_id: str, corrects: int, changes:
                      ) -> None:
     for name, value in changes.items():
         setattr(self.members[member_id], name, value)
+
+
+def correct_candidate(self: Organization, person_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp
+                      ) -> None:
+    """A person in development's recorded details, corrected in the event that recorded the person (the
+    application); the rules they touch are asked again: 18 at the application, a person recorded once."""
+    require(guards.can_withdraw_candidate(self, stamp.occurred_on))  # its guard: somebody is in development
+    candidate = self.candidate(person_id)
+    if unknown := set(changes) - _check(self, corrects, changes, {"candidate"}, person_id):
+        raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
+    after = {f: changes.get(f, getattr(candidate, f)) for f in ("name", "gender", "birth_date")}
+    if "birth_date" in changes:
+        require(development.can_apply(after["birth_date"], candidate.applied_on))
+        require(birth_date_problem(candidate.id_number, changes["birth_date"]))  # the ID number carries it too
+    if after != {f: getattr(candidate, f) for f in after}:  # who the person is changes: still recorded once
+        require(guards.not_recorded_twice(self, after["name"], after["gender"], after["birth_date"],
+                                          candidate.id_number, ignoring=person_id))
+    self._candidate_corrected(person_id, corrects, changes, stamp)
+
+
+@event("CandidateCorrected")
+def candidate_corrected(self: Organization, person_id: str, corrects: int, changes: dict[str, Any], stamp: Stamp
+                        ) -> None:
+    for name, value in changes.items():
+        setattr(self.candidates[person_id], name, value)

@@ -311,7 +311,9 @@ GUARDS: dict[str, Guard] = {
     "elect_branch_committee": can_elect_branch_committee, "form_youth_league": can_form_youth_league,
     "form_union": can_form_union,
     "rate_five_goods": can_rate_five_goods, "check_ten_haves": can_check_ten_haves,
-    "correct_facts": can_take_a_step, "correct_member": can_name_a_member, "close_case": can_take_a_step,
+    "correct_facts": can_take_a_step, "correct_member": can_name_a_member,
+    # Correcting a person in development needs somebody in development, as withdrawing one does.
+    "correct_candidate": can_withdraw_candidate, "close_case": can_take_a_step,
     "change_responsible_committee": can_take_a_step, "reopen_case": can_reopen_case,
     "request_transfer_in": can_request_transfer_in, "transfer_abandoned": can_abandon_transfer,
     "file_election_result": can_file_election_result,

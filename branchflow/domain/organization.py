@@ -161,6 +161,7 @@ class Organization(Aggregate):
 
     correct_facts, _facts_corrected = corrections.correct_facts, corrections.facts_corrected
     correct_member, _member_corrected = corrections.correct_member, corrections.member_corrected
+    correct_candidate, _candidate_corrected = corrections.correct_candidate, corrections.candidate_corrected
 
     # --- party members -----------------------------------------------------------------------
 

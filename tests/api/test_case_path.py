@@ -9,7 +9,7 @@ from typing import Any
 from branchflow.api.users import Role
 from branchflow.domain.values import make_credit_code
 from tests.api.conftest import Stack
-from tests.reliability.protocol import signed_in
+from tests.reliability.protocol import csrf_token, signed_in
 
 STREET = "440403101"
 
@@ -106,3 +106,32 @@ def test_a_wrongly_closed_case_is_reopened_by_a_supervisor_over_http_and_its_pag
         assert api.post(f"{path}/actions", json=member("李强")).status_code == 200  # the case goes on
         types = [e["type"] for e in api.get(f"{path}/history").json()]
         assert types == ["Registered", "MemberAdded", "CaseClosed", "CaseReopened", "MemberAdded"]
+
+
+def test_a_candidates_details_are_corrected_over_http_and_by_the_page_form(stack: Stack) -> None:
+    """correct_candidate, like correct_member: only the person's own record, the age at application re-checked."""
+    organizer = stack.token(Role.ORGANIZER, STREET)
+    with stack.client(organizer) as api:
+        created = api.post("/organizations", json=registration(f"{STREET}005"))
+        assert created.status_code == 201, created.text
+        org = created.json()["id"]
+        applied = api.post(f"/organizations/{org}/actions", json={
+            "action": "record_applicant", "name": "孙七", "gender": "male", "birth_date": "1995-04-05",
+            "education": "bachelor"})
+        assert applied.status_code == 200 and "correct_candidate" in applied.json()["next_actions"], applied.text
+        too_young = api.post(f"/organizations/{org}/actions", json={
+            "action": "correct_candidate", "person_id": "P1", "corrects": 2, "changes": {"birth_date": "2015-01-01"}})
+        assert too_young.status_code == 409 and too_young.json()["rule"] == "applicant_under_18", too_young.text
+        not_its_record = api.post(f"/organizations/{org}/actions", json={
+            "action": "correct_candidate", "person_id": "P1", "corrects": 1, "changes": {"name": "孙琦"}})
+        assert not_its_record.status_code == 409 and not_its_record.json()["rule"] == "not_a_fact_event"
+    with closing(signed_in(stack.base_url, organizer)) as browser:
+        page = browser.get(f"/cases/{org}")
+        assert 'value="correct_candidate"' in page.text
+        answer = browser.post(f"/cases/{org}/actions", data={
+            "csrf": csrf_token(page), "action": "correct_candidate", "person_id": "P1", "corrects": "2",
+            "changes.key": "name", "changes.value": "孙琦"})
+        assert answer.status_code == 303, answer.text[-500:]
+    with stack.client(organizer) as api:
+        assert [c["name"] for c in api.get(f"/organizations/{org}").json()["candidates"]] == ["孙琦"]
+        assert api.get(f"/organizations/{org}/history").json()[-1]["type"] == "CandidateCorrected"

@@ -113,6 +113,8 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "HeadcountReported": step(organization, lambda o: o.report_headcount(70, True, S)),
     "FactsCorrected": step(organization, lambda o: o.correct_facts(1, {"employees": 11}, S)),
     "MemberCorrected": step(with_people, lambda o: o.correct_member("P1", 2, {"name": "Li Lei"}, S)),
+    "CandidateCorrected": step(organization, lambda o: o.correct_candidate(
+        applicant(o), 2, {"birth_date": date(1991, 2, 3)}, S)),
     "MemberAdded": step(organization, lambda o: o.add_member(
         "Li Lei", "male", date(1980, 1, 1), "bachelor", MemberStatus.FORMAL, False, S,
         id_number="440403198001011238")),

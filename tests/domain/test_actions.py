@@ -134,6 +134,9 @@ def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
         "correct_member": [{"member_id": p, "corrects": v, "changes": {"name": "Li"}}
                            for v, r in (org.fact_records or {}).items() if (p := r.subject)] or
                           [{**m, "corrects": 1, "changes": {"name": "Li"}} for m in members],
+        "correct_candidate": [{"person_id": p, "corrects": v, "changes": {"name": "Li"}}
+                              for v, r in (org.fact_records or {}).items() if (p := r.subject)] or
+                             [{**pe, "corrects": 1, "changes": {"name": "Li"}} for pe in persons],
         "transfer_in": members, "transfer_out": members,
         "request_transfer_in": [{**m, "from_organization": "Village branch"} for m in members],
         "transfer_abandoned": [{**m, "reason": "the member moved away"} for m in members],

@@ -9,14 +9,24 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from branchflow.domain.actions import parse_action
+from branchflow.domain.actions import next_actions, parse_action
 from branchflow.domain.errors import RuleViolation, UnknownPerson
 from branchflow.domain.obligations import coverage_obligations, is_blank_spot
 from branchflow.domain.organization import Organization
 from branchflow.domain.records import JointBranchMembership
-from branchflow.domain.rules import PartyOrgType
+from branchflow.domain.rules import SEED_THRESHOLDS, PartyOrgType
 
-from .cases import DAY, add_members, credit_code, memory_application, organization, register, registration, stamp
+from .cases import (
+    DAY,
+    add_members,
+    applicant,
+    credit_code,
+    memory_application,
+    organization,
+    register,
+    registration,
+    stamp,
+)
 
 
 def replayed(events: Sequence[Any]) -> Organization:
@@ -168,6 +178,15 @@ class TestMembers:
             org.correct_member(member, 2, {"birth_date": date(2010, 1, 1)}, stamp())
         assert raised.value.rule == "member_under_18"
 
+    def test_a_correction_cannot_make_two_records_of_one_member(self) -> None:
+        org = organization()
+        first, second = add_members(org, 2)
+        twin = {f: getattr(org.members[first], f) for f in ("name", "gender", "birth_date")}
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_member(second, 3, twin, stamp())
+        assert raised.value.rule == "person_recorded_twice"
+        org.correct_member(first, 2, {**twin, "education": "postgraduate"}, stamp())  # itself: no duplicate
+
     def test_member_values_are_checked(self) -> None:
         with pytest.raises(ValidationError, match="gender"):
             parse_action({"action": "correct_member", "member_id": "P1", "corrects": 2,
@@ -258,3 +277,61 @@ class TestCreditCodes:
         with pytest.raises(RuleViolation) as raised:
             app.register_organization(registration(credit_code=fresh), "organizer-1", DAY)
         assert raised.value.rule == "credit_code_taken"
+
+
+class TestCandidates:
+    """A person in development's details are corrected like a member's (domain.md "Corrections"): only in the
+    event that recorded the person, re-checking the age at application and that the person is recorded once."""
+
+    def test_a_candidates_details_are_corrected_in_the_application_that_recorded_them(self) -> None:
+        org = organization()
+        person = applicant(org)
+        org.correct_candidate(person, 2, {"name": "Wang Fang", "education": "postgraduate"}, stamp())
+        assert (org.candidates[person].name, org.candidates[person].education) == ("Wang Fang", "postgraduate")
+        event = org.pending_events[-1]
+        assert type(event).__name__ == "CandidateCorrected"
+        assert (event.corrects, event.person_id) == (2, person)  # type: ignore[attr-defined]
+        assert replayed(org.collect_events()).candidates[person].name == "Wang Fang"
+
+    def test_only_the_candidates_own_record_is_corrected(self) -> None:
+        org = organization()
+        first, second = applicant(org), applicant(org)
+        for wrong in (1, 3):  # the registration; the other person's application
+            with pytest.raises(RuleViolation) as raised:
+                org.correct_candidate(first, wrong, {"name": "Wang Fang"}, stamp())
+            assert raised.value.rule == "not_a_fact_event" and "correct_candidate" in raised.value.message
+        assert org.candidates[second].name != "Wang Fang"
+
+    def test_a_correction_cannot_make_the_applicant_younger_than_18_at_the_application(self) -> None:
+        org = organization()
+        person = applicant(org, on=date(2024, 3, 1))
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_candidate(person, 2, {"birth_date": date(2006, 6, 1)}, stamp())
+        assert raised.value.rule == "applicant_under_18"
+        org.correct_candidate(person, 2, {"birth_date": date(2006, 3, 1)}, stamp())  # 18 on the day applied
+        assert org.candidates[person].birth_date == date(2006, 3, 1)
+
+    def test_a_correction_cannot_make_two_records_of_one_person(self) -> None:
+        org = organization()
+        (member,) = add_members(org, 1)
+        person = applicant(org)
+        same = {"name": org.members[member].name, "gender": org.members[member].gender,
+                "birth_date": org.members[member].birth_date}
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_candidate(person, 3, same, stamp())
+        assert raised.value.rule == "person_recorded_twice"
+        org.correct_candidate(person, 3, {"name": org.candidates[person].name, "education": "bachelor"}, stamp())
+
+    def test_a_candidates_stage_is_not_a_correction_and_one_who_left_is_not_corrected(self) -> None:
+        org = organization()
+        person = applicant(org)
+        with pytest.raises(RuleViolation) as raised:
+            org.correct_candidate(person, 2, {"stage": "activist"}, stamp())
+        assert raised.value.rule == "not_correctable"
+        other = applicant(org)
+        org.withdraw_candidate(person, stamp())
+        with pytest.raises(UnknownPerson):
+            org.correct_candidate(person, 2, {"name": "Wang Fang"}, stamp())
+        assert "correct_candidate" in next_actions(org, DAY, SEED_THRESHOLDS)
+        org.withdraw_candidate(other, stamp())
+        assert "correct_candidate" not in next_actions(org, DAY, SEED_THRESHOLDS)  # nobody left to correct

@@ -114,6 +114,11 @@ def body(name: str, org: Organization) -> st.SearchStrategy[dict[str, Any]]:
                 st.fixed_dictionaries({"industry": st.sampled_from("CF")}))})
         case "correct_member":
             return member.map(lambda m: m | {"corrects": org.version, "changes": {"name": "Zhao Min"}})
+        case "correct_candidate":
+            return st.fixed_dictionaries({"person_id": person, "corrects": st.integers(1, org.version),
+                                          "changes": st.sampled_from([{"education": "bachelor"},
+                                                                      {"birth_date": "2010-01-01"},
+                                                                      {"name": "Wang Fang"}])})
         case "transfer_in" | "transfer_out":
             return member
         case "request_transfer_in":

@@ -27,6 +27,7 @@ Kind = Literal["text", "date", "number", "checkbox", "select", "checkboxes", "li
 COMMON = frozenset({"action", "reason", "occurred_on", "command_id"})
 # Steps on a probationary member rather than on a person in development.
 PROBATIONARY_STEPS = frozenset({"convert_to_formal", "extend_probation", "cancel_probation"})
+PERSON_CORRECTIONS = frozenset({"correct_member", "correct_candidate"})  # they correct a person's details
 OPTION_LABELS: dict[str, dict[str, str]] = {
     "gender": labels.GENDERS, "education": labels.EDUCATIONS, "status": labels.MEMBER_STATUSES,
     "party_org_type": labels.PARTY_ORG_TYPES, "kind": labels.KINDS, "subtype": labels.SUBTYPES,
@@ -158,7 +159,7 @@ def case_choices(action: str, case: CaseView) -> Choices:
         if name == "introducer_ids":
             return [Option(m.id, m.name) for m in case.members if m.status == "formal"]
         if name == "changes":
-            correctable = CORRECTABLE_MEMBER_FIELDS if action == "correct_member" else CORRECTABLE_FACTS
+            correctable = CORRECTABLE_MEMBER_FIELDS if action in PERSON_CORRECTIONS else CORRECTABLE_FACTS
             return [Option(f, labels.FIELDS.get(f, f)) for f in sorted(correctable)]
         return None
 

@@ -50,7 +50,8 @@ ACTIONS: Final = {
     "approve_formal_branch": "批准成立正式党组织", "reject_formal_branch": "不批准成立正式党组织",
     "leave_joint_branch": "退出联合党支部", "dissolve_branch": "撤销党支部", "elect_branch_committee": "选举支部委员会",
     "form_youth_league": "建立共青团组织", "rate_five_goods": "“五个好”评定", "check_ten_haves": "“十个有”检查",
-    "correct_facts": "更正登记信息", "correct_member": "更正党员信息", "close_case": "关闭案件（注销或解散）",
+    "correct_facts": "更正登记信息", "correct_member": "更正党员信息",
+    "correct_candidate": "更正入党申请人（积极分子、发展对象）信息", "close_case": "关闭案件（注销或解散）",
     "change_responsible_committee": "变更隶属党组织（负责的党委）", "reopen_case": "重新开启案件（更正错误的关闭）",
     "request_transfer_in": "申请转入组织关系", "transfer_abandoned": "放弃组织关系转接",
     "file_election_result": "选举结果备案", "form_union": "建立工会组织",
@@ -60,7 +61,8 @@ CONFIRM_ACTIONS: Final = frozenset({"close_case", "dissolve_branch", "cancel_pro
 
 EVENTS: Final = {
     "Registered": "登记组织", "HeadcountReported": "报告职工人数", "FactsCorrected": "更正登记信息",
-    "MemberCorrected": "更正党员信息", "MemberAdded": "添加党员", "MemberTransferredIn": "转入组织关系",
+    "MemberCorrected": "更正党员信息", "CandidateCorrected": "更正入党申请人信息",
+    "MemberAdded": "添加党员", "MemberTransferredIn": "转入组织关系",
     "MemberTransferredOut": "转出组织关系", "InstructorAssigned": "选派指导员", "InstructorWithdrawn": "撤回指导员",
     "Affiliated": "挂靠党组织", "AffiliationEnded": "结束挂靠", "TemporaryBranchEstablished": "成立临时党支部",
     "FormalBranchRequested": "申请成立正式党组织", "FormalBranchApproved": "批准成立正式党组织",
