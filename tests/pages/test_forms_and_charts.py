@@ -62,7 +62,8 @@ def test_person_fields_offer_only_the_people_who_fit_the_step() -> None:
 def test_widgets_follow_the_field_types() -> None:
     kinds = {w.name: w.kind for w in action_form("add_member", a_case(), "id").widgets}
     assert kinds == {"name": "text", "gender": "select", "birth_date": "date", "education": "select",
-                     "status": "select", "relation_transferred": "checkbox", "admitted_on": "date"}
+                     "status": "select", "relation_transferred": "checkbox", "admitted_on": "date",
+                     "id_number": "text"}
     rating = {w.kind for w in action_form("rate_five_goods", a_case(), "id").widgets}
     assert rating == {"checkbox"}
     correction = {w.name: w.kind for w in action_form("correct_facts", a_case(), "id").widgets}
