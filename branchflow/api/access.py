@@ -94,6 +94,13 @@ def require_in_scope(user: User, case: Located) -> None:
         raise OutOfScope(what, scope)
 
 
+def sees_id_numbers(user: User, case: Located) -> bool:
+    """Whether the user sees the citizen ID numbers of a case's people in full (domain.md "People are recorded
+    once"): the organizers and supervisors whose scope covers the case, who record and check them. Everyone
+    else, and every list, sees them masked (440403********123X). The one place this is decided."""
+    return user.role in STEP_ROLES and scope_of(user).covers(case)
+
+
 def narrowed(user: User, values: dict[str, Any]) -> dict[str, Any]:
     """A list's, board's or report's filters in the user's scope: a committee's user sees its committee's
     cases only (asking for another committee's is 403)."""

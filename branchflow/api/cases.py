@@ -51,7 +51,7 @@ async def register(
             responses={200: example(CASE)})
 def get_case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     system = services(request)
-    return use_cases.viewed(system, use_cases.case_in_scope(system, user, org_id))
+    return use_cases.viewed(system, use_cases.case_in_scope(system, user, org_id), user)
 
 
 @router.post("/organizations/{org_id}/actions", response_model=CaseView, summary="Take one step on a case",
@@ -67,5 +67,4 @@ async def act(
             responses={200: example(HISTORY)})
 def history(request: Request, user: CurrentUser, org_id: UUID) -> list[HistoryEntry]:
     system = services(request)
-    use_cases.case_in_scope(system, user, org_id)
-    return system.application.history(org_id)
+    return use_cases.history_shown(system, user, use_cases.case_in_scope(system, user, org_id))

@@ -6,7 +6,7 @@ adds only its own form of input and answer around these.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -22,16 +22,19 @@ from branchflow.api.access import (
     require_step_in_scope,
     require_step_role,
     scope_of,
+    sees_id_numbers,
 )
 from branchflow.api.errors import FieldError, RefusedOnBrokenCase
 from branchflow.api.users import User
-from branchflow.domain.actions import ChangeResponsibleCommittee, parse_action
-from branchflow.domain.application import FormationApplication
+from branchflow.domain.actions import ChangeResponsibleCommittee, Step, parse_action
+from branchflow.domain.application import FormationApplication, HistoryEntry
 from branchflow.domain.breaches import broken_rules
 from branchflow.domain.case import CaseView, CommitteeView, case_view
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, RuleViolation
+from branchflow.domain.id_numbers import masked_in
 from branchflow.domain.organization import Organization
 from branchflow.domain.registration import Registration
+from branchflow.domain.relations import RELATION_ELSEWHERE
 from branchflow.domain.values import RegionPrefix, business_date, calendar_date
 from branchflow.domain.work_queue import DISCHARGED_BY
 from branchflow.projections import LedgerRow, Scope, ledger_csv, ledger_xlsx
@@ -79,9 +82,34 @@ def case_in_scope(system: Services, user: User, org_id: UUID) -> Organization:
     return org
 
 
-def viewed(system: Services, org: Organization) -> CaseView:
-    """The case with today's figures and next actions, under the jurisdiction's thresholds."""
-    return named(system, case_view(org, today(), system.application.thresholds))
+def viewed(system: Services, org: Organization, user: User | None = None) -> CaseView:
+    """The case with today's figures and next actions, under the jurisdiction's thresholds; its people's ID
+    numbers in full for a `user` who may see them (else masked, as the domain's view has them)."""
+    case = named(system, case_view(org, today(), system.application.thresholds))
+    return with_id_numbers(case, org) if user is not None and sees_id_numbers(user, org) else case
+
+
+def with_id_numbers(case: CaseView, org: Organization) -> CaseView:
+    """The view (masked, as the domain and the workflows keep it) with the ID numbers of the case's people."""
+    if not has_id_numbers(case):
+        return case
+    members = [m.model_copy(update={"id_number": org.members[m.id].id_number}) if m.id in org.members else m
+               for m in case.members]
+    candidates = [c.model_copy(update={"id_number": org.candidates[c.id].id_number}) if c.id in org.candidates
+                  else c for c in case.candidates]
+    return case.model_copy(update={"members": members, "candidates": candidates})
+
+
+def has_id_numbers(case: CaseView) -> bool:
+    return any(m.id_number for m in case.members) or any(c.id_number for c in case.candidates)
+
+
+def history_shown(system: Services, user: User, org: Organization) -> list[HistoryEntry]:
+    """The case's audit trail, its ID numbers masked for a user who may not see them in full."""
+    history = system.application.history(org.id)
+    if sees_id_numbers(user, org):
+        return history
+    return [h.model_copy(update={"data": masked_in(h.data)}) for h in history]
 
 
 def named(system: Services, case: CaseView) -> CaseView:
@@ -180,10 +208,26 @@ async def take_step(system: Services, user: User, org_id: UUID, values: Mapping[
         # A refusal spends its command id, also when the workflow's validator refused it before any activity
         # ran (nothing is stored for it there).
         await run_in_threadpool(system.application.refused, org_id, step, user.name, refusal)
+        if refusal.rule == RELATION_ELSEWHERE:
+            refusal = await run_in_threadpool(holder_named, system, user, org_id, step, refusal)
         if broken := broken_rules(org):  # a case stored before today's rules: what to correct comes first
             raise RefusedOnBrokenCase(refusal, broken) from refusal
-        raise
-    return await run_in_threadpool(named, system, case)
+        raise refusal from None
+    case = await run_in_threadpool(named, system, case)
+    if sees_id_numbers(user, org) and has_id_numbers(case):
+        case = with_id_numbers(case, await run_in_threadpool(system.application.case, org_id))
+    return case
+
+
+def holder_named(system: Services, user: User, org_id: UUID, step: Step, refusal: RuleViolation) -> RuleViolation:
+    """`relation_elsewhere` names the organization holding the relation only to a caller whose scope covers it
+    (issue 18); to others the domain's message says "another organization"."""
+    for holder in system.application.holders_elsewhere(org_id, step, user.name, today()):
+        with suppress(CaseNotFound):
+            other = system.application.case(holder)
+            if scope_of(user).covers(other):
+                return RuleViolation(refusal.rule, f"{refusal.message} (it sits in {other.name}, case {other.id})")
+    return refusal
 
 
 def ledger_file(rows: list[LedgerRow], region: str, format: FileFormat) -> Response:

@@ -54,7 +54,7 @@ def parse_id_number(value: object) -> str:
     """The number as stored (a lowercase x as X), or a `PydanticCustomError` saying what is wrong with it."""
     if not isinstance(value, str):
         raise _error("must be text of 18 characters")
-    text = value.strip().upper()
+    text = value.upper()  # no stripping: the schema's pattern is what is taken (a ledger's cells are stripped)
     if len(text) != 18:
         raise _error(f"must be 18 characters (GB 11643), got {len(text)}")
     if not _SHAPE.fullmatch(text):

@@ -51,7 +51,7 @@ def test_id_number_check_character_by_iso_7064_mod_11_2() -> None:
 
 
 def test_id_number_lowercase_x_is_normalised_to_x() -> None:
-    assert parse_id_number(" 11010519491231002x ") == KNOWN
+    assert parse_id_number("11010519491231002x") == KNOWN
 
 
 @pytest.mark.parametrize(("text", "problem"), [

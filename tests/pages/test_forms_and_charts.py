@@ -88,6 +88,10 @@ def test_field_errors_are_in_words_and_name_the_field() -> None:
     errors = field_errors(refused.value, "add_member")
     assert errors["birth_date"] == "日期不能晚于今天"
     assert errors["education"] == "必填"
+    wrong = FormData([("name", "孙丽"), ("birth_date", "1949-12-31"), ("id_number", "110105194912310021")])
+    with pytest.raises(ValidationError) as refused:
+        parse_action({**read(ACTIONS["record_applicant"], wrong), "action": "record_applicant"})
+    assert field_errors(refused.value, "record_applicant")["id_number"] == "公民身份号码校验码有误（请核对最后一位）"
 
 
 def test_charts_escape_their_text() -> None:

@@ -23,7 +23,7 @@ from branchflow.api.pages.forms import action_form, entered, field_errors, read
 from branchflow.api.pages.timeline import entry
 from branchflow.api.pages.web import PageRoute, SignedIn, checked_form, redirect, render
 from branchflow.api.services import services
-from branchflow.api.use_cases import case_in_scope, take_step, viewed
+from branchflow.api.use_cases import case_in_scope, history_shown, take_step, viewed
 from branchflow.api.users import User
 from branchflow.domain.actions import ACTIONS
 from branchflow.domain.errors import ConcurrentChange, RuleViolation, UnknownPerson
@@ -57,7 +57,7 @@ def show(request: Request, session: SignedIn, org_id: UUID, failure: Failure | N
     """`step` opens that step's form (the work queue's links), when the step is offered."""
     system = services(request)
     org = case_in_scope(system, session.user, org_id)
-    case = viewed(system, org)
+    case = viewed(system, org, session.user)
     people = {m.id: m.name for m in org.members.values()} | {c.id: c.name for c in org.candidates.values()}
     forms = []
     for action in offered(session.user, case.next_actions):
@@ -65,7 +65,7 @@ def show(request: Request, session: SignedIn, org_id: UUID, failure: Failure | N
             forms.append(action_form(action, case, failure.command_id, failure.values, failure.errors))
         else:
             forms.append(action_form(action, case, str(uuid4())))
-    history = [entry(h, people) for h in reversed(system.application.history(org_id))]
+    history = [entry(h, people) for h in reversed(history_shown(system, session.user, org))]
     done_text = "已登记" if done == "registered" else labels.ACTIONS.get(done or "", "")
     return render(
         request, "case.html", status=failure.status if failure else 200, title=case.name, case=case,

@@ -264,4 +264,10 @@ def in_words(e: Any) -> str:
         return "姓名不能含双向控制字符"
     if kind == "person_name":
         return "姓名应为1至50个字，不含控制字符"
+    if kind == "id_number" and "check character" in msg:
+        return "公民身份号码校验码有误（请核对最后一位）"
+    if kind == "id_number":
+        return "公民身份号码应为18位：6位地区码、8位出生日期、3位顺序码和1位校验码（0-9或X）"
+    if kind == "id_number_birth_date":
+        return "公民身份号码中的出生日期与所填出生日期不一致"
     return msg
