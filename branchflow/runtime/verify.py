@@ -46,7 +46,7 @@ from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 from branchflow.domain.application import FormationApplication, history_entry
 from branchflow.domain.breaches import broken_rules
 from branchflow.domain.errors import CaseNotFound
-from branchflow.domain.id_numbers import masked_in
+from branchflow.domain.id_numbers import contains_id_number, masked_in
 from branchflow.domain.organization import Organization
 from branchflow.projections.rows import CaseRow, MemberRow, case_row, case_row_from_db, member_row_from_db, member_rows
 from branchflow.projections.runner import lag
@@ -290,7 +290,20 @@ async def check_workflows(client: Client, task_queue: str, open_cases: set[UUID]
             continue
         if closed:
             differences.append(f"workflow {wid}: running, but case {case_id} is closed")
-    return differences, len(running)
+    return differences + await id_numbers_in_search_attributes(client, task_queue), len(running)
+
+
+async def id_numbers_in_search_attributes(client: Client, task_queue: str) -> list[str]:
+    """Temporal stores search attributes unencrypted and shows them to anyone with its UI: no citizen ID number
+    may be in one (issue 18). Every workflow of the task queue, running or closed, is looked at; the finding
+    names the workflow and the attribute, never the number."""
+    found = []
+    async for execution in client.list_workflows(f"TaskQueue = '{task_queue}'"):
+        for pair in execution.typed_search_attributes:
+            values = pair.value if isinstance(pair.value, list) else [pair.value]
+            if any(contains_id_number(str(v)) for v in values):
+                found.append(f"workflow {execution.id}: search attribute {pair.key.name} holds a citizen ID number")
+    return found
 
 
 async def _status(client: Client, wid: str) -> WorkflowExecutionStatus | None:

@@ -4,21 +4,27 @@ each kind of disagreement printed, and exit 1."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
 
 import pytest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from branchflow.api.users import Role
 from branchflow.domain.registration import Registration
 from branchflow.domain.stamp import Stamp
 from branchflow.runtime.bootstrap import application
 from branchflow.runtime.settings import Settings
+from branchflow.runtime.verify import id_numbers_in_search_attributes
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import connect
 from branchflow.workflows.formation import FormationState, FormationWorkflow, workflow_id
+from branchflow.workflows.search import REGION_CODE
 from tests.api.test_case_path import registration
 from tests.reliability.processes import Deployment
 from tests.reliability.protocol import Command, member_step, send, signed_in
@@ -26,6 +32,7 @@ from tests.reliability.test_faults import register, wait_for_projections
 
 pytestmark = pytest.mark.slow
 STREET = "440403107"
+LEAKED = "11010519491231002X"  # a citizen ID number (GB 11643's own example)
 
 
 @pytest.fixture
@@ -117,10 +124,18 @@ def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_c
         client = await connect(running.temporal_address)
         if terminate:
             await client.get_workflow_handle(workflow_id(orphan)).terminate("test over")
+            # Its search attributes stay while the closed execution does: deleted, so that the leak is gone.
+            await client.workflow_service.delete_workflow_execution(DeleteWorkflowExecutionRequest(
+                namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=workflow_id(orphan))))
+            deadline = time.monotonic() + 30
+            while await id_numbers_in_search_attributes(client, running.env["BRANCHFLOW_TASK_QUEUE"]):
+                assert time.monotonic() < deadline, "the deleted workflow stayed in the visibility store"
+                await asyncio.sleep(0.2)
             return
-        await client.start_workflow(  # a registration that never came
+        await client.start_workflow(  # a registration that never came, with an ID number where none may be
             FormationWorkflow.run, FormationState(organization_id=orphan, awaiting_registration=True),
-            id=workflow_id(orphan), task_queue=running.env["BRANCHFLOW_TASK_QUEUE"])
+            id=workflow_id(orphan), task_queue=running.env["BRANCHFLOW_TASK_QUEUE"],
+            search_attributes=TypedSearchAttributes([SearchAttributePair(REGION_CODE, LEAKED)]))
         await client.get_workflow_handle(workflow_id(uuid.UUID(case))).terminate("test: a lost workflow")
 
     asyncio.run(workflows(terminate=False))
@@ -129,6 +144,8 @@ def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_c
         assert f"workflow {workflow_id(orphan)}: running, but there is no case {orphan}" in found, found
         assert f"case {case}: open, but its workflow {workflow_id(uuid.UUID(case))} is not running (terminated)" \
             in found, found
+        leak = f"workflow {workflow_id(orphan)}: search attribute RegionCode holds a citizen ID number"
+        assert leak in found and not any(LEAKED in line for line in found), found
     finally:
         asyncio.run(workflows(terminate=True))
     adopt(running, uuid.UUID(case))  # what an operator does: the case's workflow is started again from its events
