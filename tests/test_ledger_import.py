@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from openpyxl import Workbook
 
-from branchflow.api.intake.ledger_format import COLUMNS, organization_row, read_ledger
+from branchflow.api.intake.ledger_format import COLUMNS, member_row, organization_row, read_ledger
 from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
 from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.actions import Step
@@ -320,3 +320,61 @@ def test_a_subtype_of_another_kind_is_refused_naming_the_column() -> None:
                             "industry": "L", "employees": "5", "founded_on": "2015-03-01"}, TODAY)
     assert isinstance(row, list) and [p.split(":")[0] for p in row] == ["subtype"]
     assert "单位性质" in COLUMNS["subtype"]
+
+
+class TestIdNumbers:
+    """Issue 18: the import takes ID numbers (Chinese and English headers) and refuses a bad one per row."""
+
+    HEADER = "类型,单位名称,统一社会信用代码,区划代码,行业,从业人员数,成立日期,党员姓名,性别,出生年月,学历,党员类型,"\
+             "组织关系是否转入,身份证号\n"
+    LIU = "440403198503151230"  # born 1985-03-15
+    CHEN = "440403199001010029"  # born 1990-01-01
+    ROWS = (
+        f"单位,斗门区某电器有限公司,{ENTERPRISE},440403002001,C,50,2015-03-01,,,,,,,",
+        f"单位,斗门区某五金有限公司,{ASSOCIATION},440403002001,S,8,2018-05-01,,,,,,,",
+        f"党员,,{ENTERPRISE},,,,,刘洋,男,1985.03,大专,正式党员,是,{LIU}",  # line 4: the day from the ID number
+        f"党员,,{ENTERPRISE},,,,,陈红,女,1990-01-01,本科,正式党员,是,{CHEN[:17]}1",  # wrong check character
+        f"党员,,{ENTERPRISE},,,,,陈洪,女,1990-01-02,本科,正式党员,是,{CHEN}",  # another birth date
+        f"党员,,{ENTERPRISE},,,,,刘阳,男,1985-03-15,大专,正式党员,否,{LIU.lower()}",  # the same person again
+        f"党员,,{ASSOCIATION},,,,,刘洋,男,,大专,正式党员,是,{LIU}",  # his relation is already in the first
+    )
+    REJECTED = (
+        "line 5: id_number: citizen ID number has a wrong check character: 440403********0021 would end in 9 "
+        "(ISO 7064 MOD 11-2)",
+        "line 6: id_number: the citizen ID number 440403********0029 gives the birth date 1990-01-01, the record "
+        "gives 1990-01-02: they must be the same",
+        "line 7: person_recorded_twice: the citizen ID number 440403********1230 is already recorded in this "
+        "organization, for P1",
+        "line 8: relation_elsewhere: the organizational relation of P1 sits in another organization of the "
+        "system: it is transferred in here only after it was transferred out there",
+    )
+
+    @pytest.mark.parametrize("batch", [True, False], ids=["batch", "one_by_one"])
+    def test_id_numbers_are_imported_and_a_bad_one_is_refused_per_row_naming_the_field(
+        self, app: FormationApplication, tmp_path: Path, batch: bool
+    ) -> None:
+        path = tmp_path / "台帐.csv"
+        path.write_text(self.HEADER + "\n".join(self.ROWS) + "\n", encoding="utf-8")
+
+        summary = run_import(app, path, batch)
+
+        assert summary.report() == list(self.REJECTED)
+        assert all(self.LIU not in line and self.CHEN not in line for line in summary.report())
+        firm = app.case(organization_id(ENTERPRISE, "", ""))
+        assert [(m.name, m.birth_date, m.id_number) for m in firm.members.values()] == [
+            ("刘洋", date(1985, 3, 15), self.LIU)]
+        assert app.case(organization_id(ASSOCIATION, "", "")).members == {}
+
+    @pytest.mark.parametrize("header", ["公民身份号码", "身份证号", "id_number"])
+    def test_the_id_number_column_is_read_under_its_names(self, tmp_path: Path, header: str) -> None:
+        path = tmp_path / "ledger.csv"
+        path.write_text(f"credit_code,member_name,{header}\n{ENTERPRISE},Liu Yang,{self.LIU}\n", encoding="utf-8")
+        (_, cells), = read_ledger(path)[0]
+        assert cells["id_number"] == self.LIU
+
+    def test_an_id_number_typed_as_a_number_is_refused_with_what_to_do(self) -> None:
+        cells = {"credit_code": ENTERPRISE, "member_name": "刘洋", "gender": "男", "education": "大专",
+                 "member_status": "正式党员", "relation_transferred": "是", "id_number": float(self.LIU)}
+        problems = member_row(cells, TODAY)
+        assert isinstance(problems, list) and problems[0].startswith("id_number: a citizen ID number typed into a "
+                                                                     "number cell has lost its last digits")

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from branchflow.domain.actions import AddMember, parse_action
+from branchflow.domain.id_numbers import embedded_birth_date, parse_id_number
 from branchflow.domain.registration import DEFAULT_SUBTYPE, Registration
 from branchflow.domain.values import (
     EDUCATION_LABELS,
@@ -48,6 +49,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "education": ("学历", "文化程度"),
     "member_status": ("党员类型", "党员身份"),
     "relation_transferred": ("组织关系是否转入", "关系是否转入"),
+    "id_number": ("公民身份号码", "身份证号", "身份证号码", "身份证"),
 }
 _HEADERS = {alias: name for name, aliases in COLUMNS.items() for alias in (name, *aliases)}
 _ROW_TYPES = {"单位": "organization", "组织": "organization", "两新组织": "organization",
@@ -88,7 +90,7 @@ _EDUCATION = {**{label: e.value for e, label in EDUCATION_LABELS.items()}, **{e.
 _ORG_FIELDS = ("name", "credit_code", "kind", "subtype", "registered", "region_code", "industry", "employees",
                "above_scale", "founded_on", "superior_party_org", "owner_is_member")
 _MEMBER_FIELDS = {"member_name": "name", "gender": "gender", "birth_date": "birth_date", "education": "education",
-                  "member_status": "status", "relation_transferred": "relation_transferred"}
+                  "member_status": "status", "relation_transferred": "relation_transferred", "id_number": "id_number"}
 Cells = dict[str, Any]
 
 
@@ -191,6 +193,19 @@ def _date(value: object) -> date:
     raise CellError(f"expected a date such as 2015-03-01, 2015/3/1 or 2015年3月1日, got {cell_text(value)!r}")
 
 
+def _month_only(value: object) -> bool:
+    """出生年月: a year and month without a day (read as the 1st)."""
+    match = None if isinstance(value, date) else _DATE.fullmatch(cell_text(value))
+    return match is not None and match[3] is None and match[6] is None
+
+
+def _id_number(value: object) -> str:
+    if isinstance(value, int | float):  # Excel keeps 15 significant digits of a number: the last ones are lost
+        raise CellError("a citizen ID number typed into a number cell has lost its last digits; format the column "
+                        "as text and type it again")
+    return cell_text(value)
+
+
 def _industry(value: object) -> str:
     text = cell_text(value)
     if re.match(r"[A-Za-z](?![A-Za-z])", text):
@@ -203,7 +218,7 @@ CONVERTERS: dict[str, Callable[[object], object]] = {
     "kind": _lookup(_KIND_WORDS, "kind"), "subtype": _lookup(_SUBTYPES, "subtype"),
     "founded_on": _date, "owner_is_member": _bool, "industry": _industry, "gender": _lookup(_GENDER, "gender"),
     "birth_date": _date, "education": _lookup(_EDUCATION, "education"),
-    "member_status": _lookup(_STATUS, "member status"), "relation_transferred": _bool,
+    "member_status": _lookup(_STATUS, "member status"), "relation_transferred": _bool, "id_number": _id_number,
 }
 
 
@@ -261,6 +276,8 @@ def member_row(cells: Cells, today: date) -> tuple[AddMember, str | None] | list
         problems.append(f"credit_code: {error}")
     if not code and "name" not in values:
         problems.append("name: the member's organization needs its credit_code or its name")
+    if (born := _born(values, cells)) is not None:
+        values["birth_date"] = born
     body = {"action": "add_member", **{step: values[f] for f, step in _MEMBER_FIELDS.items() if f in values}}
     try:
         step = parse_action(body, today)
@@ -268,3 +285,16 @@ def member_row(cells: Cells, today: date) -> tuple[AddMember, str | None] | list
         return _problems(error, problems, {step: f for f, step in _MEMBER_FIELDS.items()})
     assert isinstance(step, AddMember)
     return problems or (step, code)
+
+
+def _born(values: dict[str, Any], cells: Cells) -> date | None:
+    """The birth date a valid ID number gives, where the row has none or only its year and month (出生年月) and
+    they agree: the ledger's 1980.05 is the 1st by default, the ID number knows the day. Otherwise the row's
+    own date stands, and a different one is refused naming id_number."""
+    with suppress(ValueError):
+        embedded = embedded_birth_date(parse_id_number(values.get("id_number")))
+        given = values.get("birth_date")
+        if embedded is not None and (given is None or (_month_only(cells.get("birth_date")) and isinstance(
+                given, date) and (given.year, given.month) == (embedded.year, embedded.month))):
+            return embedded
+    return None

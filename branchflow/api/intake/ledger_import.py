@@ -175,7 +175,10 @@ class _Import:
         org_id = found[0].org_id if found else (
             organization_id(key[1], "", "") if key[0] == "code" else organization_id(None, region, name))
         assert org_id is not None
-        command_id = str(uuid5(IMPORT_NAMESPACE, f"{org_id}/member/{step.name}/{step.birth_date}"))
+        # Two namesakes born on one day are two people where their ID numbers differ (rows without one keep the
+        # command ids they had before ID numbers were read).
+        who = f"{step.name}/{step.birth_date}" + (f"/{step.id_number}" if step.id_number else "")
+        command_id = str(uuid5(IMPORT_NAMESPACE, f"{org_id}/member/{who}"))
         if (first := self.seen.setdefault(command_id, line)) != line:
             return self.handled(line, f"member_name: the same member is already on line {first}")
         what = f"credit code {key[1]}" if key[0] == "code" else f"name {name} in region {region}"
