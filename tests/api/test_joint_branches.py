@@ -50,3 +50,22 @@ def test_a_joint_branch_across_streets_is_refused_and_nobody_joins(stack: Stack)
         for org in (here, there):
             case = api.get(f"/organizations/{org}").json()
             assert case["stage"] == "DEVELOPING_MEMBERS" and case["method"] is None
+
+
+def test_a_recount_shows_in_the_other_organizations_case_and_queue_without_a_step_on_it(stack: Stack) -> None:
+    """Issue 13: a member leaving one organization of the joint branch leaves it with 2 formal members: the
+    other organization must adjust too, and its case and work queue say so at once."""
+    organizer = stack.token(Role.ORGANIZER, STREET)
+    supervisor = stack.token(Role.SUPERVISOR, "440403")
+    with stack.client(organizer) as api, stack.client(supervisor) as sup:
+        one = organization_with_members(api, f"{STREET}004", 1)
+        two = organization_with_members(api, f"{STREET}005", 2)
+        formed = sup.post("/joint-branches", json={"name": "井岸镇联合党支部二", "organization_ids": [one, two]})
+        assert formed.status_code == 200, formed.text
+        left = api.post(f"/organizations/{two}/actions", json={"action": "transfer_out", "member_id": "P1"})
+        assert left.status_code == 200, left.text
+        case = api.get(f"/organizations/{one}").json()
+        assert "adjust_party_organization" in {o["rule"] for o in case["obligations"]}, case["obligations"]
+        stack.projected(organizer)
+        queue = api.get("/work-queue", params={"region": f"{STREET}004", "page_size": 100}).json()
+        assert ("adjust_party_organization", one) in {(i["rule"], i["organization_id"]) for i in queue["items"]}
