@@ -57,6 +57,7 @@ def _dates(org: Organization) -> Iterator[BrokenRule]:
 def _development(org: Organization) -> Iterator[BrokenRule]:
     for c in org.candidates.values():
         if not c.in_development:
+            yield from _approval(org, c)
             continue
         fix = f"correct {c.id}'s details (correct_candidate), or withdraw {c.id} (withdraw_candidate)"
         yield from _broken(development.can_apply(c.birth_date, c.applied_on), fix)
@@ -67,6 +68,16 @@ def _development(org: Organization) -> Iterator[BrokenRule]:
                 f"{c.id} became a development target on {c.target_on.isoformat()}, within the year of "
                 f"cultivation (eligible from {eligible.isoformat()})"),
                 fix=f"withdraw {c.id} and confirm the development target again once the year is over")
+
+
+def _approval(org: Organization, c: Candidate) -> Iterator[BrokenRule]:
+    """An admission approved here (the person left development as a member): within 6 months of the vote, and
+    not before it. Whether a reason was given after 3 months the case does not keep: that is not asked."""
+    if c.voted_on is None or c.left_on is None or c.id not in org.members:
+        return
+    refusal = development.can_approve(c, c.left_on, "a reason, if any, is not kept")
+    yield from _broken(refusal, f"the approval of {c.id} stands as recorded: have the superior committee review "
+                       f"it, and cancel the probation (cancel_probation) if the admission does not stand")
 
 
 def _path_out_of_order(c: Candidate) -> RuleViolation | None:

@@ -45,6 +45,19 @@ def test_an_applicant_under_18_and_a_development_target_within_the_year_are_name
     assert "2025-01-02" in found["cultivation_year_not_over"].detail  # when the year is over
 
 
+def test_an_admission_approved_seven_months_after_the_vote_is_named() -> None:
+    """Finding 8: such an approval passed silently; the stored one is named, the next one is refused."""
+    org = with_formal_branch(organization(), members=3)
+    org._applicant_recorded("P4", "Li", "female", ADULT, "bachelor", stamp(date(2022, 1, 1)))
+    org._activist_designated("P4", stamp(date(2022, 2, 1)))
+    org._development_target_confirmed("P4", stamp(date(2023, 3, 1)))
+    org._probationary_admitted("P4", ["P1", "P2"], stamp(date(2024, 3, 1)))
+    org._probationary_approved("P4", stamp(date(2024, 10, 2)))
+    found = broken_rules(org)
+    assert [b.rule for b in found] == ["approval_too_late"]
+    assert "2024-03-01" in found[0].detail and "cancel_probation" in found[0].fix
+
+
 def test_a_member_entered_at_17_and_the_same_person_twice_are_named() -> None:
     org = organization()
     org._member_added("P1", "Zhang", "male", date(2010, 1, 1), "bachelor", "formal", True, None, stamp())
