@@ -34,7 +34,7 @@ CORRECTABLE_FACTS = frozenset(
      "founded_on", "superior_party_org", "owner_is_member"}
 )
 HEADCOUNT_FACTS = frozenset({"employees", "above_scale"})
-CORRECTABLE_MEMBER_FIELDS = frozenset({"name", "gender", "birth_date", "education"})
+CORRECTABLE_MEMBER_FIELDS = frozenset({"name", "gender", "birth_date", "education", "id_number"})
 # "closing" is kept only so that a reopening can name the closing it corrects; correct_facts refuses it.
 _RECORDING = {"Registered": "registration", "HeadcountReported": "headcount", "MemberAdded": "member",
               "ApplicantRecorded": "candidate", "CaseClosed": "closing"}
@@ -138,11 +138,12 @@ def correct_member(self: Organization, member_id: str, corrects: int, changes: d
         raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
     if "birth_date" in changes:
         require(development.can_be_member(changes["birth_date"], member.admitted_on or member.joined_on))
-        require(birth_date_problem(member.id_number, changes["birth_date"]))  # the ID number carries it too
-    after = {f: changes.get(f, getattr(member, f)) for f in ("name", "gender", "birth_date")}
+    after = {f: changes.get(f, getattr(member, f)) for f in ("name", "gender", "birth_date", "id_number")}
+    if {"birth_date", "id_number"} & set(changes):  # the ID number carries the birth date too
+        require(birth_date_problem(after["id_number"], after["birth_date"]))
     if after != {f: getattr(member, f) for f in after}:  # who the person is changes: still recorded once
         require(guards.not_recorded_twice(self, after["name"], after["gender"], after["birth_date"],
-                                          member.id_number, ignoring=member_id))
+                                          after["id_number"], ignoring=member_id))
     self._member_corrected(member_id, corrects, changes, stamp)
 
 
@@ -161,13 +162,14 @@ def correct_candidate(self: Organization, person_id: str, corrects: int, changes
     candidate = self.candidate(person_id)
     if unknown := set(changes) - _check(self, corrects, changes, {"candidate"}, person_id):
         raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
-    after = {f: changes.get(f, getattr(candidate, f)) for f in ("name", "gender", "birth_date")}
+    after = {f: changes.get(f, getattr(candidate, f)) for f in ("name", "gender", "birth_date", "id_number")}
     if "birth_date" in changes:
         require(development.can_apply(after["birth_date"], candidate.applied_on))
-        require(birth_date_problem(candidate.id_number, changes["birth_date"]))  # the ID number carries it too
+    if {"birth_date", "id_number"} & set(changes):  # the ID number carries the birth date too
+        require(birth_date_problem(after["id_number"], after["birth_date"]))
     if after != {f: getattr(candidate, f) for f in after}:  # who the person is changes: still recorded once
         require(guards.not_recorded_twice(self, after["name"], after["gender"], after["birth_date"],
-                                          candidate.id_number, ignoring=person_id))
+                                          after["id_number"], ignoring=person_id))
     self._candidate_corrected(person_id, corrects, changes, stamp)
 
 

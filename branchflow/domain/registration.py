@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from branchflow.domain.id_numbers import IdNumber
 from branchflow.domain.values import (
     SUBTYPES,
     BirthDate,
@@ -140,6 +141,7 @@ _FACT_FIELDS: dict[str, TypeAdapter[Any]] = {
 _MEMBER_FIELDS: dict[str, TypeAdapter[Any]] = {
     "name": _adapter(PersonName, []), "gender": _adapter(Gender, []), "birth_date": _adapter(BirthDate, []),
     "education": _adapter(Education, []),
+    "id_number": _adapter(IdNumber | None, []),  # given later, or corrected; None takes a wrong one away
 }
 
 

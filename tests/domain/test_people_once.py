@@ -277,3 +277,32 @@ def test_a_stored_case_with_one_id_number_twice_is_named_and_namesakes_with_two_
     assert [(b.rule, b.detail.split(" are")[0]) for b in broken_rules(org)] == [
         ("person_recorded_twice", "P2 and P1")]
     assert all(id_number() not in b.detail for b in broken_rules(org))
+
+
+def test_an_id_number_given_later_by_correction_is_checked_like_a_new_one() -> None:
+    org = organization()
+    person, other = add(org), add(org, "Wang Wu", id_number(sequence=135))
+    with pytest.raises(RuleViolation, match="id_number_birth_date"):
+        org.correct_member(person, 2, {"id_number": KNOWN}, stamp())
+    with pytest.raises(RuleViolation, match="person_recorded_twice"):
+        org.correct_member(person, 2, {"id_number": id_number(sequence=135)}, stamp())
+    org.correct_member(person, 2, {"id_number": id_number()}, stamp())
+    assert org.members[person].id_number == id_number() and org.members[other].id_number != id_number()
+    org.correct_member(person, 2, {"birth_date": date(1949, 12, 31), "id_number": KNOWN}, stamp())  # both at once
+    with pytest.raises(ValidationError, match="id_number"):  # the step checks the value itself (422)
+        parse_action({"action": "correct_member", "member_id": person, "corrects": 2,
+                      "changes": {"id_number": KNOWN[:17] + "1"}})
+
+
+def test_an_id_number_given_by_correction_places_the_relation_it_names() -> None:
+    app = memory_application()
+    a, b = register(app), register(app)
+    act(app, a, member(id_number(), transferred=True))
+    act(app, b, member(None, transferred=True))
+    correction = {"action": "correct_member", "member_id": "P1", "corrects": 2, "changes": {"id_number": id_number()}}
+    with pytest.raises(RuleViolation, match="relation_elsewhere"):
+        act(app, b, correction)
+    act(app, a, {**correction, "changes": {"id_number": None}})  # entered in the wrong case: taken away there
+    assert act(app, b, correction).members["P1"].id_number == id_number()
+    held = app.relation(f"id/{id_number()}")
+    assert held is not None and held.organization_id == str(b)
