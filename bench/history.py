@@ -3,9 +3,10 @@
 Each workflow's history is fetched and its events after its start are cut at every completed update: the
 events since the previous update's completion (the workflow task that took it, a local activity's marker, the
 acceptance and the answer, and whatever else the workflow did meanwhile: a child started, a timer set) are
-that update's. The start and its first workflow task, and the events after the last update, are counted
-for none. The size is the
-event's protobuf encoding, as the server receives it.
+that update's. The start, its first workflow task and the commands of that task (the search attributes set, the
+patch markers, the deadline's timer of an adopted case: the adoption's, not a step's; until 2026-12-02 they were
+counted into the first update's bytes), and the events after the last update, are counted for none. The size
+is the event's protobuf encoding, as the server receives it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from temporalio.client import Client
 ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
 COMPLETED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED
 TASK_COMPLETED = EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+TASK_SCHEDULED = EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
 
 
 class Sizes:
@@ -44,16 +46,19 @@ async def history_sizes(client: Client, workflow_ids: Iterable[str]) -> Sizes:
     for workflow_id in workflow_ids:
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         names: dict[str, str] = {}  # update id -> its name
-        segment, begun = 0, False
+        segment, begun, started = 0, False, False
         kinds: dict[str, int] = defaultdict(int)
         for event in history.events:
             segment += event.ByteSize()
             kinds[EventType.Name(event.event_type)] += event.ByteSize()
-            if not begun:  # the start, up to the end of its first workflow task
-                if event.event_type == TASK_COMPLETED:
-                    segment, begun = 0, True
+            if not begun:  # the start, up to the end of its first workflow task and the commands that task gave
+                started = started or event.event_type == TASK_COMPLETED
+                if started and event.event_type in (TASK_SCHEDULED, ACCEPTED):
+                    segment, begun = event.ByteSize(), True
                     kinds.clear()
-                continue
+                    kinds[EventType.Name(event.event_type)] += event.ByteSize()
+                else:
+                    continue
             if event.event_type == ACCEPTED:
                 request = event.workflow_execution_update_accepted_event_attributes.accepted_request
                 names[request.meta.update_id] = request.input.name

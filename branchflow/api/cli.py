@@ -75,7 +75,7 @@ def workflows(settings: Settings, data: Path | None, actor: str) -> Iterator[Wor
         try:
             assert config.address is not None
             client = loop.run_until_complete(FormationClient.connect(
-                config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url)))
+                config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url), app=app))
             yield WorkflowCommands(client, app, actor, date.today(), loop)
         finally:
             stop.set()
@@ -337,8 +337,9 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         config, server = await temporal(settings, args.data)
         assert config.address is not None
-        services = Services(application(settings, url), connection_pool(settings, url), await FormationClient.connect(
-            config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url)))
+        app = application(settings, url)
+        services = Services(app, connection_pool(settings, url), await FormationClient.connect(
+            config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url), app=app))
         try:
             await up.serve_api(DOORS.web(services), args.host, args.port, stop, lambda line: print(line, flush=True))
         finally:

@@ -138,9 +138,10 @@ async def run_parts(settings: Settings, config: TemporalConfig, database_url: st
     say(f"temporal at {config.address}")
     if temporal_ui is not None:
         say(f"temporal web UI at {temporal_ui}")
-    services = Services(application(settings, database_url), connection_pool(settings, database_url),
+    app = application(settings, database_url)
+    services = Services(app, connection_pool(settings, database_url),
                         await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue,
-                                                              key=actor_key(settings, database_url)))
+                                                      key=actor_key(settings, database_url), app=app))
     try:
         with projecting(settings, database_url):
             worker = asyncio.create_task(run_worker(settings, config, database_url, stop=stop))

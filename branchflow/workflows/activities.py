@@ -1,7 +1,7 @@
 """Activities: thin calls into the event-sourced `FormationApplication`, the only code that writes events.
 
-Each returns the case's new `CaseState`. The application keeps a receipt per command id in the same
-transaction as the events, so an activity retried after a crash (or a client repeating a command)
+Each returns the case's new `CaseState` (compact: case_state.py). The application keeps a receipt per command
+id in the same transaction as the events, so an activity retried after a crash (or a client repeating a command)
 appends once and answers the same. Domain errors leave as typed, non-retryable `ApplicationError`s.
 The methods are synchronous (psycopg): the worker runs them in a thread pool.
 """
@@ -28,17 +28,20 @@ from branchflow.workflows.signing import check_signature
 class PerformInput(BaseModel):
     organization_id: UUID
     command: StepCommand
+    with_view: bool = False  # the whole view too: for a run started before the compact case state (formation.py)
 
 
 class LoadInput(BaseModel):
     organization_id: UUID
     today: date
+    with_view: bool = False
 
 
 class EscalateInput(BaseModel):
     organization_id: UUID
     obligation: ObligationView
     today: date
+    with_view: bool = False
 
 
 class RemindInput(BaseModel):
@@ -46,6 +49,7 @@ class RemindInput(BaseModel):
     obligation: ObligationView
     on: date  # the reminder's day
     today: date
+    with_view: bool = False
 
 
 class FormationActivities:
@@ -73,12 +77,14 @@ class FormationActivities:
         with as_application_errors():
             org = self.app.perform(given.organization_id, command.step, command.actor, command.today, recounted)
             self._pause()
-            return case_state(org, command.today, self.app.thresholds).model_copy(update={"recounted": recounted})
+            state = case_state(org, command.today, self.app.thresholds, with_view=given.with_view)
+            return state.model_copy(update={"recounted": recounted})
 
     @activity.defn(name="load_case")
     def load(self, given: LoadInput) -> CaseState:
         with as_application_errors():
-            return case_state(self.app.case(given.organization_id), given.today, self.app.thresholds)
+            return case_state(self.app.case(given.organization_id), given.today, self.app.thresholds,
+                              with_view=given.with_view)
 
     @activity.defn(name="escalate_deadline")
     def escalate(self, given: EscalateInput) -> CaseState:
@@ -91,7 +97,7 @@ class FormationActivities:
             org = self.app.case(given.organization_id)
             if obligation in obligations(org, self.app.thresholds):
                 org = self.app.escalate(given.organization_id, obligation, since, f"escalate/{obligation.key}")
-            return case_state(org, given.today, self.app.thresholds)
+            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view)
 
     @activity.defn(name="remind_deadline")
     def remind(self, given: RemindInput) -> CaseState:
@@ -105,7 +111,7 @@ class FormationActivities:
                                       f"remind/{given.on.isoformat()}/{obligation.key}")
                 if self.delay_after_reminder > 0:
                     time.sleep(self.delay_after_reminder)
-            return case_state(org, given.today, self.app.thresholds)
+            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view)
 
     @activity.defn(name="form_joint_branch")
     def form_joint_branch(self, command: JointBranchCommand) -> list[CaseState]:

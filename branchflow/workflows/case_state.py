@@ -1,7 +1,13 @@
-"""What a formation workflow knows of its case: the view people see, and what it needs to judge a step.
+"""What a formation workflow knows of its case: what it needs to decide and to wait, nothing more.
 
-Built by the activities from the aggregate (the workflow never reads the event store), so the update
-validators can reject a forbidden step, with the rule in words, before anything runs.
+Built by the activities from the aggregate (the workflow never reads the event store). It is written into the
+workflow's history with every step (the local activity's result), so it is kept small (issue 19, BENCHMARKS.md
+"History per step"): no names or birth dates, no view of the case, no reasons for the steps it forbids. The
+validator refuses a step missing from `next_actions` as not offered; the client then asks the domain for the
+rule that forbids it (`refusal`), and composes the case's view from the event store at the `Applied` version.
+
+Histories recorded before hold the older, whole shape (`{view, as_of, blocked, join_blocked}`): it reads into
+this one (`_from_the_whole_shape`), with the view kept for the runs that still answer it (formation.py).
 """
 
 from __future__ import annotations
@@ -10,15 +16,17 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer, model_validator
 
-from branchflow.domain.actions import ACTIONS
-from branchflow.domain.case import CaseView, case_view
+from branchflow.domain.actions import ACTIONS, next_actions
+from branchflow.domain.case import CaseView, ObligationView, candidate_next_due_on, case_view
 from branchflow.domain.errors import RuleViolation
+from branchflow.domain.obligations import obligations, overdue
 from branchflow.domain.organization import Organization
-from branchflow.domain.rules import Thresholds, can_join_joint_branch, open_case
+from branchflow.domain.people import DevelopmentStage, MemberStatus
+from branchflow.domain.rules import Stage, Thresholds, can_join_joint_branch, open_case, stage
 
-ANY_STEP = "*"  # the key of `blocked` for a reason that forbids every step (a closed case)
+ANY_STEP = "*"  # the key, in the whole shape's `blocked`, of a reason that forbids every step (a closed case)
 
 
 class Rule(BaseModel):
@@ -29,8 +37,8 @@ class Rule(BaseModel):
 
     @model_serializer(mode="wrap")
     def _without_empty_dates(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # A case state carries a rule for each of some 25 steps it forbids, in every step's history (the local
-        # activity's result): the two empty fields were a sixth of it. Left out, they read back as None.
+        # Written into histories: the two empty fields were a sixth of a whole-shape state. Left out, they read
+        # back as None.
         return {k: v for k, v in handler(self).items() if v is not None}
 
     @classmethod
@@ -39,37 +47,115 @@ class Rule(BaseModel):
                    earlier_on=violation.earlier_on)
 
 
+class Candidate(BaseModel):
+    """A person in development: what the development workflow's schedule needs."""
+
+    id: str
+    stage: DevelopmentStage
+    next_due_on: date | None = None
+
+
+class Probationer(BaseModel):
+    """A member on probation here (the only members the workflow follows)."""
+
+    id: str
+    status: MemberStatus = MemberStatus.PROBATIONARY
+    probation_ends_on: date | None = None
+
+
 class CaseState(BaseModel):
-    view: CaseView
-    as_of: date  # the business date `view.next_actions` was computed for
-    blocked: dict[str, Rule] = {}  # why each step missing from next_actions is forbidden: its guard's rule
+    id: UUID
+    version: int
+    as_of: date  # the business date `next_actions` (and the obligations' overdue flags) were computed for
+    stage: Stage
+    region_code: str  # with the committee: the scope the validator checks a step's caller against
+    responsible_committee: str | None = None
+    next_actions: list[str] = []
+    obligations: list[ObligationView] = []
+    candidates: list[Candidate] = []
+    members: list[Probationer] = []  # members on probation only
     join_blocked: Rule | None = None  # why the organization may not join a joint branch now
+    closed: Rule | None = None  # a closed case: the rule that refuses every step
     # A step's answer only: the other cases of the joint branch it recounted, whose workflows are told.
     recounted: list[UUID] = []
+    # The whole view: only for runs started before the compact state, which answer it (formation.py), and in
+    # states read from their histories.
+    view: CaseView | None = None
 
     @model_serializer(mode="wrap")
-    def _without_empty_recount(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Empty on all but a joint branch's steps: left out of every history it would only lengthen.
-        return {k: v for k, v in handler(self).items() if k != "recounted" or v}
+    def _without_empty_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Every field left out here has that empty value as its default: it reads back equal, in fewer bytes.
+        written = {k: v for k, v in handler(self).items() if v is not None and v != []}
+        if "obligations" in written:
+            written["obligations"] = [{k: v for k, v in o.items() if v not in ("", False, [])}
+                                      for o in written["obligations"]]
+        return written
 
-    def refusal(self, action: str) -> Rule:
-        """The rule that forbids `action`, for a step that is not among `next_actions`.
-
-        A state built before every step had its guard may lack the rule: then the step is named unavailable.
-        """
-        if (reason := self.blocked.get(action) or self.blocked.get(ANY_STEP)) is not None:
-            return reason
-        allowed = ", ".join(self.view.next_actions) or "none"
-        return Rule(rule="step_not_available",
-                    message=f"{action} is not possible for this case now (stage {self.view.stage.value}); "
-                            f"possible now: {allowed}")
+    @model_validator(mode="before")
+    @classmethod
+    def _from_the_whole_shape(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "view" not in data or "stage" in data:
+            return data
+        view = CaseView.model_validate(data["view"])
+        closed = (data.get("blocked") or {}).get(ANY_STEP)
+        return {**compact(view), "as_of": data["as_of"], "join_blocked": data.get("join_blocked"),
+                "closed": closed, "view": view}
 
 
-def case_state(org: Organization, today: date, t: Thresholds) -> CaseState:
-    if (closed := open_case(org)) is not None:
-        blocked = {ANY_STEP: Rule.of(closed)}
-    else:
-        blocked = {name: Rule.of(v) for name, step in ACTIONS.items() if (v := step.refusal(org, today, t)) is not None}
-    join = can_join_joint_branch(org, t)
-    return CaseState(view=case_view(org, today, t), as_of=today, blocked=blocked,
-                     join_blocked=Rule.of(join) if join is not None else None)
+class Applied(BaseModel):
+    """An update's answer: the case's version after the command, and the date its view is to be composed for.
+
+    Answers recorded before were the whole view: they read into this (`id`, `version`; `as_of` then None)."""
+
+    id: UUID
+    version: int
+    as_of: date | None = None
+
+    @classmethod
+    def of(cls, state: CaseState) -> Applied:
+        return cls(id=state.id, version=state.version, as_of=state.as_of)
+
+
+def compact(view: CaseView) -> dict[str, Any]:
+    """The fields of a case state a whole view gives (all but the date and the rules)."""
+    return {
+        "id": view.id, "version": view.version, "stage": view.stage, "region_code": view.region_code,
+        "responsible_committee": view.responsible_committee.code if view.responsible_committee else None,
+        "next_actions": view.next_actions, "obligations": view.obligations,
+        "candidates": [Candidate(id=c.id, stage=c.stage, next_due_on=c.next_due_on) for c in view.candidates],
+        "members": [Probationer(id=m.id, probation_ends_on=m.probation_ends_on) for m in view.members
+                    if m.status is MemberStatus.PROBATIONARY],
+    }
+
+
+def case_state(org: Organization, today: date, t: Thresholds, *, with_view: bool = False) -> CaseState:
+    """The case state of `org` on `today`; `with_view` adds the whole view, for runs that still answer it."""
+    join, closed = can_join_joint_branch(org, t), open_case(org)
+    if with_view:
+        view = case_view(org, today, t)
+        return CaseState(**compact(view), as_of=today, join_blocked=Rule.of(join) if join else None,
+                         closed=Rule.of(closed) if closed else None, view=view)
+    late = {o.key for o in overdue(org, t)}
+    present = [m for m in org.members.values() if m.present]
+    return CaseState(
+        id=org.id, version=org.version, as_of=today, stage=stage(org), region_code=org.region_code,
+        responsible_committee=org.responsible_committee, next_actions=next_actions(org, today, t),
+        obligations=[ObligationView(rule=o.rule, due_on=o.due_on, subject=o.subject, overdue=o.key in late,
+                                    reminders=list(o.reminders)) for o in obligations(org, t)],
+        candidates=[Candidate(id=c.id, stage=c.stage, next_due_on=candidate_next_due_on(c))
+                    for c in org.candidates.values() if c.in_development],
+        members=[Probationer(id=m.id, probation_ends_on=m.probation_ends_on) for m in present
+                 if m.status is MemberStatus.PROBATIONARY],
+        join_blocked=Rule.of(join) if join else None, closed=Rule.of(closed) if closed else None,
+    )
+
+
+def refusal(org: Organization, action: str, today: date, t: Thresholds) -> RuleViolation:
+    """Why `action` is refused on the case now: its guard's rule (a closed case's first), asked of the domain when
+    the workflow's validator found the action missing from `next_actions`."""
+    step = ACTIONS.get(action)
+    found = open_case(org) or (step.refusal(org, today, t) if step is not None else None)
+    if found is not None:
+        return found
+    allowed = ", ".join(next_actions(org, today, t)) or "none"
+    return RuleViolation("step_not_available", f"{action} is not possible for this case now; possible now: {allowed}")

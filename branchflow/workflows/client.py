@@ -3,6 +3,10 @@
 Failures come back as the domain's errors (`RuleViolation`, `CaseNotFound`, `AlreadyRegistered`,
 `ConcurrentChange`, `UnknownPerson`), or `InvalidStep` / `WorkflowUnavailable` from `failures.py`.
 A command without a `command_id` gets one here, before it is sent, so that every retry reuses it.
+
+A workflow answers a command with the case's new version only (`Applied`): the view is composed here from the
+event store at that version and for that date, so a retried command's answer is the first one's (issue 19: the
+view was a quarter of a step's history). The client therefore takes the application of the event store.
 """
 
 from __future__ import annotations
@@ -30,30 +34,34 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from branchflow.domain.actions import ReopenCase, Step
-from branchflow.domain.case import CaseView
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.errors import CaseNotFound, RuleViolation
 from branchflow.domain.organization import organization_id
 from branchflow.domain.receipt import registration_fingerprint, step_fingerprint
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
-from branchflow.workflows.case_state import ANY_STEP, CaseState
-from branchflow.workflows.commands import JointBranchCommand, RegisterCommand, StepCommand
+from branchflow.workflows.case_state import Applied, CaseState, refusal
+from branchflow.workflows.commands import CallerScope, JointBranchCommand, RegisterCommand, StepCommand
 from branchflow.workflows.config import TASK_QUEUE, connect
-from branchflow.workflows.failures import WorkflowUnavailable, domain_error
+from branchflow.workflows.failures import StepNotOffered, WorkflowUnavailable, domain_error
 from branchflow.workflows.formation import DEFAULT_STEPS_BEFORE_CONTINUE, FormationState, FormationWorkflow, workflow_id
 from branchflow.workflows.gates import CaseGates
 from branchflow.workflows.joint_branch import JointBranchWorkflow, joint_branch_workflow_id
 from branchflow.workflows.signing import signature
 
 C = TypeVar("C", RegisterCommand, StepCommand, JointBranchCommand)
+Answer = CaseView | Applied  # what an update answers: runs started before the compact state answer the view
 DEFAULT_ANSWER_WITHIN = 30.0  # seconds a caller waits for a command before it is told to retry
 
 
 class FormationClient:
     def __init__(self, client: Client, *, task_queue: str = TASK_QUEUE,
                  steps_before_continue: int = DEFAULT_STEPS_BEFORE_CONTINUE,
-                 answer_within: float = DEFAULT_ANSWER_WITHIN, key: bytes | None = None) -> None:
+                 answer_within: float = DEFAULT_ANSWER_WITHIN, key: bytes | None = None,
+                 app: FormationApplication | None = None) -> None:
         self.client = client
+        self.app = app  # the event store the views are composed from (None: only the bare `registered`, `stepped`)
         self.key = key  # signs every command (signing.py); a worker with a key refuses commands without
         self.task_queue = task_queue
         self.steps_before_continue = steps_before_continue
@@ -64,9 +72,10 @@ class FormationClient:
 
     @classmethod
     async def connect(
-        cls, address: str, namespace: str = "default", *, task_queue: str = TASK_QUEUE, key: bytes | None = None
+        cls, address: str, namespace: str = "default", *, task_queue: str = TASK_QUEUE, key: bytes | None = None,
+        app: FormationApplication | None = None,
     ) -> FormationClient:
-        return cls(await connect(address, namespace), task_queue=task_queue, key=key)
+        return cls(await connect(address, namespace), task_queue=task_queue, key=key, app=app)
 
     def _signed(self, kind: str, scope: str, command: C) -> C:
         if self.key is None:
@@ -75,6 +84,10 @@ class FormationClient:
 
     async def register(self, registration: Registration, actor: str, today: date) -> CaseView:
         """Starts the case's workflow with its registration (update-with-start): a repeat starts nothing."""
+        return await self._viewed(await self.registered(registration, actor, today), today)
+
+    async def registered(self, registration: Registration, actor: str, today: date) -> Applied:
+        """`register` without the view (the import's: it needs the case's id only)."""
         if registration.command_id is None:
             registration = registration.model_copy(update={"command_id": str(uuid4())})
         org_id = organization_id(registration.credit_code, registration.region_code, registration.name)
@@ -85,29 +98,42 @@ class FormationClient:
         command = self._signed("register", workflow_id(org_id),
                                RegisterCommand(registration=registration, actor=actor, today=today))
         async with self.gates.entered(org_id), self._translated(org_id):
-            return await asyncio.wait_for(self.client.execute_update_with_start_workflow(
+            answer: Answer = await asyncio.wait_for(self.client.execute_update_with_start_workflow(
                 FormationWorkflow.register, command, start_workflow_operation=start,
                 # Temporal answers a repeated update id from its history: the id carries the request's
                 # fingerprint, so another request with this command_id reaches the receipt, which refuses it.
                 id=f"register-{registration.command_id}-{registration_fingerprint(registration, actor)[:32]}",
             ), self.answer_within)
+            return _applied(answer)
         raise AssertionError("unreachable")  # pragma: no cover (mypy: the context manager may swallow)
 
-    async def step(self, org_id: UUID, step: Step, actor: str, today: date) -> CaseView:
+    async def step(self, org_id: UUID, step: Step, actor: str, today: date, scope: CallerScope | None = None
+                   ) -> CaseView:
+        """One step; `scope` is the caller's, checked by the workflow against the case it holds (NotInScope)."""
+        return await self._viewed(await self.stepped(org_id, step, actor, today, scope), today)
+
+    async def stepped(self, org_id: UUID, step: Step, actor: str, today: date, scope: CallerScope | None = None
+                      ) -> Applied:
+        """`step` without the view (the import's)."""
         if step.command_id is None:
             step = step.model_copy(update={"command_id": str(uuid4())})
-        command = self._signed("step", workflow_id(org_id),
-                               StepCommand.model_validate({"step": step, "actor": actor, "today": today}))
+        command = self._signed("step", workflow_id(org_id), StepCommand.model_validate(
+            {"step": step, "actor": actor, "today": today, "scope": scope}))
         update_id = f"step-{step.command_id}-{step_fingerprint(org_id, step, actor)[:32]}"
-        async with self.gates.entered(org_id), self._translated(org_id):
-            if isinstance(step, ReopenCase):  # the one step a closed case (its workflow has ended) takes
-                return await asyncio.wait_for(self._reopen(org_id, command, update_id), self.answer_within)
-            handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
-            return await asyncio.wait_for(handle.execute_update(FormationWorkflow.step, command, id=update_id),
-                                          self.answer_within)
+        try:
+            async with self.gates.entered(org_id), self._translated(org_id):
+                if isinstance(step, ReopenCase):  # the one step a closed case (its workflow has ended) takes
+                    return _applied(await asyncio.wait_for(self._reopen(org_id, command, update_id),
+                                                           self.answer_within))
+                handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
+                answer: Answer = await asyncio.wait_for(
+                    handle.execute_update(FormationWorkflow.step, command, id=update_id), self.answer_within)
+                return _applied(answer)
+        except StepNotOffered as e:
+            raise await asyncio.to_thread(self._refusal, org_id, e.action, today) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _reopen(self, org_id: UUID, command: StepCommand, update_id: str) -> CaseView:
+    async def _reopen(self, org_id: UUID, command: StepCommand, update_id: str) -> Answer:
         """A closed case's workflow has ended (issue 13, finding 10): the reopening starts a run that adopts the
         case from the event store, as an imported case's does, and is its first update (update-with-start). A
         refused reopening leaves that run to end again with the case closed; on a case whose workflow still
@@ -137,15 +163,16 @@ class FormationClient:
                     id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 )
             handle = self.client.get_workflow_handle_for(JointBranchWorkflow.run, joint_id)
-            return await asyncio.wait_for(handle.result(), self.answer_within)
+            answers = await asyncio.wait_for(handle.result(), self.answer_within)
+            return [await self._viewed(a, today) for a in answers]
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def case(self, org_id: UUID) -> CaseView:
-        """The live case, as the workflow holds it (a query: nothing is written)."""
-        view = await self._query(org_id)
-        if view is None:
+        """The case at the version its workflow holds (a query, then the event store; nothing is written)."""
+        state = await self._query(org_id)
+        if state is None:
             raise CaseNotFound(org_id)
-        return view
+        return state.view or await self._viewed(Applied.of(state), state.as_of)
 
     async def adopt(self, org_id: UUID, state: CaseState | None = None) -> None:
         """Starts the workflow of a case stored without one (an import); a running workflow is left as it is.
@@ -176,7 +203,25 @@ class FormationClient:
         return FormationState(organization_id=org_id, case=case, awaiting_registration=awaiting_registration,
                               steps_before_continue=self.steps_before_continue)
 
-    async def _query(self, org_id: UUID) -> CaseView | None:
+    async def _viewed(self, answer: CaseView | Applied, today: date) -> CaseView:
+        if isinstance(answer, CaseView):
+            return answer
+        return await asyncio.to_thread(self._compose, answer, today)
+
+    def _compose(self, answer: Applied, today: date) -> CaseView:
+        """The case's view at the answered version, for the date it was answered on (older answers: `today`)."""
+        if self.app is None:
+            raise RuntimeError("a FormationClient without the event store's application composes no views")
+        org = self.app.case(answer.id, version=answer.version)
+        return case_view(org, answer.as_of or today, self.app.thresholds)
+
+    def _refusal(self, org_id: UUID, action: str, today: date) -> RuleViolation:
+        """The domain's rule for a step the workflow's validator found not offered (the rule is not held there)."""
+        if self.app is None:
+            return RuleViolation("step_not_available", f"{action} is not possible for this case now")
+        return refusal(self.app.case(org_id), action, today, self.app.thresholds)
+
+    async def _query(self, org_id: UUID) -> CaseState | None:
         handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
         try:
             return await handle.query(FormationWorkflow.case)
@@ -207,6 +252,10 @@ class FormationClient:
             state = await handle.query(FormationWorkflow.details)
         except (RPCError, WorkflowQueryFailedError):
             return CaseNotFound(org_id)
-        if state.case is not None and (closed := state.case.blocked.get(ANY_STEP)) is not None:
+        if state.case is not None and (closed := state.case.closed) is not None:
             return RuleViolation(closed.rule, closed.message)
         return CaseNotFound(org_id)
+
+
+def _applied(answer: CaseView | Applied) -> Applied:
+    return answer if isinstance(answer, Applied) else Applied(id=answer.id, version=answer.version)

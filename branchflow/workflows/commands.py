@@ -38,6 +38,25 @@ class RegisterCommand(BaseModel):
         return value
 
 
+class CallerScope(BaseModel):
+    """The cases the caller may step on (api/access.py): a region prefix, or a committee's cases.
+
+    Sent with the step (and signed with it) so that the workflow's validator checks it against the region and
+    committee it holds: the API reads no case before a step (issue 19), and a corrected region moves the case
+    out of a scope at once."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str | None = None
+    committee: str | None = None
+
+    def outside(self, region_code: str, committee: str | None) -> str | None:
+        """What of the case lies outside this scope (the 403's words), or None when it covers the case."""
+        if self.committee is not None:
+            return None if committee == self.committee else f"a case of committee {committee or '(none)'}"
+        return None if region_code.startswith(self.region or "") else f"region {region_code}"
+
+
 class StepCommand(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -45,6 +64,7 @@ class StepCommand(BaseModel):
     actor: Actor
     today: date
     signature: str = ""  # the API's HMAC (signing.py); empty in histories recorded before it
+    scope: CallerScope | None = None  # None: not checked (histories recorded before it, the import, the tests)
 
     @property
     def business_date(self) -> date:

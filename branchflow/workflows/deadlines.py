@@ -11,10 +11,11 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from pydantic import BaseModel
 
-from branchflow.domain.case import CaseView, ObligationView
+from branchflow.domain.case import ObligationView
 from branchflow.domain.obligations import Obligation
 from branchflow.domain.people import DevelopmentStage, MemberStatus
 from branchflow.domain.rules import Stage
+from branchflow.workflows.case_state import CaseState
 
 BUSINESS_TZ = timezone(timedelta(hours=8), "CST")  # China Standard Time has no daylight saving
 
@@ -37,7 +38,7 @@ def key(obligation: ObligationView) -> str:
     return Obligation(obligation.rule, obligation.due_on, obligation.subject).key
 
 
-def pending(view: CaseView, subject: str) -> list[ObligationView]:
+def pending(view: CaseState, subject: str) -> list[ObligationView]:
     """Deadlines not yet escalated, of one person (`subject`) or of the organization (`subject=""`)."""
     return [o for o in view.obligations if o.due_on is not None and not o.overdue and o.subject == subject]
 
@@ -50,13 +51,13 @@ def reminder_key(obligation: ObligationView, on: date) -> str:
     return f"remind:{on.isoformat()}:{key(obligation)}"
 
 
-def reminders(view: CaseView, done: list[str] | set[str]) -> list[tuple[ObligationView, date]]:
+def reminders(view: CaseState, done: list[str] | set[str]) -> list[tuple[ObligationView, date]]:
     """The reminders of the case's deadlines not yet recorded; one rings when its day begins."""
     return [(o, on) for o in view.obligations if not o.overdue for on in o.reminders
             if reminder_key(o, on) not in done]
 
 
-def tracked_people(view: CaseView) -> list[str]:
+def tracked_people(view: CaseState) -> list[str]:
     """People whose development runs in a child workflow: candidates, and members on probation here."""
     if view.stage is Stage.CLOSED:
         return []
@@ -74,7 +75,7 @@ class PersonSchedule(BaseModel):
     opens_on: date | None = None  # a step opens that day (after the year of cultivation or of probation)
 
 
-def person_schedule(view: CaseView, as_of: date, person_id: str) -> PersonSchedule:
+def person_schedule(view: CaseState, as_of: date, person_id: str) -> PersonSchedule:
     opens: date | None = None
     for c in view.candidates:
         if c.id == person_id and c.stage is DevelopmentStage.ACTIVIST:

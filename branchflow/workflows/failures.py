@@ -29,6 +29,8 @@ INVALID_INPUT = "InvalidInput"
 INTERNAL_ERROR = "InternalError"
 UNAVAILABLE = "Unavailable"
 UNSIGNED = "UnsignedCommand"  # a command that did not come from the API (signing.py)
+STEP_NOT_OFFERED = "StepNotOffered"  # the validator: not in next_actions (the client asks the domain for the rule)
+OUT_OF_SCOPE = "OutOfScope"  # the validator: the case is outside the caller's scope
 
 # Retrying cannot change these answers. ConcurrentChange is retried: the activity reads the case again.
 NON_RETRYABLE = (RULE_VIOLATION, CASE_NOT_FOUND, ALREADY_REGISTERED, UNKNOWN_PERSON, INVALID_INPUT, INTERNAL_ERROR,
@@ -42,6 +44,24 @@ class WorkflowUnavailable(Exception):
 
     Retrying with the same command_id is safe: it is applied at most once and answers the same.
     """
+
+
+class StepNotOffered(Exception):
+    """The workflow's validator found the step missing from the case's next actions; nothing ran. The client
+    turns it into the domain's `RuleViolation` (case_state.refusal)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action} is not offered for this case now")
+        self.action = action
+
+
+class NotInScope(Exception):
+    """The case is outside the caller's scope (the workflow's validator, from the region and committee it holds);
+    `what` names the case's side of it, as the API's 403 does."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is outside the caller's scope")
+        self.what = what
 
 
 class InvalidStep(ValueError):
@@ -83,6 +103,14 @@ def rule_failure(rule: str, message: str, earlier_step: str | None = None,
     return expected(f"{rule}: {message}", rule, message, *dated, type=RULE_VIOLATION)
 
 
+def not_offered(action: str) -> ApplicationError:
+    return expected(f"{action} is not offered for this case now", action, type=STEP_NOT_OFFERED)
+
+
+def out_of_scope(what: str) -> ApplicationError:
+    return expected(f"{what} is outside the caller's scope", what, type=OUT_OF_SCOPE)
+
+
 def case_not_found(organization_id: object) -> ApplicationError:
     return expected(f"no organization with id {organization_id}", str(organization_id), type=CASE_NOT_FOUND)
 
@@ -100,7 +128,9 @@ def as_application_errors() -> Iterator[None]:
     try:
         yield
     except (RuleViolation, CaseNotFound, AlreadyRegistered, UnknownPerson, ConcurrentChange, ValidationError) as e:
-        raise application_error(e) from e
+        # Without the domain's traceback as its cause: a refusal is written into the case's history twice (the
+        # local activity's marker, the update's answer), and the cause's trace was a third of each (issue 19).
+        raise application_error(e) from None
     except PASSING_FAULTS:
         raise
     except Exception as e:
@@ -145,6 +175,10 @@ def domain_error(failure: BaseException | None) -> Exception:
     if failure.type == CONCURRENT_CHANGE:
         ids = [_uuid_or_text(d) for d in details]
         return ConcurrentChange(ids[0] if len(ids) == 1 else ids)
+    if failure.type == STEP_NOT_OFFERED:
+        return StepNotOffered(first)
+    if failure.type == OUT_OF_SCOPE:
+        return NotInScope(first)
     if failure.type == INVALID_INPUT:
         return InvalidStep(first or failure.message)
     if failure.type in (INTERNAL_ERROR, UNSIGNED):  # UNSIGNED: the API's key is not the worker's

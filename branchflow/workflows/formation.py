@@ -1,11 +1,13 @@
 """FormationWorkflow: one per organization, the single writer of its case's events.
 
-Every organizer or supervisor step is the update `step`: its validator rejects what the case's last
-known `next_actions` do not allow, with the rule in words, before anything runs; the handler runs a
-local activity that appends the events through `FormationApplication.perform` and answers the new
-case. Handlers take turns on one lock, so one command at a time touches the case. The main loop
-keeps an alarm on the organization's next deadline and escalates it when it passes unmet; people in
-member development have a child workflow each, holding their timers and reporting back here.
+Every organizer or supervisor step is the update `step`: its validator rejects a case outside the caller's
+scope and a step the case's last known `next_actions` do not offer, before anything runs; the handler runs a
+local activity that appends the events through `FormationApplication.perform` and answers the case's new
+version (`Applied`: the client composes the view from the event store). The case state it holds is compact
+(case_state.py): it is written into the history with every step. Handlers take turns on one lock, so one
+command at a time touches the case. The main loop keeps an alarm on the organization's next deadline and
+escalates it when it passes unmet; people in member development have a child workflow each, holding their
+timers and reporting back here.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         RemindInput,
     )
     from branchflow.workflows.alarm import Alarm
-    from branchflow.workflows.case_state import CaseState
+    from branchflow.workflows.case_state import Applied, CaseState
     from branchflow.workflows.commands import RegisterCommand, Release, Reservation, StepCommand
     from branchflow.workflows.deadlines import PersonSchedule
     from branchflow.workflows.development import MemberDevelopmentWorkflow, PersonDue, development_workflow_id
@@ -45,6 +47,8 @@ with workflow.unsafe.imports_passed_through():
         case_not_found,
         concurrent_change,
         expected,
+        not_offered,
+        out_of_scope,
         passed_on,
         rule_failure,
     )
@@ -61,6 +65,10 @@ REMINDERS_PATCH = "deadline-reminders"
 # A step that recounts its joint branch in the other organizations' cases tells their workflows, which load
 # the recount at once (issue 13); runs from before waited for the others' next step (workflow.patched).
 RECOUNTS_PATCH = "joint-branch-recounts"
+# Runs started since answer a step with its version and keep a compact case state, no view (issue 19: history
+# per step 9.8 -> 3.3 KB, BENCHMARKS.md "History per step"); runs started before keep asking the activities
+# for the view and answering it, so that a worker of the release before can still replay them.
+COMPACT_PATCH = "compact-case-state"
 HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if its workflow vanished
 # Only the rules' answers end a command: Temporal keeps an update's outcome under its id (the command id),
 # so a failure for a passing fault would be given again to every retry. A store that is down makes the
@@ -93,14 +101,16 @@ class FormationWorkflow:
         self.attempted: set[str] = set()  # deadlines escalated (or tried) in this run
         self.published: tuple[str, str, bool] | None = None
         self.reminding = False
+        self.compact = True
 
     @workflow.run
-    async def run(self, state: FormationState) -> CaseView | None:
+    async def run(self, state: FormationState) -> Applied | None:
         self.reminding = workflow.patched(REMINDERS_PATCH)  # first thing in the run: the same task on replay
+        self.compact = workflow.patched(COMPACT_PATCH)
         if self.state.case is None and not self.state.awaiting_registration:
             await self._adopt()
         await workflow.wait_condition(lambda: self.state.case is not None or self.ended)
-        while (case := self.state.case) is not None and case.view.stage is not Stage.CLOSED:
+        while (case := self.state.case) is not None and case.stage is not Stage.CLOSED:
             self._publish(case)
             if self._should_continue():
                 break
@@ -113,17 +123,18 @@ class FormationWorkflow:
             await self._attend()
         await workflow.wait_condition(workflow.all_handlers_finished)
         case = self.state.case
-        if case is not None and case.view.stage is not Stage.CLOSED:
-            workflow.continue_as_new(self.state)
+        if case is not None and case.stage is not Stage.CLOSED:
+            # The next run is compact (its patch is new to it): the view a run before it held is left behind.
+            workflow.continue_as_new(self.state.model_copy(update={"case": case.model_copy(update={"view": None})}))
         if case is None:  # its registration was refused (a reused command id, say): there is no case to close
             return None
         await self._sync_people()  # a closed case: every development workflow finishes
-        return case.view
+        return Applied.of(case)
 
     # --- commands -----------------------------------------------------------------------------
 
     @workflow.update
-    async def register(self, command: RegisterCommand) -> CaseView:
+    async def register(self, command: RegisterCommand) -> CaseView | Applied:
         async with self.lock:
             try:
                 state = await self._local(FormationActivities.register, command)
@@ -143,44 +154,56 @@ class FormationWorkflow:
             raise expected(f"organization {org} is already registered", str(org), type=ALREADY_REGISTERED)
 
     @workflow.update
-    async def step(self, command: StepCommand) -> CaseView:
+    async def step(self, command: StepCommand) -> CaseView | Applied:
         await self._ready()
         async with self.lock:
             command_id = command.step.command_id
+            # Again under the lock: a step before this one may have moved the case (a corrected region), and a
+            # case not loaded when the validator ran was not checked there.
+            if command_id not in self.state.recent_commands and (what := self._outside(command)) is not None:
+                raise out_of_scope(what)
             # Held since the validator passed: wait for the joint branch (release needs no lock).
             await workflow.wait_condition(
                 lambda: self.state.held_by is None or command_id in self.state.recent_commands)
-            state = await self._local(FormationActivities.perform,
-                                      PerformInput(organization_id=self.state.organization_id, command=command))
+            state = await self._local(FormationActivities.perform, PerformInput(
+                organization_id=self.state.organization_id, command=command, with_view=not self.compact))
             recounted, state.recounted = state.recounted, []
-            view = self._applied(state, command_id)
+            answer = self._applied(state, command_id)
             if recounted and workflow.patched(RECOUNTS_PATCH):
                 await asyncio.gather(*(self._tell_recounted(org_id) for org_id in recounted))
-            return view
+            return answer
 
     @step.validator
     def _validate_step(self, command: StepCommand) -> None:
         case = self.state.case
         if case is None or command.step.command_id in self.state.recent_commands:
             return  # not loaded yet, or a repeat (answered from its receipt): the domain decides
+        if (what := self._outside(command)) is not None:
+            raise out_of_scope(what)
         if self.state.held_by is not None:
             raise concurrent_change(self.state.organization_id, non_retryable=True)
         action = command.step.action
         # next_actions only grow with the date (a year of cultivation, of probation): a later step date
-        # than the one they were computed for is judged by the domain alone.
-        if action not in case.view.next_actions and command.business_date <= case.as_of:
-            refusal = case.refusal(action)
-            raise rule_failure(refusal.rule, refusal.message, refusal.earlier_step, refusal.earlier_on)
+        # than the one they were computed for is judged by the domain alone. The rule that forbids it is not
+        # held here (it was most of a step's history): the client asks the domain for it.
+        if action not in case.next_actions and command.business_date <= case.as_of:
+            raise not_offered(action)
+
+    def _outside(self, command: StepCommand) -> str | None:
+        case = self.state.case
+        if command.scope is None or case is None:
+            return None
+        return command.scope.outside(case.region_code, case.responsible_committee)
 
     @workflow.update
-    async def reserve(self, reservation: Reservation) -> CaseView:
+    async def reserve(self, reservation: Reservation) -> Applied:
         await self._ready()
         async with self.lock:  # an update in flight finishes first
             self._validate_reserve(reservation)
             if self.state.held_by is None:
                 self.state.held_by, self.state.held_since = reservation.joint_branch_id, workflow.now()
                 self.revision += 1
-            return self._view()
+            return Applied.of(self._case())
 
     @reserve.validator
     def _validate_reserve(self, reservation: Reservation) -> None:
@@ -212,8 +235,8 @@ class FormationWorkflow:
         self.state.recount_to_load = True
 
     @workflow.query
-    def case(self) -> CaseView | None:
-        return self.state.case.view if self.state.case else None
+    def case(self) -> CaseState | None:
+        return self.state.case
 
     @workflow.query
     def details(self) -> FormationState:
@@ -228,7 +251,7 @@ class FormationWorkflow:
         waiting = [o for o in self._own_deadlines() if deadlines.key(o) not in self.attempted]
         moment = deadlines.first_passing(waiting)
         if self.reminding:
-            ringing = [deadlines.day_begins(on) for o, on in deadlines.reminders(self._view(), self.state.reminded)
+            ringing = [deadlines.day_begins(on) for o, on in deadlines.reminders(self._case(), self.state.reminded)
                        if deadlines.reminder_key(o, on) not in self.attempted]
             moment = min(filter(None, [moment, *ringing]), default=None)
         return moment
@@ -236,7 +259,7 @@ class FormationWorkflow:
     def _own_deadlines(self) -> list[ObligationView]:
         """The deadlines this workflow escalates: the organization's, and (since reminders) those of members
         no development workflow watches (a transfer under way); the others' are their own workflows'."""
-        view = self._view()
+        view = self._case()
         own = deadlines.pending(view, "")
         if self.reminding:
             watched = set(deadlines.tracked_people(view))
@@ -273,7 +296,7 @@ class FormationWorkflow:
                     if self._case().as_of < day:
                         await self._reload()  # a step opens today: next_actions change
                     continue
-                for obligation in deadlines.pending(self._view(), report.person_id):
+                for obligation in deadlines.pending(self._case(), report.person_id):
                     if deadlines.key(obligation) == report.key:
                         await self._escalate_if_passed(obligation)
 
@@ -282,7 +305,7 @@ class FormationWorkflow:
         late) only the latest is recorded: the earlier ones have nothing left to say."""
         now = workflow.now()
         latest: dict[str, tuple[ObligationView, date]] = {}
-        for obligation, on in sorted(deadlines.reminders(self._view(), self.state.reminded), key=lambda r: r[1]):
+        for obligation, on in sorted(deadlines.reminders(self._case(), self.state.reminded), key=lambda r: r[1]):
             if deadlines.day_begins(on) > now or deadlines.reminder_key(obligation, on) in self.attempted:
                 continue
             if (earlier := latest.get(deadlines.key(obligation))) is not None:
@@ -292,7 +315,7 @@ class FormationWorkflow:
             key = deadlines.reminder_key(obligation, on)
             self.attempted.add(key)
             given = RemindInput(organization_id=self.state.organization_id, obligation=obligation, on=on,
-                                today=self._today())
+                                today=self._today(), with_view=not self.compact)
             try:
                 state = await workflow.execute_activity_method(
                     FormationActivities.remind, given, start_to_close_timeout=RECORD_TIMEOUT,
@@ -303,7 +326,7 @@ class FormationWorkflow:
             self.state.reminded.append(key)
             self._applied(state, None)
         # Only the reminders of deadlines still standing are worth remembering.
-        standing = {deadlines.reminder_key(o, on) for o in self._view().obligations for on in o.reminders}
+        standing = {deadlines.reminder_key(o, on) for o in self._case().obligations for on in o.reminders}
         self.state.reminded = [k for k in dict.fromkeys(self.state.reminded) if k in standing]
 
     async def _escalate_if_passed(self, obligation: ObligationView) -> None:
@@ -312,7 +335,8 @@ class FormationWorkflow:
         if not passed or key in self.attempted:
             return
         self.attempted.add(key)
-        given = EscalateInput(organization_id=self.state.organization_id, obligation=obligation, today=self._today())
+        given = EscalateInput(organization_id=self.state.organization_id, obligation=obligation, today=self._today(),
+                              with_view=not self.compact)
         try:
             state = await workflow.execute_activity_method(
                 FormationActivities.escalate, given, start_to_close_timeout=RECORD_TIMEOUT,
@@ -327,7 +351,7 @@ class FormationWorkflow:
     async def _sync_people(self) -> None:
         """Starts, reschedules and finishes the development workflows to match the case."""
         case = self._case()
-        wanted = {p: deadlines.person_schedule(case.view, case.as_of, p) for p in deadlines.tracked_people(case.view)}
+        wanted = {p: deadlines.person_schedule(case, case.as_of, p) for p in deadlines.tracked_people(case)}
         calls: list[Awaitable[None]] = []
         for person_id, schedule in wanted.items():
             if self.state.people.get(person_id) != schedule:
@@ -383,7 +407,7 @@ class FormationWorkflow:
                 self.ended = True
 
     async def _reload(self) -> None:
-        given = LoadInput(organization_id=self.state.organization_id, today=self._today())
+        given = LoadInput(organization_id=self.state.organization_id, today=self._today(), with_view=not self.compact)
         self._applied(await self._local(FormationActivities.load, given), None)
 
     async def _local(self, activity: Callable[[Any, Any], T], arg: Any) -> T:
@@ -393,19 +417,22 @@ class FormationWorkflow:
         except ActivityError as e:
             raise passed_on(e) from None
 
-    def _applied(self, state: CaseState, command_id: str | None) -> CaseView:
-        """Takes the activity's answer as the case's state, unless it is an older one (a repeated command's)."""
-        if self.state.case is None or state.view.version >= self.state.case.view.version:
+    def _applied(self, state: CaseState, command_id: str | None) -> CaseView | Applied:
+        """Takes the activity's answer as the case's state, unless it is an older one (a repeated command's);
+        answers the command's version (a run started before the compact state: its view)."""
+        if self.state.case is None or state.version >= self.state.case.version:
             self.state.case = state
             self.revision += 1
         self.steps += 1
         if command_id is not None and command_id not in self.state.recent_commands:
             self.state.recent_commands = [*self.state.recent_commands[-(RECENT_COMMANDS - 1):], command_id]
         self._publish(self.state.case)
-        return state.view
+        if not self.compact and state.view is not None:
+            return state.view
+        return Applied.of(state)
 
     def _publish(self, case: CaseState) -> None:
-        values = search_values(case.view)
+        values = search_values(case)
         if values != self.published:
             workflow.upsert_search_attributes(search_updates(values))
             self.published = values
@@ -416,9 +443,6 @@ class FormationWorkflow:
     def _case(self) -> CaseState:
         assert self.state.case is not None
         return self.state.case
-
-    def _view(self) -> CaseView:
-        return self._case().view
 
     def _today(self) -> date:
         return deadlines.business_date(workflow.now())

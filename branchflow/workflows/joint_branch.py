@@ -19,10 +19,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from branchflow.domain.case import CaseView
     from branchflow.domain.receipt import joint_branch_fingerprint
     from branchflow.workflows.activities import FormationActivities
-    from branchflow.workflows.case_state import CaseState
+    from branchflow.workflows.case_state import Applied, CaseState
     from branchflow.workflows.commands import JointBranchCommand, Release, Reservation
     from branchflow.workflows.failures import CONCURRENT_CHANGE, NON_RETRYABLE, passed_on
     from branchflow.workflows.reservations import HoldRequest, ReleaseRequest, ReservationActivities
@@ -44,7 +43,7 @@ def joint_branch_workflow_id(command: JointBranchCommand) -> str:
 @workflow.defn
 class JointBranchWorkflow:
     @workflow.run
-    async def run(self, command: JointBranchCommand) -> list[CaseView]:
+    async def run(self, command: JointBranchCommand) -> list[Applied]:
         joint_id = workflow.info().workflow_id
         org_ids = list(dict.fromkeys(command.organization_ids))
         holds = await asyncio.gather(*(self._reserve(o, joint_id) for o in org_ids), return_exceptions=True)
@@ -58,13 +57,13 @@ class JointBranchWorkflow:
             except ActivityError as e:
                 failure = e
         # Every organization is released, also those whose hold seemed to fail (it may have landed).
-        by_id = {s.view.id: s for s in states}
+        by_id = {s.id: s for s in states}
         await asyncio.gather(*(self._release(o, joint_id, by_id.get(o)) for o in org_ids))
         if failure is not None:
             raise passed_on(failure)
-        return [s.view for s in states]
+        return [Applied.of(s) for s in states]  # the client composes their views
 
-    async def _reserve(self, organization_id: UUID, joint_id: str) -> CaseView:
+    async def _reserve(self, organization_id: UUID, joint_id: str) -> Applied:
         request = HoldRequest(organization_id=organization_id, reservation=Reservation(joint_branch_id=joint_id))
         return await workflow.execute_activity_method(
             ReservationActivities.reserve, request, start_to_close_timeout=TIMEOUT, retry_policy=HOLD_RETRY)

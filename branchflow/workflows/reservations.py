@@ -13,7 +13,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from branchflow.domain.case import CaseView
+from branchflow.workflows.case_state import Applied
 from branchflow.workflows.commands import Release, Reservation
 from branchflow.workflows.failures import case_not_found, passed_on
 from branchflow.workflows.formation import FormationWorkflow, workflow_id
@@ -34,7 +34,7 @@ class ReservationActivities:
         self.client = client
 
     @activity.defn(name="reserve_organization")
-    async def reserve(self, request: HoldRequest) -> CaseView:
+    async def reserve(self, request: HoldRequest) -> Applied:
         handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(request.organization_id))
         try:
             return await handle.execute_update(FormationWorkflow.reserve, request.reservation,

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 from temporalio.service import RPCError, RPCStatusCode
 
-from branchflow.domain.case import CaseView
+from branchflow.workflows.case_state import CaseState
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
 REGION_CODE = SearchAttributeKey.for_keyword("RegionCode")
@@ -25,7 +25,7 @@ SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[Any], ...] = (STAGE, REGION_CODE, OV
 CLI_TYPES = {"Stage": "Keyword", "RegionCode": "Keyword", "Overdue": "Bool"}
 
 
-def search_values(view: CaseView) -> tuple[str, str, bool]:
+def search_values(view: CaseState) -> tuple[str, str, bool]:
     return view.stage.value, view.region_code, any(o.overdue for o in view.obligations)
 
 

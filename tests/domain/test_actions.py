@@ -17,7 +17,7 @@ from branchflow.domain.errors import DomainError, RuleViolation
 from branchflow.domain.organization import Organization
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import SEED_THRESHOLDS, PartyOrgType
-from branchflow.workflows.case_state import case_state
+from branchflow.workflows.case_state import refusal
 
 from .cases import (
     activist,
@@ -302,7 +302,7 @@ def test_every_step_refused_names_the_rule_the_domain_names(name: str) -> None:
             continue
         refused_somewhere = True
         assert guard is not None, scenario
-        given = case_state(org, TODAY, SEED_THRESHOLDS).refusal(name)
+        given = refusal(org, name, TODAY, SEED_THRESHOLDS)
         assert (given.rule, given.message) == (guard.rule, guard.message), scenario
         assert refused_with(name, org) == {guard.rule}, scenario
     assert refused_somewhere or name in {"report_headcount", "add_member", "record_applicant", "correct_facts",

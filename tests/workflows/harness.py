@@ -59,7 +59,8 @@ class Harness:
         from branchflow.workflows.client import FormationClient
 
         self.env, self.app, self.task_queue = env, app, task_queue
-        self.client = FormationClient(env.client, task_queue=task_queue, steps_before_continue=steps_before_continue)
+        self.client = FormationClient(env.client, task_queue=task_queue, steps_before_continue=steps_before_continue,
+                                      app=app)
         self.tracked: list[str] = []
 
     @asynccontextmanager

@@ -1,14 +1,16 @@
-"""The case state a workflow carries is in every step's history: its rules are written without empty fields."""
+"""The case state a workflow carries is in every step's history: compact, and the older whole shape still reads."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.rules import SEED_THRESHOLDS
-from branchflow.workflows.case_state import CaseState, Rule, case_state
-from tests.domain.cases import DAY, add_members, organization
+from branchflow.workflows.case_state import ANY_STEP, Applied, CaseState, Rule, case_state
+from tests.domain.cases import DAY, activist, add_members, organization
 
 CONVERTER = pydantic_data_converter.payload_converter
 
@@ -22,11 +24,42 @@ def test_a_rule_without_an_earlier_step_is_written_without_its_empty_fields_and_
     assert CONVERTER.from_payloads(payloads, [Rule, Rule]) == [plain, dated]
 
 
-def test_a_case_state_reads_back_equal_from_its_payload() -> None:
+def test_a_case_state_is_small_holds_no_personal_data_and_reads_back_equal() -> None:
     org = organization()
     add_members(org, 2)
+    activist(org)
     state = case_state(org, DAY, SEED_THRESHOLDS)
-    assert state.blocked, "the case forbids some steps"
     payload = CONVERTER.to_payloads([state])[0]
-    assert b"null" not in payload.data.split(b'"blocked"')[1].split(b'"join_blocked"')[0]
+    view = CONVERTER.to_payloads([case_view(org, DAY, SEED_THRESHOLDS)])[0]
+    assert len(payload.data) * 2 < len(view.data), (len(payload.data), len(view.data))
+    assert b"null" not in payload.data and b"[]" not in payload.data  # empty fields are left out
+    assert not any(m.name.encode() in payload.data for m in org.members.values())
     assert CONVERTER.from_payloads([payload], [CaseState]) == [state]
+    assert state.candidates and state.next_actions and state.version == org.version
+
+
+def test_a_state_of_the_whole_shape_recorded_before_reads_as_the_compact_one_with_its_view() -> None:
+    org = organization()
+    add_members(org, 2)
+    activist(org)
+    view = case_view(org, DAY, SEED_THRESHOLDS)
+    closed = {"rule": "case_closed", "message": "the case is closed"}
+    whole = {"view": view.model_dump(mode="json"), "as_of": DAY.isoformat(),
+             "blocked": {ANY_STEP: closed, "affiliate": {"rule": "r", "message": "m"}}, "join_blocked": None}
+    [read] = CONVERTER.from_payloads(CONVERTER.to_payloads([whole]), [CaseState])
+    assert read.view == view and read.closed == Rule.model_validate(closed)
+    compact = case_state(org, DAY, SEED_THRESHOLDS)
+    assert read.model_copy(update={"view": None, "closed": None, "join_blocked": compact.join_blocked}) == compact
+    assert case_state(org, DAY, SEED_THRESHOLDS, with_view=True).view == view
+
+
+def test_an_answer_recorded_as_the_whole_view_reads_as_its_version() -> None:
+    answers: Any = CaseView | Applied  # an update's answer, as the client reads it
+    org = organization()
+    view = case_view(org, DAY, SEED_THRESHOLDS)
+    [answer] = CONVERTER.from_payloads(CONVERTER.to_payloads([view]), [answers])
+    assert answer == view
+    [applied] = CONVERTER.from_payloads(CONVERTER.to_payloads([view]), [Applied])
+    assert applied == Applied(id=org.id, version=org.version)
+    new = Applied.of(case_state(org, DAY, SEED_THRESHOLDS))
+    assert CONVERTER.from_payloads(CONVERTER.to_payloads([new]), [answers]) == [new]

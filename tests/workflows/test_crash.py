@@ -64,7 +64,7 @@ def test_killing_the_worker_and_restarting_temporal_loses_no_event_and_duplicate
     async def scenario() -> None:
         key = actor_key(load_settings(postgres_schema=worker.env["POSTGRES_SCHEMA"]), worker.env["DATABASE_URL"])
         client = FormationClient(await connect(dev_server.address), task_queue=worker.env["BRANCHFLOW_TASK_QUEUE"],
-                                 key=key)  # the worker process refuses unsigned commands
+                                 key=key, app=app)  # the worker process refuses unsigned commands
         today = business_date(datetime.now(UTC))
         worker.start()
         case = await client.register(registration(today, employees=120), ORGANIZER, today)

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from branchflow.domain.case import CaseView
 from branchflow.domain.errors import ConcurrentChange, RuleViolation
 from branchflow.domain.rules import Method, PartyOrgType, Stage
+from branchflow.workflows.case_state import Applied
 from branchflow.workflows.commands import JointBranchCommand, Release, Reservation
 from branchflow.workflows.formation import FormationWorkflow, workflow_id
 from branchflow.workflows.joint_branch import joint_branch_workflow_id
@@ -81,7 +82,7 @@ def test_a_failing_joint_branch_writes_nothing_and_releases_every_organization(r
 def test_a_held_organization_refuses_other_steps_until_released(run: Run) -> None:
     async def scenario(h: Harness) -> None:
         [case] = await small_organizations(h, "C")
-        handle: WorkflowHandle[FormationWorkflow, CaseView | None] = h.env.client.get_workflow_handle_for(
+        handle: WorkflowHandle[FormationWorkflow, Applied | None] = h.env.client.get_workflow_handle_for(
             FormationWorkflow.run, workflow_id(case.id))
         await handle.execute_update(FormationWorkflow.reserve, Reservation(joint_branch_id="held-by-test"))
         with pytest.raises(ConcurrentChange):

@@ -205,12 +205,12 @@ class WorkflowCommands:
             actor, today, loop
 
     def register(self, registration: Registration) -> UUID:
-        return self.loop.run_until_complete(self.client.register(registration, self.actor, self.today)).id
+        return self.loop.run_until_complete(self.client.registered(registration, self.actor, self.today)).id
 
     def step(self, org_id: UUID, step: Step) -> bool:
         if step.command_id is not None and self.direct.answered(org_id, step.command_id):
             return False
-        self.loop.run_until_complete(self.client.step(org_id, step, self.actor, self.today))
+        self.loop.run_until_complete(self.client.stepped(org_id, step, self.actor, self.today))
         return True
 
     def form_joint_branch(
