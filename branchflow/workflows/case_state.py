@@ -99,7 +99,7 @@ class CaseState(BaseModel):
         view = CaseView.model_validate(data["view"])
         closed = (data.get("blocked") or {}).get(ANY_STEP)
         return {**compact(view), "as_of": data["as_of"], "join_blocked": data.get("join_blocked"),
-                "closed": closed, "view": view}
+                "closed": closed, "recounted": data.get("recounted") or [], "view": view}
 
 
 class Applied(BaseModel):

@@ -45,11 +45,13 @@ def test_a_state_of_the_whole_shape_recorded_before_reads_as_the_compact_one_wit
     view = case_view(org, DAY, SEED_THRESHOLDS)
     closed = {"rule": "case_closed", "message": "the case is closed"}
     whole = {"view": view.model_dump(mode="json"), "as_of": DAY.isoformat(),
-             "blocked": {ANY_STEP: closed, "affiliate": {"rule": "r", "message": "m"}}, "join_blocked": None}
+             "blocked": {ANY_STEP: closed, "affiliate": {"rule": "r", "message": "m"}}, "join_blocked": None,
+             "recounted": [str(org.id)]}
     [read] = CONVERTER.from_payloads(CONVERTER.to_payloads([whole]), [CaseState])
-    assert read.view == view and read.closed == Rule.model_validate(closed)
+    assert read.view == view and read.closed == Rule.model_validate(closed) and read.recounted == [org.id]
     compact = case_state(org, DAY, SEED_THRESHOLDS)
-    assert read.model_copy(update={"view": None, "closed": None, "join_blocked": compact.join_blocked}) == compact
+    assert read.model_copy(update={"view": None, "closed": None, "join_blocked": compact.join_blocked,
+                                   "recounted": []}) == compact
     assert case_state(org, DAY, SEED_THRESHOLDS, with_view=True).view == view
 
 
