@@ -27,9 +27,14 @@ from branchflow.projections.rows import case_row, case_row_from_db
 from branchflow.projections.schema import TABLES
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.projections.writer import CasesView
+from tests.conftest import both_servers
 from tests.domain.cases import add_members, facts, organization, stamp
 
 from .conftest import save
+
+# The runner's transactions, advisory lock and rebuilds on the embedded PostgreSQL 18 and on Debian's stock 15 (a
+# department's): the one projection module run on both (conftest.py says why).
+database_url = both_servers
 
 
 def tables(conn: psycopg.Connection[Any]) -> dict[str, list[tuple[Any, ...]]]:
