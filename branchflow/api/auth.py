@@ -20,13 +20,14 @@ def current_user(
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     address = request.client.host if request.client else ""
-    if locked := throttle.GUARD.locked_for(address):
+    if locked := throttle.GUARD.locked_for(address, credentials.credentials):
         raise HTTPException(429, throttle.message(locked), headers={"Retry-After": str(locked)})
     with services(request).pool.connection() as conn:
         user = authenticate(conn, credentials.credentials)
     if user is None:
-        throttle.GUARD.failed(address)
+        throttle.GUARD.failed(address, credentials.credentials)
         raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+    throttle.GUARD.worked(credentials.credentials)
     return user
 
 

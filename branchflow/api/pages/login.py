@@ -75,15 +75,17 @@ async def login(request: Request) -> Response:
             not request.cookies.get(LOGIN_COOKIE):
         return _form(request, next_path, "登录表单已失效，请重新输入令牌后登录。", status=403)
     address = request.client.host if request.client else ""
-    if locked := throttle.GUARD.locked_for(address):
+    token = str(form.get("token") or "").strip()
+    if locked := throttle.GUARD.locked_for(address, token):
         refused = _form(request, next_path, f"令牌错误次数过多，请 {locked} 秒后再试。", status=429)
         refused.headers["Retry-After"] = str(locked)
         return refused
     with services(request).pool.connection() as conn:
-        session_id = open_session(conn, str(form.get("token") or ""))
+        session_id = open_session(conn, token)
     if session_id is None:
-        throttle.GUARD.failed(address)
+        throttle.GUARD.failed(address, token)
         return _form(request, next_path, "令牌无效，请核对后重试。", status=401)
+    throttle.GUARD.worked(token)
     response = redirect(next_path)
     _cookie(request, response, COOKIE, session_id, int(LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_COOKIE, path="/")
