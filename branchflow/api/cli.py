@@ -8,11 +8,12 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+import psycopg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
@@ -60,6 +61,20 @@ def database(settings: Settings, data: Path | None) -> Iterator[str]:
     finally:
         if server is not None:
             server.stop()
+
+
+def change_registry(settings: Settings, data: Path | None, change: Callable[[psycopg.Connection], str]) -> int:
+    """A change of the registry of users or committees: prints what was done once it is committed, or the
+    refusal (a name taken, a region or committee unknown, a value no rule allows) as `error: ...` with status 1."""
+    with database(settings, data) as url, connection_pool(settings, url, max_size=1) as pool, \
+            pool.connection() as conn:
+        try:
+            done = change(conn)
+        except (UserExists, CommitteeExists, LookupError, ValueError) as refusal:  # ValidationError is a ValueError
+            print(f"error: {refusal}", file=sys.stderr)
+            return 1
+    print(done)
+    return 0
 
 
 @contextmanager
@@ -206,30 +221,23 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_user_add(settings: Settings, args: argparse.Namespace) -> int:
-    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
-          pool.connection() as conn):
-        try:
-            region, code = region_named(conn, args.region or ""), None
-            if args.committee is not None:
-                if (found := committee(conn, args.committee)) is None:
-                    raise ValueError(f"no committee {args.committee!r} in the registry (branchflow committee add)")
-                region, code = found.region, found.code
-            token = add_user(conn, args.name, Role(args.role), region, timedelta(days=args.expires_in_days), code)
-        except (UserExists, ValueError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-    print(f"token: {token}")
-    return 0
+    def add(conn: psycopg.Connection) -> str:
+        region, code = region_named(conn, args.region or ""), None
+        if args.committee is not None:
+            if (found := committee(conn, args.committee)) is None:
+                raise LookupError(f"no committee {args.committee!r} in the registry (branchflow committee add)")
+            region, code = found.region, found.code
+        lifetime = timedelta(days=args.expires_in_days)
+        return f"token: {add_user(conn, args.name, Role(args.role), region, lifetime, code)}"
+    return change_registry(settings, args.data, add)
 
 
 def cmd_user_revoke(settings: Settings, args: argparse.Namespace) -> int:
-    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
-          pool.connection() as conn):
+    def revoke(conn: psycopg.Connection) -> str:
         if not revoke_user(conn, args.name):
-            print(f"error: no user named {args.name!r} with a token to revoke", file=sys.stderr)
-            return 1
-    print(f"revoked the token of {args.name}; its page sessions have ended")
-    return 0
+            raise LookupError(f"no user named {args.name!r} with a token to revoke")
+        return f"revoked the token of {args.name}; its page sessions have ended"
+    return change_registry(settings, args.data, revoke)
 
 
 def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -270,16 +278,11 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_committee_add(settings: Settings, args: argparse.Namespace) -> int:
-    with (database(settings, args.data) as url, connection_pool(settings, url, max_size=1) as pool,
-          pool.connection() as conn):
-        try:
-            found = Committee(code=args.code, name=args.name, kind=args.kind, region=region_named(conn, args.region))
-            add_committee(conn, found)
-        except (CommitteeExists, ValueError) as error:  # a pydantic ValidationError is a ValueError
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-    print(f"committee {found.code}: {found.name} ({found.kind.value}, {found.region})")
-    return 0
+    def add(conn: psycopg.Connection) -> str:
+        found = Committee(code=args.code, name=args.name, kind=args.kind, region=region_named(conn, args.region))
+        add_committee(conn, found)
+        return f"committee {found.code}: {found.name} ({found.kind.value}, {found.region})"
+    return change_registry(settings, args.data, add)
 
 
 def cmd_rebuild_projections(settings: Settings, args: argparse.Namespace) -> int:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from branchflow.api.users import Role
 from branchflow.runtime import web_server
 from tests.api.conftest import Stack
 from tests.api.test_case_path import registration
@@ -20,19 +18,6 @@ from tests.reliability.protocol import member_step
 
 pytestmark = pytest.mark.slow
 STREET = "440403126"
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with stack.client(stack.token(Role.SUPERVISOR, STREET)) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def case(api: httpx.Client) -> str:
-    created = api.post("/organizations", json=registration(f"{STREET}001"))
-    assert created.status_code == 201, created.text
-    return str(created.json()["id"])
 
 
 def private(answer: httpx.Response) -> None:

@@ -23,19 +23,6 @@ from tests.reliability.protocol import member_step
 STREET = "440403124"
 
 
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with stack.client(stack.token(Role.SUPERVISOR, STREET)) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def case(api: httpx.Client) -> str:
-    answer = api.post("/organizations", json=registration(f"{STREET}001"))
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["id"])
-
-
 def refused(answer: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     body: dict[str, Any] = answer.json()
