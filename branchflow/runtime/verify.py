@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Final
 from uuid import UUID
@@ -43,11 +43,13 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
 from tenacity import Retrying, retry_if_result, stop_after_delay, wait_fixed
 
+from branchflow.domain import relations
 from branchflow.domain.application import FormationApplication, history_entry
 from branchflow.domain.breaches import broken_rules
 from branchflow.domain.errors import CaseNotFound
 from branchflow.domain.id_numbers import contains_id_number, masked_in
 from branchflow.domain.organization import Organization
+from branchflow.domain.relations import Relation
 from branchflow.projections.rows import CaseRow, MemberRow, case_row, case_row_from_db, member_row_from_db, member_rows
 from branchflow.projections.runner import lag
 from branchflow.projections.schema import AUDIT, CASE_STATES, CASES, MEMBERS, TRACKING
@@ -159,6 +161,7 @@ def _compare(conn: psycopg.Connection[Any], app: FormationApplication, events: s
     states = {r["id"]: (r["version"], bytes(r["state"])) for r in conn.execute(f"SELECT * FROM {CASE_STATES}")}
 
     seen: set[UUID] = set()
+    held: dict[str, list[tuple[UUID, str]]] = {}  # where the cases hold each ID number's relation
     for case_id, stored in _organizations(conn, events, findings.position):
         seen.add(case_id)
         findings.events += len(stored)
@@ -171,11 +174,39 @@ def _compare(conn: psycopg.Connection[Any], app: FormationApplication, events: s
         findings.broken += [f"case {case_id}: breaks {b.rule} — {b.fix}" for b in broken_rules(org)]
         if org.closed_on is None:
             findings.open_cases.add(case_id)
+        for key, member_id in relations.placed(org).items():
+            held.setdefault(key, []).append((case_id, member_id))
+    differences, broken = relations_disagree(held, app.relation)
+    findings.differences += differences
+    findings.broken += broken
     findings.cases = len(seen)
     for case_id in sorted(set(cases) - seen, key=str):
         findings.differences.append(f"case {case_id}: a cases row without events up to {findings.position}")
     for case_id in sorted((set(members) | set(audit) | set(states)) - seen, key=str):
         findings.differences.append(f"case {case_id}: members, audit or case_states rows without events")
+
+
+def relations_disagree(held: Mapping[str, list[tuple[UUID, str]]], registry: Callable[[str], Relation | None]
+                       ) -> tuple[list[str], list[str]]:
+    """(differences, warnings) of the relations the cases hold against the registry of relations (relations.py).
+
+    One relation held by two cases happens where a case was reopened after the relation went elsewhere (the
+    reopening does not take it back): a warning, for the organizers to transfer it out of one. A case holding
+    a relation the registry places nowhere or in another case, with no other case holding it, is a
+    difference: an event of the registry is missing. Read outside the projections' snapshot: run against a
+    store being written, a step between the two reads may show as a difference once."""
+    differences, warnings = [], []
+    for key, holders in held.items():
+        for case_id, member_id in holders[1:]:
+            warnings.append(f"case {case_id}: breaks relation_elsewhere — transfer {member_id} out here or in case "
+                            f"{holders[0][0]}, where the same member's relation is held too")
+        relation = registry(key)
+        placed = relation.organization_id if relation is not None else None
+        if len(holders) == 1 and placed != str(holders[0][0]):
+            where = "nowhere" if placed is None else f"in case {placed}"
+            differences.append(f"case {holders[0][0]}: the relation of {holders[0][1]} is held here, the registry "
+                               f"of relations places it {where}")
+    return differences, warnings
 
 
 def _organizations(conn: psycopg.Connection[Any], events: str, position: int

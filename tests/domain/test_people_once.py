@@ -306,3 +306,28 @@ def test_an_id_number_given_by_correction_places_the_relation_it_names() -> None
     assert act(app, b, correction).members["P1"].id_number == id_number()
     held = app.relation(f"id/{id_number()}")
     assert held is not None and held.organization_id == str(b)
+
+
+def test_verify_names_a_relation_two_cases_hold_and_one_the_registry_lost() -> None:
+    from branchflow.domain.relations import placed
+    from branchflow.runtime.verify import relations_disagree
+
+    app = memory_application()
+    a, b, c = register(app), register(app), register(app)
+    act(app, a, member(id_number(), transferred=True))
+    act(app, a, {"action": "close_case"})
+    act(app, b, member(id_number(), transferred=True))
+    app.perform(a, parse_action({"action": "reopen_case", "reason": "closed by mistake"}), "supervisor-1", DAY)
+    org_c = app.case(c)
+    org_c.add_member("Zhao Liu", "female", BORN, "bachelor", MemberStatus.FORMAL, True, stamp(),
+                     id_number=id_number(sequence=246))
+    app.save(org_c)  # past the application, as a bug would: no relation recorded
+    held: dict[str, list[tuple[UUID, str]]] = {}
+    for case_id in (a, b, c):
+        for key, member_id in placed(app.case(case_id)).items():
+            held.setdefault(key, []).append((case_id, member_id))
+    differences, warnings = relations_disagree(held, app.relation)
+    assert warnings == [f"case {b}: breaks relation_elsewhere — transfer P1 out here or in case {a}, where the same "
+                        "member's relation is held too"]
+    assert differences == [f"case {c}: the relation of P1 is held here, the registry of relations places it nowhere"]
+    assert not any(id_number() in line for line in differences + warnings)
