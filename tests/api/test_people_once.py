@@ -4,8 +4,11 @@ caller's scope), and ID numbers in full only to the organizers and supervisors w
 
 from __future__ import annotations
 
+import logging
 from contextlib import closing
 from typing import Any
+
+import pytest
 
 from branchflow.api.users import Role
 from branchflow.domain.id_numbers import check_character, masked
@@ -23,7 +26,10 @@ def member(name: str, number: str, transferred: bool = True) -> dict[str, Any]:
             "education": "bachelor", "status": "formal", "relation_transferred": transferred, "id_number": number}
 
 
-def test_id_numbers_over_http_once_per_organization_one_relation_and_shown_in_scope_only(stack: Stack) -> None:
+def test_id_numbers_over_http_once_per_organization_one_relation_and_shown_in_scope_only(
+    stack: Stack, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)  # the stack's parts log in this process: the web server, worker, runner
     organizer_a, organizer_b = stack.token(Role.ORGANIZER, STREET_A), stack.token(Role.ORGANIZER, STREET_B)
     supervisor, admin = stack.token(Role.SUPERVISOR, "440403"), stack.token(Role.ADMIN, "440403")
     with stack.client(organizer_a) as a, stack.client(organizer_b) as b, stack.client(supervisor) as sup, \
@@ -72,3 +78,4 @@ def test_id_numbers_over_http_once_per_organization_one_relation_and_shown_in_sc
         assert trail.status_code == 200 and masked(NUMBER) in trail.text and NUMBER not in trail.text
         ledger = sup.get("/reports/ledger", params={"region": "440403", "format": "csv"})
         assert ledger.status_code == 200 and NUMBER not in ledger.text
+    assert caplog.records and not [r for r in caplog.records if NUMBER in r.getMessage()]
