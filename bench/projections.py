@@ -80,6 +80,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the events of an earlier run of this size")
     parser.add_argument("--replayed", action="store_true",
                         help="also time the district's table as of a year-end replayed from the events (slow)")
+    parser.add_argument("--only", default="",
+                        help="time only the queries whose names contain one of these comma-separated words")
     args = parser.parse_args()
 
     url, server = resolve_database_url(args.data, load_settings().database_url)
@@ -189,6 +191,9 @@ def main() -> None:
                     DISTRICT, YEAR_END), 1)] if args.replayed else []),
                 ("queue counts: street", lambda: queue_counts(conn, STREET, TODAY), args.repeat),
                 ("one transfer away: street", lambda: one_transfer_away(conn, STREET), args.repeat),
+                ("one transfer away: district", lambda: one_transfer_away(conn, DISTRICT), args.repeat),
+                ("one transfer away: district, narrowed to a committee (no case of it here)", lambda: one_transfer_away(
+                    conn, DISTRICT, committee="ZH-BENCH"), args.repeat),
                 (f"ledger rows: district ({len(district):,} cases)", lambda: ledger_rows(
                     conn, Scope(region=DISTRICT)), max(5, args.repeat // 5)),
                 ("ledger CSV: district (query + file)", lambda: ledger_csv(
@@ -196,7 +201,8 @@ def main() -> None:
                 ("ledger XLSX: district (query + file)", lambda: ledger_xlsx(
                     ledger_rows(conn, Scope(region=DISTRICT))), 3),
             ]
-            for name, fn, repeat in queries:
+            wanted = [w for w in args.only.split(",") if w]
+            for name, fn, repeat in [q for q in queries if not wanted or any(w in q[0] for w in wanted)]:
                 p50, p99 = timed(fn, repeat)
                 rows.append((name, f"p50 {p50:7.1f} ms   p99 {p99:7.1f} ms"))
             app.close()

@@ -86,6 +86,12 @@ def scope_of(user: User) -> UserScope:
     return CommitteeScope(user.committee, user.region) if user.committee else RegionScope(user.region)
 
 
+def committee_of(user: User) -> str | None:
+    """The responsible committee a user's lists are narrowed to (a committee's user), else None."""
+    scope = scope_of(user)
+    return scope.code if isinstance(scope, CommitteeScope) else None
+
+
 def require_in_scope(user: User, case: Located) -> None:
     scope = scope_of(user)
     if not scope.covers(case):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from branchflow.api.access import queue_region, scoped_region
+from branchflow.api.access import committee_of, queue_region, scoped_region
 from branchflow.api.auth import CurrentUser
 from branchflow.api.services import services
 from branchflow.api.use_cases import QueueQuery
@@ -36,4 +36,5 @@ def get_one_transfer_away(
 ) -> OneTransferAway:
     app = services(request).application
     with services(request).pool.connection() as conn:
-        return one_transfer_away(conn, scoped_region(user, region), app.thresholds, limit=limit)
+        return one_transfer_away(conn, scoped_region(user, region), app.thresholds, limit=limit,
+                                 committee=committee_of(user))

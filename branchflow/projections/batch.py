@@ -100,6 +100,7 @@ def prepare(
         audit: list[tuple[Any, ...]] = []
         dated: list[Dated] = []
         page: list[Any] = []
+        snapshot: tuple[UUID, int, bytes] | None = None  # the batch's latest: `case_states` has one row a case
         for i, (event, notification_id) in enumerate(case_events):
             if org is None and not _registers_organization(event):
                 continue
@@ -110,12 +111,14 @@ def prepare(
             page.append(event)
             audit.append(_audit_values(event, notification_id))
             if org.version % SNAPSHOT_EVERY == 0:
-                batch.state_values.append((case_id, org.version, encode_state(org)))
+                snapshot = (case_id, org.version, encode_state(org))
             day = business_date(event)
             if extended and (i + 1 == len(case_events) or business_date(case_events[i + 1][0]) > day):
                 dated.append((day, case_row(org, thresholds), member_rows(org)))
         if org is None:
             continue
+        if snapshot is not None:
+            batch.state_values.append(snapshot)
         if extended:
             row, new_members = dated[-1][1], dated[-1][2]
         else:

@@ -175,6 +175,9 @@ _CREATE: Final = (
     "WHERE responsible_committee IS NOT NULL",
     _table(MEMBERS, MEMBER_COLUMNS, "PRIMARY KEY (case_id, member_id)"),
     f"CREATE INDEX IF NOT EXISTS {MEMBERS}_birth ON {{schema}}.{MEMBERS} (birth_date, region_code)",
+    # One transfer away (projections/transfers.py): a region's formal members by case, read from the index alone.
+    f"CREATE INDEX IF NOT EXISTS {MEMBERS}_formal ON {{schema}}.{MEMBERS} (region_code, case_id) "
+    "INCLUDE (relation_transferred) WHERE status = 'formal'",
     _table(AUDIT, AUDIT_COLUMNS, "PRIMARY KEY (case_id, sequence)"),
     # A page of a region's trail: its keys from this index (actor and dates filtered in it), in recorded
     # order; for a large region, the recorded order itself.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from branchflow.api.users import Role
 from tests.api.conftest import Stack
+from tests.api.test_case_path import member, registration
 
 DISTRICT = "440403"
 YEAR_END_FORMATION = frozenset({"members_need_party_organization", "party_organization_required",
@@ -104,3 +106,30 @@ def test_branchflow_queue_prints_the_users_list(stack: Stack, supervisor: str) -
     first = lines[0].split("\t")
     assert first[0] == "overdue" and first[2] in YEAR_END_FORMATION and date.fromisoformat(first[1]) < date.today()
     assert stack.cli("queue", "--user", "nobody-at-all").returncode == 1
+
+
+def test_one_transfer_away_shows_a_committees_user_its_own_cases_only(stack: Stack) -> None:
+    street = "440404113"  # a street no other test of the shared stack registers in
+    committee = f"ZH-TR-{uuid.uuid4().hex[:4]}"
+    added = stack.cli("committee", "add", committee, "珠海市物流行业党委", "--kind", "industry", "--region", "4404")
+    assert added.returncode == 0, added.stderr
+    organizer = stack.token(Role.ORGANIZER, street)
+    with stack.client(organizer) as api:
+        ids = []
+        for n, code in enumerate((committee, None)):
+            answer = api.post("/organizations", json=registration(f"{street}00{n + 1}", responsible_committee=code))
+            assert answer.status_code == 201, answer.text
+            ids.append(answer.json()["id"])
+            for name in ("甲", "乙", "丙"):
+                step = api.post(f"/organizations/{ids[-1]}/actions",
+                                json={**member(f"转接{name}{n}"), "relation_transferred": False})
+                assert step.status_code == 200, step.text
+    stack.projected(organizer)
+    user = stack.cli("user", "add", f"物流党委{committee}", "--role", "supervisor", "--committee", committee)
+    assert user.returncode == 0, user.stderr
+    token = user.stdout.split("token: ")[1].strip()
+    for who, expected in ((organizer, ids), (token, ids[:1])):
+        with stack.client(who) as api:
+            answer = api.get("/boards/one-transfer-away", params={"region": street})
+            assert answer.status_code == 200, answer.text
+            assert [i["organization_id"] for i in answer.json()["items"]] == expected

@@ -23,6 +23,7 @@ from branchflow.domain.errors import DomainError
 from branchflow.domain.organization import Organization
 from branchflow.domain.registration import Registration
 from branchflow.projections import Projector, lag
+from branchflow.projections.batch import SNAPSHOT_EVERY
 from branchflow.projections.rows import case_row, case_row_from_db
 from branchflow.projections.schema import TABLES
 from branchflow.projections.summaries import summaries_disagree
@@ -370,3 +371,17 @@ class TestRunningForever:
             projector.stop()
             thread.join(5)
         assert pauses == [0.5, 1.0, 2.0] and not thread.is_alive()
+
+
+def test_a_case_with_twice_the_snapshot_interval_of_events_in_one_batch_keeps_one_state(
+    app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any],
+) -> None:
+    """The demo's long-lived branches (elections every term) reach 40 events before their first projection."""
+    org = organization(region_code="440403009001")
+    add_members(org, 2 * SNAPSHOT_EVERY + 1)
+    save(app, [org])
+    projector.catch_up()
+    assert conn.execute("SELECT version FROM case_states WHERE id = %s", (org.id,)).fetchall() == [
+        (2 * SNAPSHOT_EVERY,)]  # the batch's latest state at the interval
+    assert conn.execute("SELECT formal_members FROM cases WHERE id = %s", (org.id,)).fetchone() == (
+        2 * SNAPSHOT_EVERY + 1,)

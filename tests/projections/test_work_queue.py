@@ -118,9 +118,13 @@ def test_organizations_one_transfer_away_from_a_branch_of_their_own(
     app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any],
 ) -> None:
     street = "440403002"
-    near = organization(region_code=f"{street}001")  # three formal members here, two relations elsewhere
+    near = organization(region_code=f"{street}001", responsible_committee="ZH-LAW")  # three formal, two elsewhere
     add_members(near, 1)
     add_members(near, 2, transferred=False)
+    other = organization(region_code=f"{street}004", responsible_committee="ZH-TAX")  # the same, another committee
+    add_members(other, 3, transferred=False)
+    formed = with_formal_branch(organization(region_code=f"{street}005"), members=3)  # a branch of its own already
+    add_members(formed, 2, transferred=False)
     far = organization(region_code=f"{street}002")  # only two formal members present
     add_members(far, 2, transferred=False)
     probation = organization(region_code=f"{street}002")  # probationary members do not count
@@ -128,16 +132,21 @@ def test_organizations_one_transfer_away_from_a_branch_of_their_own(
     add_members(probation, 2, status="probationary", transferred=False)
     there = organization(region_code=f"{street}003")  # three transferred in: a branch of its own is due, not this
     add_members(there, 3)
-    save(app, [near, far, probation, there])
+    save(app, [near, far, probation, there, other, formed])
     projector.catch_up()
     found = one_transfer_away(conn, street)
-    assert found.total == 1
-    assert [(i.organization_id, i.formal_members, i.transferred_in) for i in found.items] == [(near.id, 3, 1)]
+    assert found.total == 2
+    assert [(i.organization_id, i.formal_members, i.transferred_in) for i in found.items] == [
+        (near.id, 3, 1), (other.id, 3, 0)]
+    # A committee's users see its own cases alone (access.CommitteeScope narrows every list to them).
+    assert [i.organization_id for i in one_transfer_away(conn, street, committee="ZH-LAW").items] == [near.id]
+    assert one_transfer_away(conn, street, committee="ZH-NONE").total == 0
+    assert one_transfer_away(conn, f"{street}001").total == 1
     near.transfer_in("P2", stamp())
     near.transfer_in("P3", stamp())
     save(app, [near])
     projector.catch_up()
-    assert one_transfer_away(conn, street).total == 0
+    assert [i.organization_id for i in one_transfer_away(conn, street).items] == [other.id]
 
 
 def test_where_the_union_is_configured_the_queue_asks_for_it_beside_the_youth_league(database_url: str) -> None:

@@ -117,7 +117,8 @@ def board_page(request: Request, session: SignedIn) -> HTMLResponse:
         overdue = case_list(conn, CaseFilters(**base, overdue=True), page_size=LIST_LENGTH)
         blank = case_list(conn, CaseFilters(**base, blank_spot=True), page_size=LIST_LENGTH)
         due = queue_counts(conn, region, date.today(), session.user.committee)  # by region (and committee) alone
-        near = one_transfer_away(conn, region, services(request).application.thresholds, limit=LIST_LENGTH)
+        near = one_transfer_away(conn, region, services(request).application.thresholds, limit=LIST_LENGTH,
+                                 committee=scope.responsible_committee)
     filters = scope.model_dump(exclude_none=True)
     return render(
         request, "board.html", title="看板", board=board, scope=scope, filters=filters,
