@@ -13,14 +13,21 @@ from pydantic import Field, TypeAdapter, ValidationInfo, field_validator
 
 from branchflow.domain.development_steps import (
     AdmitProbationary,
+    AllowAdmissionDespiteDeparture,
     ApproveProbationary,
+    AssignCultivationContacts,
     CancelProbation,
+    ChangeCultivationContacts,
     ConfirmDevelopmentTarget,
     ConvertToFormal,
     DesignateActivist,
     ExtendProbation,
     RecordApplicant,
+    RecordDeparture,
+    RecordPoliticalReview,
+    RecordTraining,
     ReviewActivist,
+    TagFocusGroup,
     TalkToApplicant,
     WithdrawCandidate,
 )
@@ -355,7 +362,8 @@ ACTION_TYPES: tuple[type[Step], ...] = (
     EndAffiliation, EstablishTemporaryBranch, RequestFormalBranch, ApproveFormalBranch, RejectFormalBranch,
     LeaveJointBranch, DissolveBranch, ElectBranchCommittee, FormYouthLeague, RateFiveGoods, CheckTenHaves,
     CorrectFacts, CorrectMember, CorrectCandidate, ChangeResponsibleCommittee, CloseCase, ReopenCase,
-    RequestTransferIn, TransferAbandoned, FileElectionResult, FormUnion,
+    RequestTransferIn, TransferAbandoned, FileElectionResult, FormUnion, TagFocusGroup, AssignCultivationContacts,
+    ChangeCultivationContacts, RecordPoliticalReview, RecordTraining, RecordDeparture, AllowAdmissionDespiteDeparture,
 )
 
 
@@ -374,7 +382,9 @@ Action = Annotated[
     | ApproveFormalBranch | RejectFormalBranch | LeaveJointBranch | DissolveBranch | ElectBranchCommittee
     | FormYouthLeague | RateFiveGoods | CheckTenHaves | CorrectFacts | CorrectMember | CorrectCandidate
     | ChangeResponsibleCommittee
-    | CloseCase | ReopenCase | RequestTransferIn | TransferAbandoned | FileElectionResult | FormUnion,
+    | CloseCase | ReopenCase | RequestTransferIn | TransferAbandoned | FileElectionResult | FormUnion | TagFocusGroup
+    | AssignCultivationContacts | ChangeCultivationContacts | RecordPoliticalReview | RecordTraining
+    | RecordDeparture | AllowAdmissionDespiteDeparture,
     Field(discriminator="action"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)

@@ -14,7 +14,7 @@ from branchflow.domain.calendar import add_months
 from branchflow.domain.id_numbers import masked
 from branchflow.domain.obligations import obligations, overdue
 from branchflow.domain.organization import Organization
-from branchflow.domain.people import Candidate, DevelopmentStage, MemberStatus
+from branchflow.domain.people import Candidate, DevelopmentStage, FocusGroup, Member, MemberStatus
 from branchflow.domain.rules import (
     Method,
     PartyOrgType,
@@ -51,6 +51,18 @@ class CandidateView(BaseModel):
     stage: DevelopmentStage
     next_due_on: date | None
     id_number: str | None = None  # masked, as a member's
+    # The steps between the stages (issue 18); defaults for answers recorded before them (workflow histories).
+    focus_group: FocusGroup | None = None
+    contact_ids: list[str] = []  # cultivation contacts present (formal members of this organization)
+    next_review_on: date | None = None  # an activist's half-year review is due then
+    political_review_on: date | None = None
+    political_review_passed: bool | None = None
+    trained_from: date | None = None
+    trained_until: date | None = None
+    training_hours: int | None = None
+    leaves_on: date | None = None
+    departure_allowed: bool = False
+    next_step_on: date | None = None  # the earliest date the rules allow the person's next step
 
 
 class ObligationView(BaseModel):
@@ -129,6 +141,32 @@ def candidate_next_due_on(c: Candidate) -> date | None:
     return None
 
 
+def next_step_on(c: Candidate) -> date | None:
+    """The earliest business date the rules allow the person's next step: after their latest step, and for an
+    activist after the year of cultivation; None for a development target still without review or training."""
+    after = development.latest_step(c)
+    if c.stage is DevelopmentStage.ACTIVIST and (eligible := development.target_eligible_on(c)) is not None:
+        return max(eligible, after.on) if after else eligible
+    if c.stage is DevelopmentStage.DEVELOPMENT_TARGET and (
+            c.political_review_on is None or not c.political_review_passed or c.trained_until is None):
+        return None
+    return after.on if after else None
+
+
+def candidate_view(c: Candidate, members: dict[str, Member]) -> CandidateView:
+    review = add_months(c.last_reviewed_on or c.activist_on, development.ACTIVIST_REVIEW_MONTHS) \
+        if c.stage is DevelopmentStage.ACTIVIST and c.activist_on else None
+    return CandidateView(
+        id=c.id, name=c.name, stage=c.stage, next_due_on=candidate_next_due_on(c),
+        id_number=masked(c.id_number) if c.id_number else None,
+        focus_group=FocusGroup(c.focus_group) if c.focus_group else None,
+        contact_ids=development.present_contacts(c, members), next_review_on=review,
+        political_review_on=c.political_review_on, political_review_passed=c.political_review_passed,
+        trained_from=c.trained_from, trained_until=c.trained_until, training_hours=c.training_hours,
+        leaves_on=c.leaves_on, departure_allowed=c.departure_allowed, next_step_on=next_step_on(c),
+    )
+
+
 def party_org_name(org: Organization) -> str | None:
     if org.formal_branch is not None:
         return org.formal_branch.name
@@ -159,11 +197,7 @@ def case_view(org: Organization, today: date, t: Thresholds) -> CaseView:
                        id_number=masked(m.id_number) if m.id_number else None)
             for m in present
         ],
-        candidates=[
-            CandidateView(id=c.id, name=c.name, stage=c.stage, next_due_on=candidate_next_due_on(c),
-                          id_number=masked(c.id_number) if c.id_number else None)
-            for c in org.candidates.values() if c.in_development
-        ],
+        candidates=[candidate_view(c, org.members) for c in org.candidates.values() if c.in_development],
         instructor=org.instructor, affiliation=org.affiliation,
         obligations=[
             ObligationView(rule=o.rule, due_on=o.due_on, subject=o.subject, overdue=o.key in late,

@@ -20,6 +20,13 @@ APPROVAL_AT_MOST_MONTHS = 6  # later than 3 months needs a reason (special cases
 PROBATION_MONTHS = 12  # probation lasts one year from the branch meeting
 EXTENSION_MONTHS = (6, 12)  # probation may be extended once, by 6 to 12 months
 INTRODUCERS = 2  # two formal members introduce a development target
+CONTACTS = (1, 2)  # 《细则》第十条: one or two formal members are an activist's cultivation contacts (培养联系人)
+# The 细则 names no term for naming the contacts; the system gives the branch a month from the designation.
+CONTACTS_WITHIN_MONTHS = 1
+TRAINING_DAYS, TRAINING_HOURS = 3, 24  # 《细则》第十九条: training of at least 3 days (or 24 class hours)
+# 中组部组织局's answer on the 细则 (not an article of it): a development target leaving the organization within
+# three months is generally not admitted; here only with a supervisor's reason on record.
+LEAVING_WITHIN_MONTHS = 3
 COMMITTEE_FROM_MEMBERS = 7  # a branch committee is elected from 7 formal members; fewer elect a secretary
 COMMITTEE_SIZE = (3, 7)  # a branch committee has 3–5 members, at most 7
 # By the party organization's type: a branch 3–5 (at most 7), a general branch 5–7 (at most 9), a grassroots
@@ -67,7 +74,127 @@ def latest_step(c: Candidate) -> Dated | None:
     """The person's latest step so far, which any next step of theirs comes after."""
     return latest(applied(c), _on("applicant_talked_to", c.talked_on), _on("activist_designated", c.activist_on),
                   _on("activist_reviewed", c.last_reviewed_on), _on("development_target_confirmed", c.target_on),
+                  _on("political_review_recorded", c.political_review_on), _on("training_recorded", c.trained_until),
                   _on("probationary_admitted", c.voted_on))
+
+
+def present_contacts(c: Candidate, members: Mapping[str, Member]) -> list[str]:
+    """The person's cultivation contacts who are still formal members present (a contact may have left)."""
+    return [p for p in c.contact_ids if (m := members.get(p)) is not None and m.present
+            and m.status is MemberStatus.FORMAL]
+
+
+def can_assign_contacts(
+    candidate: Candidate, members: Mapping[str, Member], contact_ids: list[str], day: date, *, changing: bool,
+    reason: str = "",
+) -> RuleViolation | None:
+    """《细则》第十条: the party organization names one or two formal members as the activist's contacts.
+    Naming them again while some are present is a change, which needs a reason on record."""
+    if (v := _stage(candidate, DevelopmentStage.ACTIVIST, "naming cultivation contacts")) is not None:
+        return v
+    present = present_contacts(candidate, members)
+    if present and not changing:
+        return RuleViolation("contacts_assigned", f"{candidate.name} has cultivation contacts "
+                             f"({', '.join(present)}); changing them is a step with a reason")
+    if changing and not present:
+        return RuleViolation("no_contacts_to_change", f"{candidate.name} has no cultivation contact to change; "
+                             "assign them")
+    if changing and not reason.strip():
+        return RuleViolation("changing_contacts_needs_reason", "changing cultivation contacts needs a reason")
+    low, high = CONTACTS
+    chosen = set(contact_ids)
+    if not low <= len(chosen) == len(contact_ids) <= high:
+        return RuleViolation("contacts_one_or_two", f"an activist has {low} or {high} different formal members as "
+                             f"cultivation contacts; {len(contact_ids)} given")
+    for person_id in sorted(chosen):
+        m = members.get(person_id)
+        if m is None or not m.present or m.status is not MemberStatus.FORMAL:
+            return RuleViolation("contact_not_formal_member",
+                                 f"cultivation contact {person_id} is not a formal member of this organization")
+    return not_before("naming the cultivation contacts", day, Dated("activist_designated", candidate.activist_on)
+                      if candidate.activist_on else None)
+
+
+def contacts_due_on(candidate: Candidate, members: Mapping[str, Member]) -> date | None:
+    """When an activist without a contact present must have them: a month after designation, or after the last
+    contact left. None: contacts present (or not an activist)."""
+    if candidate.stage is not DevelopmentStage.ACTIVIST or candidate.activist_on is None \
+            or present_contacts(candidate, members):
+        return None
+    gone = [left for p in candidate.contact_ids if (m := members.get(p)) is not None and (left := m.left_on)]
+    return add_months(max([candidate.activist_on, *gone]), CONTACTS_WITHIN_MONTHS)
+
+
+def can_record_political_review(candidate: Candidate, day: date) -> RuleViolation | None:
+    """《细则》第十七、十八条: a development target's political review, before admission."""
+    return first_failure(_stage(candidate, DevelopmentStage.DEVELOPMENT_TARGET, "the political review"),
+                         not_before("the political review", day, Dated("development_target_confirmed",
+                                                                       candidate.target_on)
+                                    if candidate.target_on else None))
+
+
+def can_record_training(
+    candidate: Candidate, started_on: date, ended_on: date, class_hours: int, day: date
+) -> RuleViolation | None:
+    """《细则》第十九条: short concentrated training of at least 3 days or 24 class hours, as a development
+    target (it starts after the confirmation) and over by the day it is recorded."""
+    if (v := _stage(candidate, DevelopmentStage.DEVELOPMENT_TARGET, "the training")) is not None:
+        return v
+    if ended_on < started_on:
+        return RuleViolation("training_dates", f"the training ends on {ended_on.isoformat()}, before it starts on "
+                             f"{started_on.isoformat()}")
+    if ended_on > day:
+        return RuleViolation("training_not_over", f"the training ends on {ended_on.isoformat()}, after the day it "
+                             f"is recorded ({day.isoformat()})")
+    days = (ended_on - started_on).days + 1
+    if days < TRAINING_DAYS and class_hours < TRAINING_HOURS:
+        return RuleViolation("training_too_short", f"the training lasts at least {TRAINING_DAYS} days or "
+                             f"{TRAINING_HOURS} class hours; {days} days and {class_hours} hours given")
+    if candidate.target_on is not None:
+        return not_before("the training", started_on, Dated("development_target_confirmed", candidate.target_on))
+    return None
+
+
+def can_record_departure(candidate: Candidate, leaves_on: date, day: date) -> RuleViolation | None:
+    """A person expected to leave the organization (a move, a contract's end) is marked with the day."""
+    if leaves_on < day:
+        return RuleViolation("departure_in_the_past", f"the expected departure ({leaves_on.isoformat()}) lies "
+                             f"before the day it is recorded ({day.isoformat()}); a person who left is withdrawn")
+    return not_before("marking the departure", day, latest_step(candidate))
+
+
+def leaving_soon(candidate: Candidate, day: date) -> bool:
+    return candidate.leaves_on is not None and candidate.leaves_on <= add_months(day, LEAVING_WITHIN_MONTHS)
+
+
+def can_allow_departure(candidate: Candidate, day: date) -> RuleViolation | None:
+    if (v := _stage(candidate, DevelopmentStage.DEVELOPMENT_TARGET, "admitting despite a departure")) is not None:
+        return v
+    if candidate.leaves_on is None or candidate.departure_allowed:
+        return RuleViolation("no_departure", f"{candidate.name} is not marked as leaving the organization "
+                             "without an exception on record")
+    return None
+
+
+def ready_for_admission(candidate: Candidate, day: date) -> RuleViolation | None:
+    """What the person needs before the branch votes: the political review passed, the training, and not
+    leaving within three months (unless a supervisor's reason is on record)."""
+    if candidate.political_review_on is None:
+        # 《细则》第十八条: 未经政治审查或者政治审查不合格的，不能发展入党
+        return RuleViolation("political_review_missing", f"{candidate.name} has no political review on record")
+    if not candidate.political_review_passed:
+        return RuleViolation("political_review_failed", f"{candidate.name} did not pass the political review "
+                             f"(on {candidate.political_review_on.isoformat()})", "political_review_recorded",
+                             candidate.political_review_on)
+    if candidate.trained_until is None:
+        # 《细则》第十九条: 未经培训的，除个别特殊情况外，不能发展入党
+        return RuleViolation("training_missing", f"{candidate.name} has no training on record")
+    if leaving_soon(candidate, day) and not candidate.departure_allowed:
+        assert candidate.leaves_on is not None
+        return RuleViolation("leaving_within_three_months", f"{candidate.name} leaves the organization on "
+                             f"{candidate.leaves_on.isoformat()}, within {LEAVING_WITHIN_MONTHS} months: not admitted "
+                             "unless a supervisor records a reason")
+    return None
 
 
 def can_talk(candidate: Candidate, day: date) -> RuleViolation | None:
@@ -122,6 +249,8 @@ def can_admit(
         return v
     if not has_formal_branch:
         return RuleViolation("admission_needs_formal_branch", ADMISSION_NEEDS_FORMAL_BRANCH)
+    if (v := ready_for_admission(candidate, day)) is not None:
+        return v
     introducers = set(introducer_ids)
     if len(introducers) != INTRODUCERS:
         return RuleViolation("two_introducers", f"admission needs exactly {INTRODUCERS} different introducers")

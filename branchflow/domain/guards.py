@@ -149,13 +149,73 @@ def can_confirm_development_target(
 def can_admit_probationary(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
     if (v := _open(org, day)) is not None:
         return v
-    if not _at(org, DevelopmentStage.DEVELOPMENT_TARGET):
+    targets = [org.candidates[p] for p in _at(org, DevelopmentStage.DEVELOPMENT_TARGET)]
+    if not targets:
         return RuleViolation("no_development_target", "there is no development target to admit")
     if not formed(org):
         return RuleViolation("admission_needs_formal_branch", development.ADMISSION_NEEDS_FORMAL_BRANCH)
-    formal = sum(1 for m in org.members.values() if m.present and m.status is MemberStatus.FORMAL)
+    # Someone is ready: political review passed, trained, not leaving within three months (or allowed).
+    refusals = [development.ready_for_admission(c, day) for c in targets]
+    if None not in refusals:
+        return refusals[0]
+    formal = _formal_present(org)
     return _none_of("two_introducers", f"admission needs {development.INTRODUCERS} formal members as "
                     f"introducers; the organization has {formal}", formal >= development.INTRODUCERS)
+
+
+def _formal_present(org: Organization) -> int:
+    return sum(1 for m in org.members.values() if m.present and m.status is MemberStatus.FORMAL)
+
+
+def can_assign_cultivation_contacts(
+    org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
+) -> RuleViolation | None:
+    if (v := _open(org, day)) is not None:
+        return v
+    activists = [org.candidates[p] for p in _at(org, DevelopmentStage.ACTIVIST)]
+    if not activists:
+        return RuleViolation("no_activist", "there is no activist")
+    if not any(not development.present_contacts(c, org.members) for c in activists):
+        return RuleViolation("contacts_assigned", "every activist has cultivation contacts; changing them is a "
+                             "step with a reason")
+    return _none_of("no_formal_member_for_contacts", "cultivation contacts are formal members of the "
+                    "organization; it has none present", _formal_present(org) > 0)
+
+
+def can_change_cultivation_contacts(
+    org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
+) -> RuleViolation | None:
+    return _open(org, day) or _none_of(
+        "no_contacts_to_change", "no activist has cultivation contacts to change",
+        any(development.present_contacts(org.candidates[p], org.members)
+            for p in _at(org, DevelopmentStage.ACTIVIST)))
+
+
+def can_record_political_review(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return _someone_at(org, day, DevelopmentStage.DEVELOPMENT_TARGET, "no_development_target",
+                       "there is no development target")
+
+
+def can_record_training(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return _someone_at(org, day, DevelopmentStage.DEVELOPMENT_TARGET, "no_development_target",
+                       "there is no development target")
+
+
+def can_record_departure(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return can_withdraw_candidate(org, day, t)
+
+
+def can_tag_focus_group(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
+    return can_withdraw_candidate(org, day, t)
+
+
+def can_allow_admission_despite_departure(
+    org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS
+) -> RuleViolation | None:
+    return _open(org, day) or _none_of(
+        "no_departure", "no development target is marked as leaving the organization",
+        any(org.candidates[p].leaves_on is not None and not org.candidates[p].departure_allowed
+            for p in _at(org, DevelopmentStage.DEVELOPMENT_TARGET)))
 
 
 def can_convert_to_formal(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:
@@ -317,6 +377,11 @@ GUARDS: dict[str, Guard] = {
     "change_responsible_committee": can_take_a_step, "reopen_case": can_reopen_case,
     "request_transfer_in": can_request_transfer_in, "transfer_abandoned": can_abandon_transfer,
     "file_election_result": can_file_election_result,
+    "tag_focus_group": can_tag_focus_group, "assign_cultivation_contacts": can_assign_cultivation_contacts,
+    "change_cultivation_contacts": can_change_cultivation_contacts,
+    "record_political_review": can_record_political_review, "record_training": can_record_training,
+    "record_departure": can_record_departure,
+    "allow_admission_despite_departure": can_allow_admission_despite_departure,
 }
 
 

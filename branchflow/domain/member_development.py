@@ -47,6 +47,7 @@ class ApplicantRecorded(Aggregate.Event):
 def record_applicant(
     self: Organization, name: str, gender: str, birth_date: date, education: str, stamp: Stamp,
     id_number: str | None = None,
+    focus_group: str | None = None,
 ) -> str:
     require(guards.can_take_a_step(self, stamp.occurred_on))
     require(development.can_apply(birth_date, stamp.occurred_on))
@@ -54,7 +55,21 @@ def record_applicant(
     require(guards.not_recorded_twice(self, name, gender, birth_date, id_number))
     person_id = self.next_person_id()
     self._applicant_recorded(person_id, name, gender, birth_date, education, stamp, id_number)
+    if focus_group is not None:  # its own event: ApplicantRecorded's payload stays as stored
+        self._focus_group_tagged(person_id, focus_group, stamp)
     return person_id
+
+
+def tag_focus_group(self: Organization, person_id: str, focus_group: str, stamp: Stamp) -> None:
+    require(guards.can_tag_focus_group(self, stamp.occurred_on))
+    require(not_before("tagging the focus group", stamp.occurred_on,
+                       development.applied(self.candidate(person_id))))
+    self._focus_group_tagged(person_id, focus_group, stamp)
+
+
+@event("FocusGroupTagged")
+def focus_group_tagged(self: Organization, person_id: str, focus_group: str, stamp: Stamp) -> None:
+    self.candidates[person_id].focus_group = focus_group
 
 
 @event(ApplicantRecorded)
@@ -102,6 +117,88 @@ def review_activist(self: Organization, person_id: str, stamp: Stamp) -> None:
 @event("ActivistReviewed")
 def activist_reviewed(self: Organization, person_id: str, stamp: Stamp) -> None:
     self.candidates[person_id].last_reviewed_on = stamp.occurred_on
+
+
+def assign_cultivation_contacts(self: Organization, person_id: str, contact_ids: list[str], stamp: Stamp) -> None:
+    require(guards.can_assign_cultivation_contacts(self, stamp.occurred_on))
+    require(development.can_assign_contacts(self.candidate(person_id), self.members, contact_ids,
+                                            stamp.occurred_on, changing=False))
+    self._cultivation_contacts_assigned(person_id, sorted(contact_ids), stamp)
+
+
+@event("CultivationContactsAssigned")
+def cultivation_contacts_assigned(self: Organization, person_id: str, contact_ids: list[str], stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.contact_ids, c.contacts_on = list(contact_ids), stamp.occurred_on
+
+
+def change_cultivation_contacts(self: Organization, person_id: str, contact_ids: list[str], stamp: Stamp) -> None:
+    require(guards.can_change_cultivation_contacts(self, stamp.occurred_on))
+    require(development.can_assign_contacts(self.candidate(person_id), self.members, contact_ids,
+                                            stamp.occurred_on, changing=True, reason=stamp.reason))
+    self._cultivation_contacts_changed(person_id, sorted(contact_ids), stamp)
+
+
+@event("CultivationContactsChanged")
+def cultivation_contacts_changed(self: Organization, person_id: str, contact_ids: list[str], stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.contact_ids, c.contacts_on = list(contact_ids), stamp.occurred_on
+
+
+def record_political_review(self: Organization, person_id: str, passed: bool, stamp: Stamp) -> None:
+    require(guards.can_record_political_review(self, stamp.occurred_on))
+    require(development.can_record_political_review(self.candidate(person_id), stamp.occurred_on))
+    self._political_review_recorded(person_id, passed, stamp)
+
+
+@event("PoliticalReviewRecorded")
+def political_review_recorded(self: Organization, person_id: str, passed: bool, stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.political_review_on, c.political_review_passed = stamp.occurred_on, passed
+
+
+def record_training(
+    self: Organization, person_id: str, started_on: date, ended_on: date, class_hours: int, stamp: Stamp
+) -> None:
+    require(guards.can_record_training(self, stamp.occurred_on))
+    require(development.can_record_training(self.candidate(person_id), started_on, ended_on, class_hours,
+                                            stamp.occurred_on))
+    self._training_recorded(person_id, started_on, ended_on, class_hours, stamp)
+
+
+@event("TrainingRecorded")
+def training_recorded(
+    self: Organization, person_id: str, started_on: date, ended_on: date, class_hours: int, stamp: Stamp
+) -> None:
+    c = self.candidates[person_id]
+    c.trained_from, c.trained_until, c.training_hours = started_on, ended_on, class_hours
+
+
+def record_departure(self: Organization, person_id: str, leaves_on: date, stamp: Stamp) -> None:
+    require(guards.can_record_departure(self, stamp.occurred_on))
+    require(development.can_record_departure(self.candidate(person_id), leaves_on, stamp.occurred_on))
+    self._departure_recorded(person_id, leaves_on, stamp)
+
+
+@event("DepartureRecorded")
+def departure_recorded(self: Organization, person_id: str, leaves_on: date, stamp: Stamp) -> None:
+    c = self.candidates[person_id]
+    c.leaves_on, c.departure_allowed = leaves_on, False  # a new date is judged afresh
+
+
+def allow_admission_despite_departure(self: Organization, person_id: str, stamp: Stamp) -> None:
+    """A supervisor's exception to "not admitted when leaving within three months", with its reason."""
+    require(guards.can_allow_admission_despite_departure(self, stamp.occurred_on))
+    require(development.can_allow_departure(self.candidate(person_id), stamp.occurred_on))
+    if not stamp.reason.strip():
+        raise RuleViolation("departure_exception_needs_reason",
+                            "admitting a person who leaves within three months needs the supervisor's reason")
+    self._admission_despite_departure_allowed(person_id, stamp)
+
+
+@event("AdmissionDespiteDepartureAllowed")
+def admission_despite_departure_allowed(self: Organization, person_id: str, stamp: Stamp) -> None:
+    self.candidates[person_id].departure_allowed = True
 
 
 def confirm_development_target(self: Organization, person_id: str, stamp: Stamp) -> None:

@@ -151,8 +151,14 @@ def development_obligations(org: Organization) -> list[Obligation]:
             found.append(Obligation("talk_to_applicant", add_months(c.applied_on, development.TALK_WITHIN_MONTHS),
                                     c.id))
         elif c.stage is DevelopmentStage.ACTIVIST and c.activist_on is not None:
+            # 《细则》第十二条: the branch reviews every activist each half year (半年考察).
             last = c.last_reviewed_on or c.activist_on
             found.append(Obligation("review_activist", add_months(last, development.ACTIVIST_REVIEW_MONTHS), c.id))
+            # An activist without a cultivation contact present; only where the organization has formal
+            # members to name (one without any is cultivated by a party organization outside this case).
+            if (contacts_due := development.contacts_due_on(c, org.members)) is not None and any(
+                    m.present and m.status is MemberStatus.FORMAL for m in org.members.values()):
+                found.append(Obligation("assign_cultivation_contacts", contacts_due, c.id))
         elif c.stage is DevelopmentStage.AWAITING_APPROVAL:
             found.append(Obligation("approve_probationary", development.approval_due_on(c), c.id))
     for m in org.members.values():

@@ -308,6 +308,16 @@ class Organization(Aggregate):
     extend_probation, _probation_extended = md.extend_probation, md.probation_extended
     cancel_probation, _probation_cancelled = md.cancel_probation, md.probation_cancelled
     withdraw_candidate, _candidate_withdrawn = md.withdraw_candidate, md.candidate_withdrawn
+    tag_focus_group, _focus_group_tagged = md.tag_focus_group, md.focus_group_tagged
+    assign_cultivation_contacts, _cultivation_contacts_assigned = (
+        md.assign_cultivation_contacts, md.cultivation_contacts_assigned)
+    change_cultivation_contacts, _cultivation_contacts_changed = (
+        md.change_cultivation_contacts, md.cultivation_contacts_changed)
+    record_political_review, _political_review_recorded = md.record_political_review, md.political_review_recorded
+    record_training, _training_recorded = md.record_training, md.training_recorded
+    record_departure, _departure_recorded = md.record_departure, md.departure_recorded
+    allow_admission_despite_departure, _admission_despite_departure_allowed = (
+        md.allow_admission_despite_departure, md.admission_despite_departure_allowed)
 
     # --- responsibility (谁主管、谁负责) ----------------------------------------------------------
 

@@ -23,6 +23,17 @@ class DevelopmentStage(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"  # branch meeting voted; superior committee has not approved yet
 
 
+class FocusGroup(StrEnum):
+    """The seed's focus groups of member development (重点发展群体), tagged on each candidate."""
+
+    UNION_LEADER = "union_leader"  # 工会负责人 (mass-organization leaders: union,
+    YOUTH_LEAGUE_LEADER = "youth_league_leader"  # 共青团负责人 Youth League,
+    WOMENS_FEDERATION_LEADER = "womens_federation_leader"  # 妇联负责人 women's federation)
+    MIDDLE_MANAGER = "middle_manager"  # 中层管理人员
+    TECHNICAL_BACKBONE = "technical_backbone"  # 技术骨干
+    OTHER = "other"  # 其他
+
+
 @dataclass
 class Member:
     id: str
@@ -79,6 +90,17 @@ class Candidate:
     introducer_ids: list[str] = field(default_factory=list)
     left_on: date | None = None
     id_number: str | None = None  # 公民身份号码 (id_numbers.py), optional
+    # The steps between the stages (issue 18); absent from snapshots older than them, hence the defaults.
+    focus_group: str | None = None  # a FocusGroup value; None: not tagged
+    contact_ids: list[str] = field(default_factory=list)  # 培养联系人: the formal members last assigned
+    contacts_on: date | None = None
+    political_review_on: date | None = None  # 政治审查: its date and whether it was passed
+    political_review_passed: bool | None = None
+    trained_from: date | None = None  # 短期集中培训: its first and last day and class hours
+    trained_until: date | None = None
+    training_hours: int | None = None
+    leaves_on: date | None = None  # the day the person is expected to leave the organization
+    departure_allowed: bool = False  # a supervisor's reason on record: admitted although leaving soon
 
     def __post_init__(self) -> None:
         self.stage = DevelopmentStage(self.stage)  # stored as text in snapshots

@@ -16,6 +16,7 @@ from uuid import UUID
 from branchflow.domain.case import party_org_name
 from branchflow.domain.formation_table import COLUMNS as TABLE_COLUMNS
 from branchflow.domain.formation_table import FormationCounts, formation_counts
+from branchflow.domain.funnel import development_funnel, encoded
 from branchflow.domain.obligations import is_blank_spot, overdue
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
@@ -70,6 +71,7 @@ class CaseRow:
     modified_at: datetime
     responsible_committee: str | None
     term_ends_on: date | None  # the elected committee's or secretary's (own or joint branch)
+    funnel: str  # the development funnel's part of the case (`funnel.encoded`), '' when nobody is in it
     counts: FormationCounts  # the table's columns (`table_` + name), last: what the case adds to each
 
 
@@ -133,6 +135,7 @@ def case_row(org: Organization, t: Thresholds) -> CaseRow:
         version=org.version, modified_at=org.modified_on, responsible_committee=org.responsible_committee,
         term_ends_on=elected.term_ends_on if (elected := org.formal_branch or joint) and org.closed_on is None
         else None,
+        funnel=encoded(development_funnel(org)),
         counts=formation_counts(org, t),
     )
 

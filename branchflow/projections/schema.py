@@ -100,6 +100,7 @@ CASE_COLUMNS: Final[Columns] = (
     ("formal_members", "integer", "NOT NULL"), ("probationary_members", "integer", "NOT NULL"),
     ("version", "integer", "NOT NULL"), ("modified_at", "timestamptz", "NOT NULL"),
     ("responsible_committee", "text", ""), ("term_ends_on", "date", ""),
+    ("funnel", "text", "NOT NULL"),  # the development funnel's part of the case (domain.funnel.encoded)
     # What the case adds to each column of the statistics table (domain.formation_table): reports sum them.
     *((f"table_{name}", "integer", "NOT NULL") for name in TABLE_COLUMNS),
 )

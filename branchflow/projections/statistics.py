@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from pydantic import BaseModel
 
+from branchflow.domain.funnel import FUNNEL_STAGES, UNTAGGED
+from branchflow.domain.people import FocusGroup
 from branchflow.domain.values import (
     AGE_BANDS,
     AgeBand,
@@ -79,6 +81,15 @@ class IndustryStatistics(BaseModel):
     members: MemberFigures
 
 
+class DevelopmentFunnel(BaseModel):
+    """Member development by stage (applicant to new formal member) and by focus group (domain.funnel):
+    `by_stage` counts each stage, `by_focus_group` each group's people per stage (`untagged` where none)."""
+
+    by_stage: dict[str, int]
+    by_focus_group: dict[str, dict[str, int]]
+    new_members: int  # developed here and admitted, still present: probationary and formal
+
+
 class Statistics(BaseModel):
     region: RegionPrefix
     region_name: str | None = None  # null where the names' table has none
@@ -86,6 +97,7 @@ class Statistics(BaseModel):
     party_organizations: PartyOrganizations
     members: MemberFigures
     by_industry: dict[str, IndustryStatistics] | None = None  # `by=industry`: per GB/T 4754 section in scope
+    development: DevelopmentFunnel | None = None  # the development funnel (null in answers from before it)
 
 
 def statistics(
@@ -111,9 +123,25 @@ def statistics(
                 narrowed = scope.model_copy(update={"industry": section})
                 t, m, b = _from_rows(cur, narrowed, today, cases, members)
                 industries[section] = IndustryStatistics(party_organizations=t, members=_member_figures(m, b))
+        funnel = development_funnel(cur, scope, cases)
     return Statistics(region=scope.region, region_name=region_names(conn, [scope.region]).get(scope.region),
                       today=today, party_organizations=types,
-                      members=_member_figures(marginals, bands), by_industry=industries)
+                      members=_member_figures(marginals, bands), by_industry=industries, development=funnel)
+
+
+def development_funnel(cur: psycopg.Cursor[Any], scope: Scope, cases: str = CASES) -> DevelopmentFunnel:
+    """The funnel of the scope's cases, summed from each row's part (`cases.funnel`, or a past date's rows)."""
+    where, params = _where(scope, "c")
+    by_group: dict[str, dict[str, int]] = {group: dict.fromkeys(FUNNEL_STAGES, 0)
+                                           for group in (*(g.value for g in FocusGroup), UNTAGGED)}
+    for stage, group, n in cur.execute(
+            f"SELECT split_part(e, ':', 1), split_part(e, ':', 2), sum(split_part(e, ':', 3)::integer)::integer "
+            f"FROM {cases} AS c CROSS JOIN LATERAL unnest(string_to_array(c.funnel, ',')) AS e "
+            f"WHERE c.funnel <> '' AND {where} GROUP BY 1, 2", params).fetchall():
+        by_group.setdefault(group, dict.fromkeys(FUNNEL_STAGES, 0))[stage] = n
+    by_stage = {stage: sum(g[stage] for g in by_group.values()) for stage in FUNNEL_STAGES}
+    return DevelopmentFunnel(by_stage=by_stage, by_focus_group=by_group,
+                             new_members=by_stage["probationary"] + by_stage["formal"])
 
 
 Counted = tuple[PartyOrganizations, dict[str, dict[str, int]], dict[AgeBand, int]]

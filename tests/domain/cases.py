@@ -92,13 +92,22 @@ def development_target(org: Organization, on: date = DAY) -> str:
     return person
 
 
+def ready_target(org: Organization, on: date = DAY) -> str:
+    """A development target of `on` with the political review passed and the training (a day of 24 class hours)
+    recorded that day: ready for the branch's vote."""
+    person = development_target(org, on)
+    org.record_political_review(person, True, stamp(on))
+    org.record_training(person, on, on, 24, stamp(on))
+    return person
+
+
 def formal_ids(org: Organization) -> list[str]:
     return [m.id for m in org.members.values() if m.present and m.status is MemberStatus.FORMAL]
 
 
 def admitted(org: Organization, on: date = DAY) -> str:
     """A development target voted in on `on` (awaiting the superior committee's approval)."""
-    person = development_target(org, on)
+    person = ready_target(org, on)
     org.admit_probationary(person, formal_ids(org)[:2], stamp(on))
     return person
 

@@ -25,6 +25,7 @@ from .cases import (
     formal_ids,
     organization,
     probationary,
+    ready_target,
     stamp,
     with_formal_branch,
 )
@@ -104,6 +105,18 @@ def elected() -> Organization:
     return org
 
 
+def with_contacts(org: Organization) -> str:
+    person = activist(org)
+    org.assign_cultivation_contacts(person, ["P1"], stamp())
+    return person
+
+
+def leaving_target(org: Organization) -> str:
+    person = development_target(org)
+    org.record_departure(person, date(2025, 5, 1), stamp())
+    return person
+
+
 def probation(org: Organization) -> str:
     return probationary(org, date(2024, 1, 10))
 
@@ -127,7 +140,17 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "ActivistDesignated": step(organization, lambda o: o.designate_activist(applicant(o), S)),
     "ActivistReviewed": step(organization, lambda o: o.review_activist(activist(o), S)),
     "DevelopmentTargetConfirmed": step(organization, lambda o: o.confirm_development_target(activist(o), S)),
-    "ProbationaryAdmitted": step(formed, lambda o: o.admit_probationary(development_target(o), formal_ids(o)[:2], S)),
+    "ProbationaryAdmitted": step(formed, lambda o: o.admit_probationary(ready_target(o), formal_ids(o)[:2], S)),
+    "FocusGroupTagged": step(organization, lambda o: o.tag_focus_group(applicant(o), "technical_backbone", S)),
+    "CultivationContactsAssigned": step(formed, lambda o: o.assign_cultivation_contacts(activist(o), ["P1"], S)),
+    "CultivationContactsChanged": step(formed, lambda o: o.change_cultivation_contacts(
+        with_contacts(o), ["P2", "P3"], S)),
+    "PoliticalReviewRecorded": step(organization, lambda o: o.record_political_review(development_target(o), True, S)),
+    "TrainingRecorded": step(organization, lambda o: o.record_training(
+        development_target(o), date(2025, 3, 1), date(2025, 3, 3), 20, S)),
+    "DepartureRecorded": step(organization, lambda o: o.record_departure(activist(o), date(2025, 6, 1), S)),
+    "AdmissionDespiteDepartureAllowed": step(organization, lambda o: o.allow_admission_despite_departure(
+        leaving_target(o), S)),
     "ProbationaryApproved": step(formed, lambda o: o.approve_probationary(admitted(o, date(2025, 2, 1)), S)),
     "ConvertedToFormal": step(formed, lambda o: o.convert_to_formal(probation(o), S)),
     "ProbationExtended": step(formed, lambda o: o.extend_probation(probation(o), 6, S)),

@@ -87,7 +87,7 @@ class TestParsing:
 
     def test_the_supervisor_alone_approves_and_rejects(self) -> None:
         assert {"approve_probationary", "approve_formal_branch", "reject_formal_branch", "reopen_case",
-                "file_election_result"} == SUPERVISOR_ACTIONS
+                "file_election_result", "allow_admission_despite_departure"} == SUPERVISOR_ACTIONS
 
     def test_every_verb_of_the_aggregate_is_an_action(self) -> None:
         # Joining (and recounting) a joint branch spans several cases, escalating is the workflows' own: these are
@@ -140,6 +140,16 @@ def bodies(name: str, org: Organization) -> list[dict[str, Any]]:
         "transfer_in": members, "transfer_out": members,
         "request_transfer_in": [{**m, "from_organization": "Village branch"} for m in members],
         "transfer_abandoned": [{**m, "reason": "the member moved away"} for m in members],
+        "assign_cultivation_contacts": [{"person_id": p, "contact_ids": [c]} for p in people(org)
+                                        for c in people(org)],
+        "change_cultivation_contacts": [{"person_id": p, "contact_ids": [c], "reason": "the contact moved"}
+                                        for p in people(org) for c in people(org)],
+        "record_political_review": [{"person_id": p, "result": "passed"} for p in people(org)],
+        "record_training": [{"person_id": p, "started_on": TODAY, "ended_on": TODAY, "class_hours": 24}
+                            for p in people(org)],
+        "record_departure": [{"person_id": p, "leaves_on": TODAY} for p in people(org)],
+        "allow_admission_despite_departure": [{"person_id": p, "reason": "a transfer ordered"} for p in people(org)],
+        "tag_focus_group": [{"person_id": p, "focus_group": "other"} for p in people(org)],
     }
     return choices.get(name, persons if ACTIONS[name].model_fields.get("person_id") else [{}])
 

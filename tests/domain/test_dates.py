@@ -43,8 +43,12 @@ class TestTheCarefulOrganizersBackdating:
         assert (v.rule, v.earlier_step, v.earlier_on) == ("cultivation_year_not_over", "activist_designated",
                                                           date(2024, 2, 1))
         org.confirm_development_target(person, stamp(date(2025, 2, 1)))
-        v = refused(lambda: org.admit_probationary(person, ["P1", "P2"], stamp(date(2025, 1, 31))))
+        v = refused(lambda: org.record_political_review(person, True, stamp(date(2025, 1, 31))))
         assert (v.rule, v.earlier_step) == ("date_out_of_order", "development_target_confirmed")
+        org.record_political_review(person, True, stamp(date(2025, 2, 10)))
+        org.record_training(person, date(2025, 2, 20), date(2025, 2, 22), 18, stamp(date(2025, 2, 22)))
+        v = refused(lambda: org.admit_probationary(person, ["P1", "P2"], stamp(date(2025, 2, 21))))
+        assert (v.rule, v.earlier_step) == ("date_out_of_order", "training_recorded")  # after the training
         org.admit_probationary(person, ["P1", "P2"], stamp(date(2025, 3, 1)))
         v = refused(lambda: org.approve_probationary(person, stamp(date(2025, 2, 28))))
         assert (v.rule, v.earlier_step) == ("date_out_of_order", "probationary_admitted")

@@ -125,15 +125,40 @@ def body(name: str, org: Organization) -> st.SearchStrategy[dict[str, Any]]:
             return member.map(lambda m: m | {"from_organization": "Village branch"})
         case "transfer_abandoned":
             return member.map(lambda m: m | {"reason": "the member moved away"})
+        case "assign_cultivation_contacts" | "change_cultivation_contacts":
+            formal = sorted(m.id for m in org.members.values() if m.present and m.status is MemberStatus.FORMAL)
+            return _for_stage(name, org, person).map(lambda b: b | {"reason": "the contact moved"}).flatmap(
+                lambda b: st.lists(st.sampled_from(formal) if formal else person, min_size=1, max_size=2,
+                                   unique=True).map(lambda ids: b | {"contact_ids": ids}))
+        case "record_political_review":
+            return _for_stage(name, org, person).map(lambda b: b | {"result": "passed"})
+        case "record_training":
+            day = START.isoformat()  # the case's earliest steps are on START: a day of 24 hours then is valid
+            return _for_stage(name, org, person).map(
+                lambda b: b | {"started_on": day, "ended_on": day, "class_hours": 24})
+        case "record_departure":
+            return _for_stage(name, org, person).map(lambda b: b | {"leaves_on": "2030-01-01"})
+        case "allow_admission_despite_departure":
+            return _for_stage(name, org, person).map(lambda b: b | {"reason": "transfer ordered"})
+        case "tag_focus_group":
+            return _for_stage(name, org, person).map(lambda b: b | {"focus_group": "middle_manager"})
     if name == "extend_probation":
         return body("cancel_probation", org).map(lambda b: b | {"months": 6})
     if "person_id" in ACTIONS[name].model_fields:
-        # Half the time someone at the stage the step is for, else anyone (or nobody).
-        stage = getattr(ACTIONS[name], "STAGE", None)
-        fitting = sorted(c.id for c in org.candidates.values() if c.in_development and c.stage is stage) if stage \
-            else sorted(m.id for m in org.members.values() if m.present and m.status is MemberStatus.PROBATIONARY)
-        return st.fixed_dictionaries({"person_id": st.one_of(st.sampled_from(fitting), person) if fitting else person})
+        return _for_stage(name, org, person)
     return st.just({})
+
+
+def _for_stage(name: str, org: Organization, person: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """Half the time someone at the stage the step is for, else anyone (or nobody)."""
+    stage = getattr(ACTIONS[name], "STAGE", None)
+    if stage is None and name in ("record_departure", "tag_focus_group"):
+        fitting = sorted(c.id for c in org.candidates.values() if c.in_development)
+    elif stage:
+        fitting = sorted(c.id for c in org.candidates.values() if c.in_development and c.stage is stage)
+    else:
+        fitting = sorted(m.id for m in org.members.values() if m.present and m.status is MemberStatus.PROBATIONARY)
+    return st.fixed_dictionaries({"person_id": st.one_of(st.sampled_from(fitting), person) if fitting else person})
 
 
 class CaseMachine(RuleBasedStateMachine):
@@ -162,6 +187,9 @@ class CaseMachine(RuleBasedStateMachine):
             self.today += timedelta(days=366)
             self.script({"action": "confirm_development_target", "person_id": "P5"},
                         {"action": "confirm_development_target", "person_id": "P6"},
+                        {"action": "record_political_review", "person_id": "P5", "result": "passed"},
+                        {"action": "record_training", "person_id": "P5", "started_on": self.today.isoformat(),
+                         "ended_on": self.today.isoformat(), "class_hours": 24},
                         {"action": "admit_probationary", "person_id": "P5", "introducer_ids": ["P1", "P2"]})
 
     def script(self, *steps: dict[str, Any]) -> None:

@@ -28,6 +28,10 @@ DEVELOPMENT_STAGES: Final = {
     "applicant": "入党申请人", "activist": "入党积极分子", "development_target": "发展对象",
     "awaiting_approval": "待上级审批",
 }
+FOCUS_GROUPS: Final = {
+    "union_leader": "工会负责人", "youth_league_leader": "共青团负责人", "womens_federation_leader": "妇联负责人",
+    "middle_manager": "中层管理人员", "technical_backbone": "技术骨干", "other": "其他",
+}
 ROLES: Final = {"organizer": "组织员", "supervisor": "组织部门", "admin": "管理员"}
 AGE_BANDS: Final = {"under_35": "35岁以下", "35_to_45": "35–45岁", "46_to_60": "46–60岁", "over_60": "60岁以上"}
 ORGANIZATION_TYPES: Final = {
@@ -55,6 +59,10 @@ ACTIONS: Final = {
     "change_responsible_committee": "变更隶属党组织（负责的党委）", "reopen_case": "重新开启案件（更正错误的关闭）",
     "request_transfer_in": "申请转入组织关系", "transfer_abandoned": "放弃组织关系转接",
     "file_election_result": "选举结果备案", "form_union": "建立工会组织",
+    "tag_focus_group": "标注重点群体", "assign_cultivation_contacts": "指定培养联系人",
+    "change_cultivation_contacts": "更换培养联系人", "record_political_review": "记录政治审查",
+    "record_training": "记录集中培训", "record_departure": "登记将离开本单位",
+    "allow_admission_despite_departure": "特批接收（三个月内离开）",
 }
 # Steps that cannot be undone by another step ask the person to confirm first.
 CONFIRM_ACTIONS: Final = frozenset({"close_case", "dissolve_branch", "cancel_probation", "reject_formal_branch"})
@@ -78,6 +86,10 @@ EVENTS: Final = {
     "TransferRequested": "申请转入组织关系", "TransferAbandoned": "放弃组织关系转接",
     "ElectionResultFiled": "选举结果备案", "DeadlineReminded": "到期提醒",
     "UnionFormed": "建立工会组织", "JointBranchRecounted": "联合党支部重新核定正式党员", "CaseReopened": "重新开启案件",
+    "FocusGroupTagged": "标注重点群体", "CultivationContactsAssigned": "指定培养联系人",
+    "CultivationContactsChanged": "更换培养联系人", "PoliticalReviewRecorded": "政治审查",
+    "TrainingRecorded": "集中培训", "DepartureRecorded": "登记将离开本单位",
+    "AdmissionDespiteDepartureAllowed": "特批接收（三个月内离开）",
 }
 
 FIELDS: Final = {
@@ -89,6 +101,8 @@ FIELDS: Final = {
     "relation_transferred": "组织关系已转入", "member_id": "党员", "person_id": "人员", "introducer_ids": "入党介绍人",
     "party_org_name": "挂靠的党组织名称", "party_org_type": "党组织类型", "months": "延长月数",
     "secretary": "书记", "deputy_secretary": "副书记", "committee": "委员（用逗号或顿号分隔）",
+    "focus_group": "重点群体", "contact_ids": "培养联系人（一至两名正式党员）", "result": "审查结果",
+    "started_on": "培训开始日期", "ended_on": "培训结束日期", "class_hours": "培训学时", "leaves_on": "预计离开日期",
     "corrects": "更正第几条记录（记录序号）", "changes": "更正内容", "reason": "理由", "occurred_on": "发生日期",
     "leadership_team": "领导班子好", "member_team": "党员队伍好", "working_mechanism": "工作机制好",
     "development_results": "发展业绩好", "mass_reputation": "群众反映好", "plaque": "有牌子",
@@ -110,6 +124,7 @@ OBLIGATIONS: Final = {
     "party_organization_required": "职工100人以上，应建立党组织",
     "talk_to_applicant": "一个月内与入党申请人谈话",
     "review_activist": "每半年考察入党积极分子",
+    "assign_cultivation_contacts": "为入党积极分子指定培养联系人",
     "approve_probationary": "上级党委审批预备党员",
     "vote_on_conversion": "预备期满，支部大会讨论转正",
     "approve_formal_branch": "上级党委批复成立党组织",

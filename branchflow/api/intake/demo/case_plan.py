@@ -21,8 +21,11 @@ from branchflow.api.intake.demo.population import (
 from branchflow.domain.actions import Step, parse_action
 from branchflow.domain.calendar import add_months
 from branchflow.domain.organization import organization_id
+from branchflow.domain.people import FocusGroup
 from branchflow.domain.registration import Registration
 from branchflow.domain.values import CREDIT_CODE_CHARSET, make_credit_code
+
+FOCUS_GROUPS = tuple(g.value for g in FocusGroup)
 
 
 class CasePlan:
@@ -58,13 +61,17 @@ class CasePlan:
     def develop(self, *, to_member: bool) -> None:
         """An applicant along the path: activist, development target, and (under a formal branch) admitted."""
         rng = self.plan.rng
-        self.act("record_applicant", **self.plan.person(young=True, on=self.day))
+        # The focus group by turns (not drawn: the demo's other draws stay as they were).
+        self.act("record_applicant", **self.plan.person(young=True, on=self.day),
+                 focus_group=FOCUS_GROUPS[self.people % len(FOCUS_GROUPS)])
         self.people += 1
         person, today = f"P{self.people}", self.plan.today
         if not to_member and rng.random() < 0.3:
             return
         self.wait(20, 40)
         self.act("designate_activist", person_id=person)
+        if self.formal:
+            self.act("assign_cultivation_contacts", person_id=person, contact_ids=self.formal[:2])
         eligible = add_months(self.day, 12)  # a year of cultivation before becoming a development target
         if (not to_member and rng.random() < 0.4) or add_months(self.day, 7) > today:
             return
@@ -74,6 +81,10 @@ class CasePlan:
             return
         self.day = eligible
         self.act("confirm_development_target", person_id=person)
+        self.day = min(today, self.day + timedelta(days=10))
+        self.act("record_political_review", person_id=person, result="passed")
+        started, self.day = self.day, min(today, self.day + timedelta(days=2))
+        self.act("record_training", person_id=person, started_on=started, ended_on=self.day, class_hours=24)
         self.wait(40, 70)
         self.act("admit_probationary", person_id=person, introducer_ids=self.formal[:2])
         self.wait(20, 60)
