@@ -566,7 +566,8 @@ class TestBeforeAdmission:
 class TestFocusGroups:
     def test_focus_group_tagged(self) -> None:
         org = organization()
-        person = org.record_applicant("Zhou", "female", date(1990, 1, 1), "bachelor", stamp(), focus_group="union_leader")
+        person = org.record_applicant("Zhou", "female", date(1990, 1, 1), "bachelor", stamp(),
+                                      focus_group="union_leader")
         assert org.candidates[person].focus_group == "union_leader"
         org.tag_focus_group(person, "middle_manager", stamp())
         assert case_view(org, DAY, SEED_THRESHOLDS).candidates[0].focus_group is FocusGroup.MIDDLE_MANAGER

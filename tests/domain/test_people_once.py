@@ -141,6 +141,8 @@ def test_the_id_number_goes_with_the_person_to_membership() -> None:
     person = org.record_applicant("Zhao Liu", "female", BORN, "bachelor", stamp(date(2022, 2, 1)), id_number())
     org.designate_activist(person, stamp(date(2022, 3, 1)))
     org.confirm_development_target(person, stamp(date(2023, 3, 1)))
+    org.record_political_review(person, True, stamp(date(2023, 3, 10)))
+    org.record_training(person, date(2023, 3, 11), date(2023, 3, 13), 24, stamp(date(2023, 3, 13)))
     org.admit_probationary(person, formal_ids(org)[:2], stamp(date(2023, 4, 1)))
     org.approve_probationary(person, stamp(date(2023, 5, 1), actor="supervisor-1"))
     assert org.members[person].id_number == id_number()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,8 @@ from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import PartyOrgType
 from branchflow.domain.values import Education
 from branchflow.projections import statistics
-from tests.domain.cases import organization, stamp
+from branchflow.projections.as_of import rows_as_of
+from tests.domain.cases import organization, stamp, with_formal_branch
 
 from .conftest import projected
 
@@ -139,3 +141,38 @@ class TestDoumen:
         assert sum(s.party_organizations.branch for s in streets) == district.party_organizations.branch
         empty = statistics(conn, "4405", TODAY)
         assert empty.members.total == 0 and empty.members.female_share is None
+
+
+def test_the_development_funnel_by_stage_and_focus_group_today_and_as_of_a_date(database_url: str) -> None:
+    """Issue 18: candidates and new members per stage and focus group, from the rows of today or of a past date
+    (`as_of.rows_as_of`), as the statistics report them."""
+    region = "440403009"  # a street no other test here uses
+    org = with_formal_branch(organization(on=date(2023, 1, 2), region_code=f"{region}001"), on=date(2023, 1, 2))
+    person = org.record_applicant("周敏", "female", date(1995, 5, 1), "bachelor", stamp(date(2023, 2, 1)),
+                                  focus_group="union_leader")
+    org.designate_activist(person, stamp(date(2023, 3, 1)))
+    org.confirm_development_target(person, stamp(date(2024, 3, 1)))
+    org.record_political_review(person, True, stamp(date(2024, 3, 2)))
+    org.record_training(person, date(2024, 3, 3), date(2024, 3, 5), 24, stamp(date(2024, 3, 5)))
+    org.admit_probationary(person, ["P1", "P2"], stamp(date(2024, 3, 6)))
+    org.approve_probationary(person, stamp(date(2024, 3, 20), actor="supervisor-1"))
+    org.convert_to_formal(person, stamp(date(2025, 3, 6)))
+    org.record_applicant("吴刚", "male", date(1990, 1, 1), "bachelor", stamp(date(2024, 6, 1)))
+
+    def funnel(db: psycopg.Connection[Any], day: date | None) -> dict[tuple[str, str], int]:
+        if day is None:
+            found = statistics(db, region, TODAY).development
+        else:
+            with rows_as_of(db, day) as past:
+                found = statistics(db, region, day, past.cases, past.members).development
+        assert found is not None
+        return {(stage, group): n for group, stages in found.by_focus_group.items()
+                for stage, n in stages.items() if n}
+
+    with contextmanager(projected)(database_url, [org]) as db:
+        assert funnel(db, date(2023, 12, 31)) == {("activist", "union_leader"): 1}
+        assert funnel(db, date(2024, 12, 31)) == {("probationary", "union_leader"): 1, ("applicant", "untagged"): 1}
+        assert funnel(db, None) == {("formal", "union_leader"): 1, ("applicant", "untagged"): 1}
+        development = statistics(db, region, TODAY).development
+        assert development is not None
+        assert (development.by_stage["applicant"], development.new_members) == (1, 1)

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from branchflow.api.pages import labels
 from branchflow.domain.actions import ACTIONS
-from branchflow.domain.case import CaseView, MemberView
+from branchflow.domain.case import CandidateView, CaseView, MemberView
 from branchflow.domain.organization import CORRECTABLE_FACTS, CORRECTABLE_MEMBER_FIELDS
 
 Kind = Literal["text", "date", "number", "checkbox", "select", "checkboxes", "list", "pair"]
@@ -32,7 +32,10 @@ OPTION_LABELS: dict[str, dict[str, str]] = {
     "gender": labels.GENDERS, "education": labels.EDUCATIONS, "status": labels.MEMBER_STATUSES,
     "party_org_type": labels.PARTY_ORG_TYPES, "kind": labels.KINDS, "subtype": labels.SUBTYPES,
     "industry": {k: f"{k} {v}" for k, v in labels.INDUSTRIES.items()},
+    "focus_group": labels.FOCUS_GROUPS, "result": {"passed": "合格", "failed": "不合格"},
 }
+# Fields that name several of the case's formal members (checkboxes of them).
+MEMBER_LISTS = frozenset({"introducer_ids", "contact_ids"})
 NAME_LABELS = {
     "add_member": "姓名", "record_applicant": "姓名", "assign_instructor": "指导员姓名",
     "establish_temporary_branch": "临时党支部名称", "request_formal_branch": "党组织名称",
@@ -142,6 +145,17 @@ def member_fits(action: str, m: MemberView) -> bool:
     return True
 
 
+def candidate_fits(action: str, c: CandidateView) -> bool:
+    """The people a development step can name: contacts are assigned to those without, changed for those with."""
+    if action == "assign_cultivation_contacts":
+        return not c.contact_ids
+    if action == "change_cultivation_contacts":
+        return bool(c.contact_ids)
+    if action == "allow_admission_despite_departure":
+        return c.leaves_on is not None and not c.departure_allowed
+    return True
+
+
 def case_choices(action: str, case: CaseView) -> Choices:
     """The people (or correctable fields) a step on this case can name, by the field's name."""
     step = ACTIONS[action]
@@ -152,11 +166,11 @@ def case_choices(action: str, case: CaseView) -> Choices:
                 return [Option(m.id, _person(m.name, "预备党员")) for m in case.members if m.status == "probationary"]
             stage = getattr(step, "STAGE", None)
             return [Option(c.id, _person(c.name, labels.label(labels.DEVELOPMENT_STAGES, c.stage)))
-                    for c in case.candidates if stage is None or c.stage == stage]
+                    for c in case.candidates if (stage is None or c.stage == stage) and candidate_fits(action, c)]
         if name == "member_id":
             members = [m for m in case.members if member_fits(action, m)]
             return [Option(m.id, _person(m.name, labels.label(labels.MEMBER_STATUSES, m.status))) for m in members]
-        if name == "introducer_ids":
+        if name in MEMBER_LISTS:
             return [Option(m.id, m.name) for m in case.members if m.status == "formal"]
         if name == "changes":
             correctable = CORRECTABLE_MEMBER_FIELDS if action in PERSON_CORRECTIONS else CORRECTABLE_FACTS
@@ -189,7 +203,7 @@ def read(model: type[BaseModel], form: FormData) -> dict[str, Any]:
     for name, info in model.model_fields.items():
         if name == "action":
             continue
-        kind = _kind(info.annotation, name in {"introducer_ids"})
+        kind = _kind(info.annotation, name in MEMBER_LISTS)
         text = str(form.get(name) or "").strip()
         if kind == "checkbox":
             data[name] = name in form
@@ -210,7 +224,7 @@ def entered(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key in form:
         many = form.getlist(key)
-        values[key] = many if len(many) > 1 or key == "introducer_ids" else many[0]
+        values[key] = many if len(many) > 1 or key in MEMBER_LISTS else many[0]
     if "changes.key" in form:
         values["changes"] = {"key": form.get("changes.key"), "value": form.get("changes.value")}
     return values

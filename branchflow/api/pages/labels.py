@@ -28,9 +28,12 @@ DEVELOPMENT_STAGES: Final = {
     "applicant": "入党申请人", "activist": "入党积极分子", "development_target": "发展对象",
     "awaiting_approval": "待上级审批",
 }
+# The development funnel's stages (domain.funnel): the development stages, then the new members developed here.
+FUNNEL_STAGES: Final = {**DEVELOPMENT_STAGES, "probationary": "新发展预备党员", "formal": "新发展党员（已转正）"}
 FOCUS_GROUPS: Final = {
     "union_leader": "工会负责人", "youth_league_leader": "共青团负责人", "womens_federation_leader": "妇联负责人",
     "middle_manager": "中层管理人员", "technical_backbone": "技术骨干", "other": "其他",
+    "untagged": "未标注",
 }
 ROLES: Final = {"organizer": "组织员", "supervisor": "组织部门", "admin": "管理员"}
 AGE_BANDS: Final = {"under_35": "35岁以下", "35_to_45": "35–45岁", "46_to_60": "46–60岁", "over_60": "60岁以上"}
@@ -184,6 +187,17 @@ RULES: Final = {
     "credit_code_taken": "统一社会信用代码已被其他组织使用",
     "not_closed": "案件未关闭", "reopening_needs_reason": "重新开启案件须说明理由",
     "admission_date_for_probationary": "只有预备党员登记入党日期",
+    "contacts_one_or_two": "培养联系人为一至两名不同的正式党员",
+    "contact_not_formal_member": "培养联系人须为本单位正式党员",
+    "contacts_assigned": "已有培养联系人，更换须说明理由", "no_contacts_to_change": "没有可更换的培养联系人",
+    "changing_contacts_needs_reason": "更换培养联系人须说明理由",
+    "no_formal_member_for_contacts": "本单位没有正式党员可作培养联系人",
+    "political_review_missing": "尚未进行政治审查", "political_review_failed": "政治审查不合格，不能发展入党",
+    "training_missing": "尚未参加短期集中培训", "training_too_short": "集中培训不少于3天（或24个学时）",
+    "training_dates": "培训结束日期早于开始日期", "training_not_over": "培训尚未结束",
+    "leaving_within_three_months": "三个月内将离开本单位，一般不接收（须组织部门说明理由特批）",
+    "departure_exception_needs_reason": "特批接收须说明理由", "no_departure": "没有登记将离开本单位的发展对象",
+    "departure_in_the_past": "预计离开日期早于登记日期（已离开的请办理退出发展）",
 }
 
 

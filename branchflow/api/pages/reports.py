@@ -59,6 +59,9 @@ def statistics_charts(stats: Statistics) -> dict[str, Markup]:
         "genders": charts.bars("党员按性别", [
             charts.Bar(labels.label(labels.GENDERS, k), n, _share(n, m.total)) for k, n in m.by_gender.items()],
             color=charts.COLORS[3]),
+        "development": charts.funnel("发展党员各阶段人数", [
+            charts.Bar(labels.label(labels.FUNNEL_STAGES, k), n, f"{n} 人")
+            for k, n in (stats.development.by_stage.items() if stats.development else ())]),
     }
 
 
