@@ -113,6 +113,6 @@ def test_a_person_goes_from_application_to_formal_member_through_the_pages(brows
         funnel = page.locator("#development-funnel")
         expect(funnel.locator("svg.chart")).to_have_count(1)
         formal_row = funnel.locator("#development-table tbody tr", has_text="技术骨干")
-        expect(formal_row.locator("td").nth(5)).to_have_text("1")  # 新发展党员（已转正）
+        expect(formal_row.locator("td").nth(5)).to_have_text("1")  # 已转为正式党员
         expect(funnel).to_contain_text("新发展党员（本单位发展、已接收且仍在本单位）1 人")
         desk.shot("21-statistics-development-funnel")

@@ -140,6 +140,6 @@ def test_an_organizer_and_a_supervisor_take_a_case_to_a_formal_branch(browser: B
         office.shot("09-audit")
 
         page.click("header nav >> text=统计")
-        expect(page.locator("svg.chart")).to_have_count(4)
+        expect(page.locator("svg.chart")).to_have_count(5)  # organizations, ages, education, gender; development
         expect(page.locator("main")).to_contain_text("党支部")
         office.shot("10-statistics")

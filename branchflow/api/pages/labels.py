@@ -29,7 +29,7 @@ DEVELOPMENT_STAGES: Final = {
     "awaiting_approval": "待上级审批",
 }
 # The development funnel's stages (domain.funnel): the development stages, then the new members developed here.
-FUNNEL_STAGES: Final = {**DEVELOPMENT_STAGES, "probationary": "新发展预备党员", "formal": "新发展党员（已转正）"}
+FUNNEL_STAGES: Final = {**DEVELOPMENT_STAGES, "probationary": "新发展预备党员", "formal": "已转为正式党员"}
 FOCUS_GROUPS: Final = {
     "union_leader": "工会负责人", "youth_league_leader": "共青团负责人", "womens_federation_leader": "妇联负责人",
     "middle_manager": "中层管理人员", "technical_backbone": "技术骨干", "other": "其他",
@@ -105,6 +105,7 @@ FIELDS: Final = {
     "party_org_name": "挂靠的党组织名称", "party_org_type": "党组织类型", "months": "延长月数",
     "secretary": "书记", "deputy_secretary": "副书记", "committee": "委员（用逗号或顿号分隔）",
     "focus_group": "重点群体", "contact_ids": "培养联系人（一至两名正式党员）", "result": "审查结果",
+    "passed": "政审合格",
     "started_on": "培训开始日期", "ended_on": "培训结束日期", "class_hours": "培训学时", "leaves_on": "预计离开日期",
     "corrects": "更正第几条记录（记录序号）", "changes": "更正内容", "reason": "理由", "occurred_on": "发生日期",
     "leadership_team": "领导班子好", "member_team": "党员队伍好", "working_mechanism": "工作机制好",
