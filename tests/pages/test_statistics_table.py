@@ -4,7 +4,7 @@ two header rows, the change beside a compared date, and the Excel download."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -62,3 +62,16 @@ def test_the_statistics_page_shows_the_table_as_of_a_picked_date(browser: Browse
         expect(page.locator("#case-subtype")).to_have_text("中介机构")
         desk.open(f"/board?region={STREET}&subtype=private")
         expect(page.locator("#fig-total")).to_have_text("1")
+
+        # The note that the figures are on their way shows only once the answer takes over a second: the
+        # form's submit event (without the navigation), on a clock moved on by hand.
+        start = datetime.now()
+        page.clock.install(time=start)  # before the page loads, whose script then sets its timers on this clock
+        desk.open(f"/statistics?region={STREET}")
+        page.clock.pause_at(start + timedelta(minutes=1))  # the clock moves only when the test moves it
+        busy = page.locator("#statistics-busy")
+        page.locator("#statistics-form").dispatch_event("submit")
+        page.clock.run_for(900)
+        expect(busy).to_be_hidden()
+        page.clock.run_for(200)
+        expect(busy).to_be_visible()

@@ -17,9 +17,13 @@ document.addEventListener("submit", function (event) {
 window.addEventListener("pageshow", function () {
   document.querySelectorAll("form[data-sent]").forEach(function (form) { form.removeAttribute("data-sent"); });
 });
-// A report recounted from the history may take a while: say so while the page is on its way.
+// A report that takes a while: say so, but only once the page has been on its way a second (most answer
+// sooner, and a note that flashes for a moment is noise).
+var BUSY_AFTER_MS = 1000;
 document.addEventListener("submit", function (event) {
   var busy = event.target.getAttribute && event.target.getAttribute("data-busy");
   var note = busy && document.getElementById(busy);
-  if (note && !event.defaultPrevented) { note.hidden = false; }
+  if (note && !event.defaultPrevented) {
+    window.setTimeout(function () { note.hidden = false; }, BUSY_AFTER_MS);
+  }
 });
