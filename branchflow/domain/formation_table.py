@@ -6,8 +6,9 @@ Every column is counted here, by the domain's own rules, per organization; a rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Final
+
+from pydantic import BaseModel, ConfigDict
 
 from branchflow.domain.actions import FIVE_GOODS, TEN_HAVES
 from branchflow.domain.obligations import coverage_obligations
@@ -31,9 +32,11 @@ PARTY_ORGANIZATION_RULES: Final = frozenset(
     {"members_need_party_organization", "standalone_branch_required", "party_organization_required"})
 
 
-@dataclass(frozen=True, slots=True)
-class FormationCounts:
-    """One organization's contribution to each column of the table (0 or 1, or a number of people)."""
+class FormationCounts(BaseModel):
+    """One organization's contribution to each column of the table (0 or 1, or a number of people): the
+    columns' one definition (the report's rows, `TableRow`, are these plus their keys)."""
+
+    model_config = ConfigDict(frozen=True)
 
     organizations: int = 0
     committee: int = 0
@@ -55,10 +58,10 @@ class FormationCounts:
     ten_haves_complete: int = 0
 
     def values(self) -> tuple[int, ...]:
-        return tuple(getattr(self, name) for name in COLUMNS)  # astuple would deep-copy: slow for every row
+        return tuple(getattr(self, name) for name in COLUMNS)
 
 
-COLUMNS: Final = tuple(f.name for f in fields(FormationCounts))
+COLUMNS: Final = tuple(FormationCounts.model_fields)
 NOTHING: Final = FormationCounts()  # a closed organization counts in no column
 
 

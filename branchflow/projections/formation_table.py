@@ -14,43 +14,26 @@ from typing import Any, Final, Literal
 import psycopg
 from pydantic import BaseModel
 
-from branchflow.domain.formation_table import COLUMNS
+from branchflow.domain.formation_table import COLUMNS, FormationCounts
 from branchflow.domain.values import SUBTYPES
 from branchflow.projections.board import Scope
-from branchflow.projections.schema import CASES, region_range
+from branchflow.projections.schema import BOARD_COUNTS, CASES, SUMMARY_LEVELS, region_range
 
 GroupBy = Literal["subtype", "committee"]
 _FILTERS: Final = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year",
                    "responsible_committee")
 
 
-class TableRow(BaseModel):
+class TableRow(FormationCounts):
     """A row: a kind and subtype (subtype null: the kind's total; both null: the grand total), or a
-    responsible committee (`group_by=committee`; null: cases without one). Columns as api.md names them."""
+    responsible committee (`group_by=committee`; null: cases without one); the columns are the domain's
+    (`FormationCounts`) and the number of joint branches, as api.md names them."""
 
     kind: str | None = None
     subtype: str | None = None
     responsible_committee: str | None = None
     committee_name: str | None = None  # the registry's name of `responsible_committee` (filled in by `named_rows`)
-    organizations: int = 0
-    committee: int = 0
-    general_branch: int = 0
-    branch: int = 0
-    joint_organizations: int = 0
-    joint_branches: int = 0
-    temporary: int = 0
-    affiliated: int = 0
-    should_have_none: int = 0
-    should_have_none_3_plus: int = 0
-    should_have_none_1_2: int = 0
-    should_have_none_no_members: int = 0
-    instructor: int = 0
-    employees: int = 0
-    members: int = 0
-    members_not_transferred: int = 0
-    youth_league: int = 0
-    five_goods: int = 0
-    ten_haves_complete: int = 0
+    joint_branches: int = 0  # each joint branch once, however many of the row's organizations are in it
 
     def figures(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in FIGURES}
@@ -87,23 +70,38 @@ class FormationTable(TableFigures):
 
 
 def table_figures(
-    conn: psycopg.Connection[Any], scope: Scope, as_of: date, group_by: GroupBy = "subtype", cases: str = CASES
+    conn: psycopg.Connection[Any], scope: Scope, as_of: date, group_by: GroupBy = "subtype", cases: str = CASES,
+    source: Literal["auto", "rows"] = "auto",
 ) -> TableFigures:
-    """The table from the rows of `cases` (or of a past date's table of the same columns)."""
+    """The table from the rows of `cases` (or of a past date's table of the same columns); today's table of a
+    province, city, district or street by kind and subtype from the summary rows (`auto`; the tests hold
+    both equal), the joint branches counted from the few rows in one."""
     low, high = region_range(scope.region)
-    where, params = "region_code >= %(low)s AND region_code < %(high)s", {"low": low, "high": high}
-    for name in _FILTERS:
-        if (value := getattr(scope, name)) is not None:
-            where += f" AND {name} = %({name})s"
-            params[name] = value
+    chosen = {name: getattr(scope, name) for name in _FILTERS if getattr(scope, name) is not None}
+    filters = "".join(f" AND {name} = %({name})s" for name in chosen)
+    where = "region_code >= %(low)s AND region_code < %(high)s" + filters
+    params = {"low": low, "high": high, "level": len(scope.region), "region": scope.region, **chosen}
     keys = ("kind", "subtype") if group_by == "subtype" else ("responsible_committee",)
     sets = "(kind, subtype), (kind), ()" if group_by == "subtype" else "(responsible_committee), ()"
+    grouped = f"{', '.join(keys)}, grouping({', '.join(keys)}) AS grouped"
     sums = ", ".join(f"coalesce(sum(table_{name}), 0)::bigint AS {name}" for name in COLUMNS)
-    query = (f"SELECT {', '.join(keys)}, grouping({', '.join(keys)}) AS grouped, {sums}, "
-             "count(DISTINCT joint_branch_id) AS joint_branches "
-             f"FROM {cases} WHERE {where} GROUP BY GROUPING SETS ({sets})")
+    summarized = (source == "auto" and cases == CASES and group_by == "subtype"
+                  and len(scope.region) in SUMMARY_LEVELS and scope.founded_year is None
+                  and scope.responsible_committee is None)
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        found = cur.execute(query, params).fetchall()
+        if summarized:
+            # (the summary's key has the board's filters, the only ones left here)
+            found = cur.execute(f"SELECT {grouped}, {sums} FROM {BOARD_COUNTS} "
+                                f"WHERE level = %(level)s AND prefix = %(region)s{filters} "
+                                f"GROUP BY GROUPING SETS ({sets})", params).fetchall()
+            joint = {(r["grouped"], r["kind"], r["subtype"]): r["joint_branches"] for r in cur.execute(
+                f"SELECT {grouped}, count(DISTINCT joint_branch_id) AS joint_branches FROM {cases} "
+                f"WHERE {where} AND joint_branch_id IS NOT NULL GROUP BY GROUPING SETS ({sets})", params)}
+            for r in found:
+                r["joint_branches"] = joint.get((r["grouped"], r["kind"], r["subtype"]), 0)
+        else:
+            found = cur.execute(f"SELECT {grouped}, {sums}, count(DISTINCT joint_branch_id) AS joint_branches "
+                                f"FROM {cases} WHERE {where} GROUP BY GROUPING SETS ({sets})", params).fetchall()
     total = next((r for r in found if r["grouped"] == (1 << len(keys)) - 1), None)
     groups = [r for r in found if r is not total]
     if group_by == "committee":

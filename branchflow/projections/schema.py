@@ -77,6 +77,17 @@ MEMBER_DIMENSIONS: Final = {
 }
 
 
+# ... and what the rows add to the statistics table's columns (`table_*`), summed: today's table of a region
+# is then a sum of a few summary rows (`formation_table.table_figures`).
+TABLE_SUMS: Final = tuple(f"table_{name}" for name in TABLE_COLUMNS)
+SUMMARY_FIGURES: Final = (*BOARD_FIGURES, *TABLE_SUMS)  # every figure column of `board_counts`
+
+
+def summary_aggregates() -> str:
+    """`board_aggregates()` and the sums of the table's columns, named as `board_counts` names them."""
+    return board_aggregates() + ", " + ", ".join(f"sum({name}) AS {name}" for name in TABLE_SUMS)
+
+
 def board_aggregates() -> str:
     """`count(*) FILTER (WHERE ...) AS figure, ...` over rows of `cases`."""
     return ", ".join(f"count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in BOARD_FIGURES.items())
@@ -138,6 +149,7 @@ BOARD_COLUMNS: Final[Columns] = (
     ("kind", "text", "NOT NULL"), ("subtype", "text", "NOT NULL"), ("industry", "text", "NOT NULL"),
     ("above_scale", "boolean", "NOT NULL"), ("registered", "boolean", "NOT NULL"),
     *((name, "integer", "NOT NULL") for name in BOARD_FIGURES),
+    *((name, "bigint", "NOT NULL") for name in TABLE_SUMS),
 )
 REGION_COUNT_COLUMNS: Final[Columns] = (
     ("level", "smallint", "NOT NULL"), ("prefix", _BYTEWISE, "NOT NULL"), ("dimension", "text", "NOT NULL"),

@@ -2,7 +2,8 @@
 reads a few rows instead of counting 100,000.
 
 `board_counts` holds, for every province, city, district and street (`level`, `prefix`) and every (kind,
-industry, above-scale, registered), what `schema.BOARD_FIGURES` counts over the region's cases;
+subtype, industry, above-scale, registered), what `schema.BOARD_FIGURES` counts over the region's cases and
+the sums of their statistics-table columns (`schema.TABLE_SUMS`);
 `region_counts` the members' marginals and the joint branches of every such region. Upkeep is by
 difference: the touched rows' counts are subtracted before the rows are replaced and the new rows' counts
 added after, both counted by the same SQL from the stored rows, so a summary always equals a count of its
@@ -21,14 +22,14 @@ from psycopg import Cursor
 
 from branchflow.projections.schema import (
     BOARD_COUNTS,
-    BOARD_FIGURES,
     BOARD_KEY,
     CASES,
     MEMBER_DIMENSIONS,
     MEMBERS,
     REGION_COUNTS,
+    SUMMARY_FIGURES,
     SUMMARY_LEVELS,
-    board_aggregates,
+    summary_aggregates,
 )
 
 _LEVELS = "CROSS JOIN (VALUES " + ", ".join(f"({n})" for n in SUMMARY_LEVELS) + ") AS l(level)"
@@ -39,7 +40,7 @@ _MEMBER_VALUES = ", ".join(f"('{name}', {expression})" for name, expression in M
 def board_counts_query(cases: str, of_cases: str = "") -> str:
     """`board_counts` rows counted from the `cases` rows that meet the SQL condition `of_cases`."""
     where = f" WHERE {of_cases}" if of_cases else ""
-    return f"SELECT {_BOARD_GROUP}, {board_aggregates()} FROM {cases} {_LEVELS}{where} GROUP BY " + ", ".join(
+    return f"SELECT {_BOARD_GROUP}, {summary_aggregates()} FROM {cases} {_LEVELS}{where} GROUP BY " + ", ".join(
         str(i) for i in range(1, len(BOARD_KEY) + 1))
 
 
@@ -59,13 +60,14 @@ def region_counts_query(cases: str, members: str, of_cases: str = "", of_members
 
 def add_cases(curs: Cursor[Any], schema: str, case_ids: list[UUID], sign: int) -> None:
     """Adds (sign 1) or subtracts (sign -1) what these rows of `cases` count towards `board_counts`."""
-    figures = ", ".join(f"{sign} * {name}" for name in BOARD_FIGURES)
+    figures = ", ".join(f"{sign} * {name}" for name in SUMMARY_FIGURES)
+    columns = ", ".join((*BOARD_KEY, *SUMMARY_FIGURES))
     curs.execute(
-        f"INSERT INTO {schema}.{BOARD_COUNTS} ({', '.join((*BOARD_KEY, *BOARD_FIGURES))}) "
+        f"INSERT INTO {schema}.{BOARD_COUNTS} ({columns}) "
         f"SELECT {', '.join(BOARD_KEY)}, {figures} FROM ("
-        f"{board_counts_query(f'{schema}.{CASES}', 'id = ANY(%b)')}) AS c ({', '.join((*BOARD_KEY, *BOARD_FIGURES))}) "
+        f"{board_counts_query(f'{schema}.{CASES}', 'id = ANY(%b)')}) AS c ({columns}) "
         f"ON CONFLICT ({', '.join(BOARD_KEY)}) DO UPDATE SET "
-        + ", ".join(f"{name} = {BOARD_COUNTS}.{name} + EXCLUDED.{name}" for name in BOARD_FIGURES),
+        + ", ".join(f"{name} = {BOARD_COUNTS}.{name} + EXCLUDED.{name}" for name in SUMMARY_FIGURES),
         (case_ids,), prepare=True,
     )
 
@@ -95,7 +97,7 @@ def summaries_disagree(conn: psycopg.Connection[Any]) -> list[str]:
     """The summary rows that differ from a fresh count of `cases` and `members` (none when all is well)."""
     board = f"({board_counts_query(CASES)})"
     regions = f"({region_counts_query(CASES, MEMBERS)})"
-    columns = ", ".join((*BOARD_KEY, *BOARD_FIGURES))
+    columns = ", ".join((*BOARD_KEY, *SUMMARY_FIGURES))
     problems = [
         f"board_counts {row}" for row in conn.execute(
             f"(SELECT {columns} FROM {BOARD_COUNTS} EXCEPT ALL {board}) UNION ALL "

@@ -169,6 +169,15 @@ def test_every_cell_is_the_count_by_hand(projected_street: Any, day: date | None
     assert (table.total.kind, table.total.subtype) == (None, None)
 
 
+def test_todays_table_from_the_summary_rows_equals_a_count_of_the_cases_rows(projected_street: Any) -> None:
+    conn, _ = projected_street
+    for scope in (Scope(region=STREET), Scope(region=STREET, kind="social"),
+                  Scope(region=STREET[:6], subtype="private"), Scope(region=STREET[:4], registered=False)):
+        summed = table_figures(conn, scope, date(2025, 6, 30))
+        assert summed == table_figures(conn, scope, date(2025, 6, 30), source="rows"), scope
+        assert summed.total.organizations > 0
+
+
 def test_the_board_the_statistics_and_the_ledger_read_the_past_the_same_way(projected_street: Any) -> None:
     conn, _ = projected_street
     with rows_as_of(conn, END_2023) as past:
