@@ -241,6 +241,19 @@ async def step_phases(s: Settings, f: Figures, stack: Stack, meter: Meter, city:
     with meter.phase("steps, 16 clients"):
         step16 = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
     bare16 = await paths.run_load(SIXTEEN, 6 * s.steps, bare_one)
+    # Scale-out (issue 19): 16 clients with one worker, then two, each started afresh. A worker keeps the cases
+    # it ran in its cache and Temporal sends their next tasks to it alone (sticky queues): beside a worker that
+    # holds every case (a small city's, under its cache of 4,000) a second one gets nothing to do.
+    stack.stop_part("worker")
+    await stack.start_part("worker")
+    with meter.phase("steps, 16 clients, one fresh worker"):
+        one = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
+    stack.stop_part("worker")
+    await stack.start_part("worker")
+    await stack.start_part("worker2")
+    with meter.phase("steps, 16 clients, two fresh workers"):
+        two = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
+    stack.stop_part("worker2")
     p_step, p_bare, p_local = (paths.percentiles(x.latencies) for x in (step1, bare1, local1))
     f.add("step over HTTP, 1 client", ms(p_step), f"bare update {ms(p_bare)}", ratio(p_step["p50"], p_bare["p50"]),
           "p50 ≤ 25, p99 ≤ 60 ms, ≤ 1.3× bare",
@@ -250,14 +263,19 @@ async def step_phases(s: Settings, f: Figures, stack: Stack, meter: Meter, city:
     f.add("steps over HTTP, 16 clients", f"{step16.rate:,.0f} steps/s; {ms(p16)}",
           f"bare updates {bare16.rate:,.0f}/s; {ms(pb16)}", ratio(step16.rate, bare16.rate), "≥ 150 steps/s",
           step16.rate >= 150)
+    p_two = paths.percentiles(two.latencies)
+    f.add("steps over HTTP, 16 clients, two fresh workers", f"{two.rate:,.0f} steps/s; {ms(p_two)}",
+          f"one fresh worker {one.rate:,.0f} steps/s; {ms(paths.percentiles(one.latencies))}",
+          ratio(two.rate, one.rate))
     await history_phase(f, client, [f"organization-{o}" for o in list(stepper.stepped)[:HISTORIES]],
                         picks[:HISTORIES])
-    refused = step1.refused + step16.refused
-    failed = step1.failed + step16.failed + bare1.failed + bare16.failed + local1.failed
+    refused = step1.refused + step16.refused + one.refused + two.refused
+    failed = step1.failed + step16.failed + one.failed + two.failed + bare1.failed + bare16.failed + local1.failed
     f.notes.append(f"Steps are the demo plan's own next steps (record an applicant, request a formal branch, "
                    f"affiliate, assign an instructor, ...) on cases in a shuffled order, each case's in order, "
                    f"dated today; {refused} of "
-                   f"{len(step1.latencies) + len(step16.latencies)} were refused by a rule (409, counted), "
+                   f"{sum(len(x.latencies) for x in (step1, step16, one, two))} were refused by a rule "
+                   f"(409, counted), "
                    f"{len(failed)} failed{': ' + '; '.join(failed[:3]) if failed else ''}.")
 
 
@@ -322,7 +340,8 @@ def _ledger(conn: psycopg.Connection[Any], scope: Scope) -> object:
 
 
 def memory(f: Figures, meter: Meter, cases: int) -> None:
-    names = {"worker": "worker", "api": "API (branchflow api)", "project": "projection runner",
+    names = {"worker": "worker", "worker2": "second worker", "api": "API (branchflow api)",
+             "project": "projection runner",
              "postgres": "PostgreSQL (all processes, shared memory once)", "temporal": "Temporal dev server",
              "bare": "bare worker", "bench": "this benchmark (client)"}
     for role, name in names.items():
@@ -350,4 +369,4 @@ def cpu_notes(meter: Meter) -> list[str]:
     return lines
 
 
-ROLES = ("worker", "api", "project", "postgres", "temporal", "bare", "bench")
+ROLES = ("worker", "worker2", "api", "project", "postgres", "temporal", "bare", "bench")

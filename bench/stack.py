@@ -32,7 +32,8 @@ from branchflow.runtime.postgres import EmbeddedPostgres
 from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from branchflow.workflows.config import TASK_QUEUE
 
-PARTS = {"worker": ["worker"], "api": ["api", "--port", "{port}"], "project": ["project"]}
+# worker2: a second `branchflow worker` on the same task queue, for the two-worker throughput row (issue 19).
+PARTS = {"worker": ["worker"], "worker2": ["worker"], "api": ["api", "--port", "{port}"], "project": ["project"]}
 READY = {"api": "serving at", "bare": "bare worker ready"}  # what a part prints when it is ready
 
 
@@ -93,12 +94,12 @@ class Stack:
     async def _ready(self, name: str, log: Path) -> bool:
         if name in READY:
             return READY[name] in log.read_text(errors="replace")
-        if name == "worker":  # it polls its task queue
+        if name.startswith("worker"):  # it polls its task queue (its identity is "pid@host")
             client = await Client.connect(self.address)
             answer = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
                 namespace="default", task_queue=TaskQueue(name=TASK_QUEUE),
                 task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
-            return len(answer.pollers) > 0
+            return any(p.identity.startswith(f"{self.parts[name].pid}@") for p in answer.pollers)
         return True
 
     def stop_part(self, name: str) -> None:
