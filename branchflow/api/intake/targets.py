@@ -157,23 +157,23 @@ class ApplicationCommands:
         # The answer to a repeat: the case then, bound to its request as `register_organization` binds it.
         receipts = [(reg.command_id, 1, registration_fingerprint(reg, self.actor))] if reg.command_id else []
         results: StepResults = []
+        held: dict[str, str] = {}  # the relations the case holds so far (a new case: none), read once a step
         for i, step in enumerate(steps):
             if i in refused:
                 results.append(refused[i])
                 continue
-            before = relations.placed(org)
             try:
                 step.apply(org, Stamp(self.actor, step.occurred_on or self.today, step.reason), self.app.thresholds)
             except DomainError as error:  # the rules are checked before any event: the case is unchanged
                 results.append(error)
                 continue
-            for key, member_id in relations.placed(org).items():
-                if key in before:
-                    continue
+            placed = relations.placed(org)
+            for key in [k for k in placed if k not in held]:
                 relation = self.app.relation(key)
                 holder = (relation.organization_id if relation is not None else None) or taken.get(key)
                 if holder not in (None, str(org.id)):
-                    return org, receipts, (i, member_id), results
+                    return org, receipts, (i, placed[key]), results
+            held = placed
             results.append(None)
             receipts += [(step.command_id, org.version, step_fingerprint(org.id, step, self.actor))
                          ] if step.command_id else []
