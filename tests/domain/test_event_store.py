@@ -244,6 +244,36 @@ class TestConcurrency:
         assert final.employees == 70 and final.instructor == "Instructor Li"  # both steps are in
 
 
+    def test_two_cases_transferring_one_relation_in_at_once_one_wins_on_postgresql(
+        self, connect: Callable[..., FormationApplication], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Issue 18: both read the relation free; the store's (id, version) uniqueness lets one commit."""
+        apps = [connect(), connect()]
+        person = {"action": "add_member", "name": "Li Lei", "gender": "male", "birth_date": "1990-05-20",
+                  "education": "bachelor", "status": "formal", "id_number": "440403199005201236"}
+        cases = [register(apps[0]) for _ in apps]
+        for org_id in cases:
+            apps[0].perform(org_id, parse_action(person | {"relation_transferred": False}), "o", DAY)
+        barrier = threading.Barrier(len(apps))
+        for a in apps:
+            def read_then_wait(key: str, read: Callable[[str], Any] = a.relation) -> Any:
+                found = read(key)
+                barrier.wait(timeout=20)
+                return found
+
+            monkeypatch.setattr(a, "relation", read_then_wait)
+        transfer = parse_action({"action": "transfer_in", "member_id": "P1"})
+        with ThreadPoolExecutor(len(apps)) as pool:
+            futures = [pool.submit(a.perform, c, transfer, "o", DAY) for a, c in zip(apps, cases, strict=True)]
+        outcomes = [f.exception() or f.result() for f in futures]
+        monkeypatch.undo()
+        assert sorted(type(o).__name__ for o in outcomes) == ["ConcurrentChange", "Organization"]
+        winner = cases[[isinstance(o, Organization) for o in outcomes].index(True)]
+        held = apps[0].relation("id/440403199005201236")
+        assert held is not None and held.organization_id == str(winner)
+        assert [apps[0].case(c).members["P1"].relation_transferred for c in cases] == [c == winner for c in cases]
+
+
 class TestJointBranch:
     def test_forming_a_joint_branch_writes_every_organizations_event(self, app: FormationApplication) -> None:
         ids = [register(app, 2), register(app, 1)]
