@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from branchflow.domain import development
 from branchflow.domain.actions import next_actions
@@ -28,6 +28,9 @@ from branchflow.domain.rules import (
     work_covered,
 )
 
+ID_NUMBER_SHOWN = ("the citizen ID number: in full to organizers and supervisors whose scope covers the case, "
+                   "masked (440403********123X) to others")
+
 
 class MemberView(BaseModel):
     id: str
@@ -42,7 +45,7 @@ class MemberView(BaseModel):
     transfer_requested_on: date | None = None
     # 公民身份号码, masked (440403********123X): this view is kept in workflow histories and projections; the
     # API shows the full number to users who may see it (api/access.py `sees_id_numbers`).
-    id_number: str | None = None
+    id_number: str | None = Field(None, description=ID_NUMBER_SHOWN)
 
 
 class CandidateView(BaseModel):
@@ -50,7 +53,7 @@ class CandidateView(BaseModel):
     name: str
     stage: DevelopmentStage
     next_due_on: date | None
-    id_number: str | None = None  # masked, as a member's
+    id_number: str | None = Field(None, description=ID_NUMBER_SHOWN)  # masked, as a member's
     # The steps between the stages (issue 18); defaults for answers recorded before them (workflow histories).
     focus_group: FocusGroup | None = None
     contact_ids: list[str] = []  # cultivation contacts present (formal members of this organization)

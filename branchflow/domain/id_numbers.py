@@ -108,6 +108,8 @@ def masked_in(data: dict[str, Any]) -> dict[str, Any]:
 
 
 IdNumber = Annotated[str, BeforeValidator(parse_id_number),
-                     Field(json_schema_extra={"pattern": ID_NUMBER_PATTERN, "minLength": 18, "maxLength": 18,
+                     Field(description="公民身份号码 (GB 11643-1999), optional: 18 characters, the check character "
+                                       "verified (a lowercase x is taken as X), its birth date the recorded one",
+                           json_schema_extra={"pattern": ID_NUMBER_PATTERN, "minLength": 18, "maxLength": 18,
                                               "examples": ["11010519491231002X"]})]
 """An optional citizen ID number in a step's body."""
