@@ -347,5 +347,7 @@ def test_a_snapshot_taken_before_id_numbers_still_loads() -> None:
     # As snapshots were written before the field: the people's records without it.
     older = text.replace(', "id_number": null', "").replace(',"id_number":null', "").encode()
     old = app.mapper.to_domain_event(dataclasses.replace(stored, state=older))
+    assert isinstance(old, Organization.Snapshot)
     restored = old.mutate(None)
+    assert isinstance(restored, Organization)
     assert restored.members["P1"].id_number is None and restored.candidates["P2"].id_number is None
