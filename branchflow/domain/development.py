@@ -1,4 +1,7 @@
-"""Member development (发展党员): the steps' rules and intervals, from the Party's regulations."""
+"""Member development (发展党员): the steps' rules and intervals, from the Party's regulations.
+
+《细则》 is 《中国共产党发展党员工作细则》 (2014); its article numbers here were cited from memory of that text.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +15,14 @@ from branchflow.domain.people import Candidate, DevelopmentStage, Member, Member
 from branchflow.domain.values import age_on
 
 MINIMUM_AGE = 18  # an applicant is 18 or older (so a member, who was an applicant first, is too)
-TALK_WITHIN_MONTHS = 1  # the branch talks to an applicant within one month
-ACTIVIST_REVIEW_MONTHS = 6  # an activist is reviewed every half year
-ACTIVIST_CULTIVATION_MONTHS = 12  # at least one year as activist before becoming a development target
+TALK_WITHIN_MONTHS = 1  # 《细则》第七条: the branch talks to an applicant within one month
+ACTIVIST_REVIEW_MONTHS = 6  # 《细则》第十二条: an activist is reviewed every half year
+ACTIVIST_CULTIVATION_MONTHS = 12  # 《细则》第十四条: a year as activist before becoming a development target
 APPROVAL_WITHIN_MONTHS = 3  # the superior committee approves an admission within 3 months
 APPROVAL_AT_MOST_MONTHS = 6  # later than 3 months needs a reason (special cases); over 6 is refused
 PROBATION_MONTHS = 12  # probation lasts one year from the branch meeting
 EXTENSION_MONTHS = (6, 12)  # probation may be extended once, by 6 to 12 months
-INTRODUCERS = 2  # two formal members introduce a development target
+INTRODUCERS = 2  # 《细则》第十五条: two formal members introduce a development target
 CONTACTS = (1, 2)  # 《细则》第十条: one or two formal members are an activist's cultivation contacts (培养联系人)
 # The 细则 names no term for naming the contacts; the system gives the branch a month from the designation.
 CONTACTS_WITHIN_MONTHS = 1
