@@ -53,9 +53,13 @@ def keep_record(org: Organization, event_name: str, version: int, on: date, pers
 
 
 def current_facts(records: dict[str, FactRecord]) -> dict[str, Any]:
-    """Each fact's value as the latest event that set it recorded it (by business date, then recording order)."""
+    """Each fact's value as the latest event that set it recorded it (by business date, then recording order).
+
+    The registration is the baseline whatever its date: a case entered today may get a headcount of last month
+    reported after it, and that report is newer knowledge than the registration's (it was silently ignored)."""
     current: dict[str, Any] = {}
-    for _, record in sorted(records.items(), key=lambda item: (item[1].on, int(item[0]))):
+    for _, record in sorted(records.items(),
+                            key=lambda item: (item[1].kind != "registration", item[1].on, int(item[0]))):
         current.update(record.values)
     return current
 

@@ -207,6 +207,15 @@ class TestCorrectionsCorrectWhatTheyName:
         assert "party_organization_required" in {o.rule for o in coverage_obligations(org)}
         assert org.fact_records is not None and org.fact_records["1"].values["employees"] == 12
 
+    def test_a_headcount_reported_with_a_date_before_the_registration_is_the_current_headcount(self) -> None:
+        # Found in review: a case entered today and a headcount of last month reported after it was recorded
+        # and accepted but changed nothing (the registration, dated later, stayed "the latest").
+        org = organization(employees=20)
+        org.report_headcount(150, True, stamp(date(2024, 2, 1)))
+        assert (org.employees, org.above_scale) == (150, True)
+        assert "party_organization_required" in {o.rule for o in coverage_obligations(org)}
+        assert replayed(org.collect_events()).employees == 150
+
     def test_correcting_the_latest_headcount_report_changes_the_current_headcount(self) -> None:
         org = organization(employees=10)
         org.report_headcount(200, True, stamp(date(2024, 6, 1)))
