@@ -29,7 +29,7 @@ from psycopg.types.json import Jsonb
 from pydantic import TypeAdapter
 
 from branchflow.domain.application import history_entry
-from branchflow.domain.as_of import business_date, extends, states_by_date
+from branchflow.domain.as_of import business_date, effective_dates, extends, states_by_date
 from branchflow.domain.id_numbers import masked_in
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
@@ -101,7 +101,13 @@ def prepare(
         dated: list[Dated] = []
         page: list[Any] = []
         snapshot: tuple[UUID, int, bytes] | None = None  # the batch's latest: `case_states` has one row a case
-        for i, (event, notification_id) in enumerate(case_events):
+        fresh = _replayed_new_case(case_events, thresholds) if old is None else None
+        if fresh is not None:
+            # A new case whose dates replay it anyway, short of a snapshot: its last state is the live one.
+            org, dated = fresh
+            page = [e for e, _ in case_events]
+            audit = [_audit_values(e, n) for e, n in case_events]
+        for i, (event, notification_id) in enumerate(case_events if fresh is None else []):
             if org is None and not _registers_organization(event):
                 continue
             if org is not None and event.originator_version != org.version + 1:
@@ -119,7 +125,7 @@ def prepare(
             continue
         if snapshot is not None:
             batch.state_values.append(snapshot)
-        if extended:
+        if extended or fresh is not None:
             row, new_members = dated[-1][1], dated[-1][2]
         else:
             row, new_members = case_row(org, thresholds), member_rows(org)
@@ -141,6 +147,24 @@ def prepare(
                 batch.moved.append((row.region_code, case_id))
         _add_periods(batch, state, dated, old if extended else None, replace=old is not None)
     return batch
+
+
+def _replayed_new_case(case_events: list[tuple[Any, int]], thresholds: Thresholds
+                       ) -> tuple[Organization, list[Dated]] | None:
+    """A new case's rows per business date and its state after them all, from one `states_by_date` pass;
+    None when the live state must be built apart: events not from the registration on, a snapshot's
+    version among them, or an event no date keeps."""
+    events = [e for e, _ in case_events]
+    if (len(events) >= SNAPSHOT_EVERY or not _registers_organization(events[0])
+            or [e.originator_version for e in events] != list(range(1, len(events) + 1))
+            or None in effective_dates(events)):
+        return None
+    dated: list[Dated] = []
+    last: Organization | None = None
+    for day, then in states_by_date(events):
+        dated.append((day, case_row(then, thresholds), member_rows(then)))
+        last = then
+    return (last, dated) if last is not None else None
 
 
 def needs_history(events: Sequence[tuple[Any, int]], before: Mapping[UUID, CaseState]) -> list[UUID]:
