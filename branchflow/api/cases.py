@@ -15,6 +15,7 @@ from branchflow.api.services import services
 from branchflow.domain.actions import Action
 from branchflow.domain.application import HistoryEntry
 from branchflow.domain.case import CaseView
+from branchflow.domain.errors import UnknownPerson
 from branchflow.domain.registration import Registration
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -60,7 +61,16 @@ async def act(
     request: Request, user: CurrentUser, org_id: UUID,
     step: Annotated[Action, Body(openapi_examples=STEP_EXAMPLES)],
 ) -> CaseView:
-    return await use_cases.take_step(services(request), user, org_id, step.model_dump())
+    values = step.model_dump()
+    try:
+        return await use_cases.take_step(services(request), user, org_id, values)
+    except UnknownPerson as unknown:
+        # The domain knows only the id; the 422 names the field of this step that gave it (member_id,
+        # introducer_ids, contact_ids, ...), not a `person_id` the step may not have.
+        person = unknown.person_id
+        unknown.field = next((name for name, value in values.items()
+                              if value == person or (isinstance(value, list) and person in value)), unknown.field)
+        raise
 
 
 @router.get("/organizations/{org_id}/history", response_model=list[HistoryEntry], summary="The case's audit trail",

@@ -128,7 +128,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownPerson)
     async def unknown_person(_: Request, exc: UnknownPerson) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "errors": [{"field": "person_id", "message": str(exc)}]},
+        return JSONResponse({"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]},
                             status_code=422)
 
     @app.exception_handler(AlreadyRegistered)

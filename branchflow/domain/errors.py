@@ -27,6 +27,7 @@ class UnknownPerson(DomainError):
     def __init__(self, person_id: str) -> None:
         super().__init__(f"no person with id {person_id!r} in this case")
         self.person_id = person_id
+        self.field = "person_id"  # the request's field that named it, where a door knows it
 
 
 class CaseNotFound(DomainError):

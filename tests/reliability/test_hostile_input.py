@@ -116,6 +116,14 @@ class TestMalformedInput:
     ) -> None:
         refused(api.post(f"/organizations/{case}/actions", json=body), 422, field)
 
+    def test_an_unknown_member_is_422_naming_the_field_that_named_it(self, api: httpx.Client, case: str) -> None:
+        # Found in review: a request_transfer_in naming no member of the case was 422 naming `person_id`, a field
+        # the step does not have.
+        added = api.post(f"/organizations/{case}/actions", json={**member_step("王"), "relation_transferred": False})
+        assert added.status_code == 200, added.text
+        body = {"action": "request_transfer_in", "member_id": "P99", "from_organization": "某街道党工委"}
+        refused(api.post(f"/organizations/{case}/actions", json=body), 422, "member_id")
+
     @pytest.mark.parametrize("content", [b"{", b"[]", b"null", b'"text"', b"\xff\xfe\xfa", b"{}" * 10])
     def test_a_body_that_is_no_json_object_is_422(self, api: httpx.Client, case: str, content: bytes) -> None:
         answer = api.post(f"/organizations/{case}/actions", content=content,
