@@ -246,13 +246,13 @@ async def step_phases(s: Settings, f: Figures, stack: Stack, meter: Meter, city:
     # holds every case (a small city's, under its cache of 4,000) a second one gets nothing to do.
     stack.stop_part("worker")
     await stack.start_part("worker")
-    with meter.phase("steps, 16 clients, one fresh worker"):
-        one = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
+    with meter.phase("steps, 16 clients, one fresh worker"):  # fewer steps: the suite's smoke run times them too
+        one = await paths.run_load(SIXTEEN, 2 * s.steps, stepper.one)
     stack.stop_part("worker")
     await stack.start_part("worker")
     await stack.start_part("worker2")
     with meter.phase("steps, 16 clients, two fresh workers"):
-        two = await paths.run_load(SIXTEEN, 6 * s.steps, stepper.one)
+        two = await paths.run_load(SIXTEEN, 2 * s.steps, stepper.one)
     stack.stop_part("worker2")
     p_step, p_bare, p_local = (paths.percentiles(x.latencies) for x in (step1, bare1, local1))
     f.add("step over HTTP, 1 client", ms(p_step), f"bare update {ms(p_bare)}", ratio(p_step["p50"], p_bare["p50"]),
