@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from branchflow.api.access import APPROVERS, narrowed, require_role, scoped_region
 from branchflow.api.auth import CurrentUser
 from branchflow.api.services import services
-from branchflow.api.use_cases import case_in_scope
+from branchflow.api.use_cases import case_in_scope, named
 from branchflow.domain.case import CaseView
 from branchflow.domain.joint_branch import joint_branch_groupings
 from branchflow.domain.rules import PartyOrgType, Stage, branch_members
@@ -49,10 +49,12 @@ async def form(request: Request, user: CurrentUser, body: JointBranchRequest) ->
     system = services(request)
     for org_id in body.organization_ids:  # read off the event loop, as every database call of a coroutine
         await run_in_threadpool(case_in_scope, system, user, org_id)
-    return list(await system.formation.form_joint_branch(
+    formed = await system.formation.form_joint_branch(
         body.name, body.organization_ids, body.party_org_type, user.name, body.occurred_on or date.today(),
         reason=body.reason, command_id=body.command_id,
-    ))
+    )
+    # With their region's and committee's names, as GET /organizations/{id} shows each (they were null here).
+    return [await run_in_threadpool(named, system, case) for case in formed]
 
 
 @router.get("/candidates", response_model=list[Grouping], summary="Suggested joint branches in a region")

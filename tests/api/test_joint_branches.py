@@ -22,6 +22,9 @@ def organization_with_members(api: httpx.Client, region: str, members: int, indu
 
 
 def test_neighbouring_small_organizations_are_suggested_and_form_one_joint_branch(stack: Stack) -> None:
+    # The street's committee answers for its cases: the formed cases must name it (below).
+    added = stack.cli("committee", "add", "DM-105", "测试联合街道党工委", "--kind", "territorial", "--region", STREET)
+    assert added.returncode == 0 or "already exists" in added.stderr, added
     organizer = stack.token(Role.ORGANIZER, STREET)
     supervisor = stack.token(Role.SUPERVISOR, "440403")
     with stack.client(organizer) as api, stack.client(supervisor) as sup:
@@ -37,6 +40,12 @@ def test_neighbouring_small_organizations_are_suggested_and_form_one_joint_branc
         assert formed.status_code == 200, formed.text
         assert {(c["stage"], c["method"]) for c in formed.json()} == {("FORMAL_BRANCH", "joint")}
         assert sup.post("/joint-branches", json=body).json() == formed.json()  # a retry answers the same
+        # Each case as GET shows it: its region's and committee's names too (found in review: they were null).
+        for case in formed.json():
+            shown = sup.get(f"/organizations/{case['id']}").json()
+            assert shown["responsible_committee"] == {"code": "DM-105", "name": "测试联合街道党工委"}
+            assert (case["region_name"], case["responsible_committee"]) == \
+                (shown["region_name"], shown["responsible_committee"])
 
 
 def test_a_joint_branch_across_streets_is_refused_and_nobody_joins(stack: Stack) -> None:
