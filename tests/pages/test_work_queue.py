@@ -29,6 +29,7 @@ def test_an_organizer_lands_on_the_queue_and_opens_the_overdue_deadline_at_its_s
         page = desk.page
         expect(page).to_have_url(re.compile(r"/work-queue$"))
         expect(page.locator("h1")).to_contain_text("我的待办")
+        expect(page.locator("h1")).not_to_contain_text(region)  # the community by its name (it showed the code)
         overdue = sum(i["overdue"] for i in mine)
         due_soon_text = page.locator("#queue-counts")
         expect(due_soon_text).to_contain_text(f"逾期 {overdue}")

@@ -53,7 +53,7 @@ def work_queue_page(request: Request, session: SignedIn, page: Page = 1) -> HTML
         found = work_queue(conn, scope, today, rule=query.rule, overdue=query.overdue, page=page,
                            page_size=PAGE_SIZE, committee=session.user.committee)
         counts = queue_counts(conn, scope, today, session.user.committee)
-        names = region_names(conn, [i.region_code for i in found.items])
+        names = region_names(conn, [scope, *(i.region_code for i in found.items)])  # the heading's too
     filters = query.model_dump(include=set(FILTERS), exclude_none=True)
     last = last_page(found.total, PAGE_SIZE)
     return render(
