@@ -11,6 +11,7 @@ from branchflow.api.pages import labels
 from branchflow.api.users import Role
 from branchflow.domain.actions import ACTIONS
 from branchflow.domain.work_queue import DISCHARGED_BY
+from tests.api.test_case_path import member, registration
 from tests.api.test_work_queue import community_with_year_end_first, demo_district, whole_queue
 from tests.domain.every_event import VERBS
 from tests.pages.conftest import Stack, signed_in
@@ -50,6 +51,24 @@ def test_an_organizer_lands_on_the_queue_and_opens_the_overdue_deadline_at_its_s
         expect(form.locator("button[type=submit]")).to_be_visible()
         expect(page.locator("#obligations")).to_contain_text("已逾期")
         desk.shot("21-case-at-the-discharging-step")
+
+
+def test_an_organizers_queue_offers_no_step_only_a_supervisor_may_take(browser: Browser, stack: Stack) -> None:
+    # Found in review: a formal branch waiting for approval showed the organizer 批准/不批准 buttons that 403.
+    street = "440403133"
+    organizer = stack.token(Role.ORGANIZER, street, name="待办组织员审批")
+    with stack.client(organizer) as api:
+        case = api.post("/organizations", json=registration(f"{street}001")).json()["id"]
+        for step in [member(f"党员{n}") for n in range(3)] + [
+                {"action": "request_formal_branch", "name": "测试党支部", "party_org_type": "branch"}]:
+            assert api.post(f"/organizations/{case}/actions", json=step).status_code == 200
+    stack.projected(organizer)
+    with signed_in(browser, stack, organizer) as desk:
+        desk.open("/work-queue?rule=approve_formal_branch")
+        row = desk.page.locator("#queue tbody tr").first
+        expect(row).to_contain_text(labels.OBLIGATIONS["approve_formal_branch"])
+        expect(row.locator("a.button")).to_have_count(0)
+        expect(row.locator("a.item")).to_have_attribute("href", f"/cases/{case}")
 
 
 def test_every_rule_of_the_queue_its_steps_and_their_records_have_their_chinese_words() -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from branchflow.api.access import queue_region
+from branchflow.api.access import may_take, queue_region
 from branchflow.api.errors import FieldError
 from branchflow.api.pages.board import link, page_region, scope_errors
 from branchflow.api.pages.places import choose_region
@@ -59,6 +59,8 @@ def work_queue_page(request: Request, session: SignedIn, page: Page = 1) -> HTML
     return render(
         request, "work_queue.html", title="我的待办", found=found, counts=counts, filters=filters, scope=scope,
         rules=list(DISCHARGED_BY), page=page, last=last, step_link=step_link, names=names,
+        # Only the steps the user's role may take are buttons: an approval is a supervisor's (else a 403).
+        mine=lambda actions: [a for a in actions if may_take(session.user, a)],
         page_link=lambda n: link("/work-queue", **filters, page=n),
         overdue_link=link("/work-queue", **{**filters, "overdue": True}),
     )
