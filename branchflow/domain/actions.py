@@ -53,8 +53,8 @@ from branchflow.domain.values import (
     CommitteeCode,
     Education,
     Gender,
+    GivenReason,
     PersonName,
-    Reason,
     Title,
 )
 
@@ -114,7 +114,7 @@ class TransferAbandoned(Step):
 
     action: Literal["transfer_abandoned"]
     member_id: PersonId
-    reason: Reason  # why it was given up: required here
+    reason: GivenReason  # why it was given up: required here
 
     @field_validator("reason")
     @classmethod

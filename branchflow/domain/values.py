@@ -367,7 +367,8 @@ SPACE: Final = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 INVISIBLE: Final = (CONTROL + BIDI + SPACE + r"\xad\u0300-\u036f\u115f\u1160\u180b-\u180f\u200b-\u200d"
                     r"\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0")
 NAME_PATTERN: Final = rf"^[^{CONTROL}{BIDI}]*[^{INVISIBLE}][^{CONTROL}{BIDI}]*$"
-TEXT_PATTERN: Final = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"  # free text: tabs and line breaks too
+TEXT_CONTROL: Final = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # control characters but tab and line breaks
+TEXT_PATTERN: Final = rf"^[^{TEXT_CONTROL}]*$"  # free text: tabs and line breaks too
 KEY_PATTERN: Final = rf"^[^{CONTROL}]+$"
 _NAME = re.compile(NAME_PATTERN)
 _BIDI = re.compile(f"[{BIDI}]")
@@ -412,7 +413,10 @@ def _birth_date_in_context(value: date, info: ValidationInfo) -> date:
 
 PersonName = Annotated[str, AfterValidator(parse_person_name),
                        Field(json_schema_extra={"minLength": 1, "maxLength": 50, "pattern": NAME_PATTERN})]
-BirthDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_birth_date_in_context)]
+# The example is the birth date of GB 11643's example ID number (id_numbers.py), so that a step's example with
+# both is one person (an example is taken as valid data by clients and by the fuzz test).
+BirthDate = Annotated[date, BeforeValidator(calendar_date), AfterValidator(_birth_date_in_context),
+                      Field(json_schema_extra={"examples": ["1949-12-31"]})]
 
 
 class Person(BaseModel):
@@ -446,6 +450,12 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Reason = Annotated[str, StringConstraints(max_length=2000), _matching(TEXT_PATTERN, "text"),
                    Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 """Why a step was taken: free text over several lines."""
+# Free text with something in it (what `str.strip()` leaves), for a reason a step requires; the step's own
+# validator names the rule, this says it in the schema.
+GIVEN_TEXT_PATTERN: Final = rf"^[^{TEXT_CONTROL}]*[^{TEXT_CONTROL}\t\n\r{SPACE}][^{TEXT_CONTROL}]*$"
+GivenReason = Annotated[str, StringConstraints(max_length=2000), _matching(TEXT_PATTERN, "text"),
+                        Field(json_schema_extra={"pattern": GIVEN_TEXT_PATTERN, "minLength": 1})]
+"""A reason that must be given (a transfer given up)."""
 Key = Annotated[str, StringConstraints(min_length=1, max_length=200), _matching(KEY_PATTERN, "a key"),
                 Field(json_schema_extra={"pattern": KEY_PATTERN})]
 # A responsible party committee's code in the registry (`branchflow committee add`): letters, digits, - _ .
