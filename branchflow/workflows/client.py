@@ -40,7 +40,7 @@ from branchflow.domain.errors import CaseNotFound, RuleViolation
 from branchflow.domain.organization import organization_id
 from branchflow.domain.receipt import registration_fingerprint, step_fingerprint
 from branchflow.domain.registration import Registration
-from branchflow.domain.rules import PartyOrgType
+from branchflow.domain.rules import PartyOrgType, open_case
 from branchflow.workflows.case_state import Applied, CaseState, refusal
 from branchflow.workflows.commands import CallerScope, JointBranchCommand, RegisterCommand, StepCommand
 from branchflow.workflows.config import TASK_QUEUE, connect
@@ -246,7 +246,13 @@ class FormationClient:
             raise WorkflowUnavailable(str(e)) from e
 
     async def _ended_or_missing(self, org_id: UUID) -> Exception:
-        """No running workflow: a closed case (its workflow has finished) refuses every step, else not found."""
+        """No running workflow: a closed case (its workflow has finished) refuses every step, else not found.
+
+        The event store says which where the client has it: a finished workflow answers a query only when a
+        worker replays its whole history (0.1-0.25 s, and never with no worker up), where reading the case
+        takes milliseconds."""
+        if self.app is not None:
+            return await asyncio.to_thread(self._closed_or_missing, self.app, org_id)
         handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
         try:
             state = await handle.query(FormationWorkflow.details)
@@ -255,6 +261,15 @@ class FormationClient:
         if state.case is not None and (closed := state.case.closed) is not None:
             return RuleViolation(closed.rule, closed.message)
         return CaseNotFound(org_id)
+
+
+    @staticmethod
+    def _closed_or_missing(app: FormationApplication, org_id: UUID) -> Exception:
+        try:
+            org = app.case(org_id)
+        except CaseNotFound as missing:
+            return missing
+        return open_case(org) or CaseNotFound(org_id)  # an open case with no workflow: not adopted yet
 
 
 def _applied(answer: CaseView | Applied) -> Applied:
