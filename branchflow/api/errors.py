@@ -128,8 +128,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownPerson)
     async def unknown_person(_: Request, exc: UnknownPerson) -> JSONResponse:
+        # An id the case does not have, as api.md answers an unknown id; the body is well formed, so not 422.
         return JSONResponse({"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]},
-                            status_code=422)
+                            status_code=404)
 
     @app.exception_handler(AlreadyRegistered)
     async def duplicate(_: Request, exc: AlreadyRegistered) -> JSONResponse:
