@@ -3,10 +3,11 @@
 The schema names the format `credit-code` (GB 32100's check character) and business dates run up to today;
 these values are drawn for them. Some rules depend on other values, on today or on stored data, so a part of a
 request drawn as valid by the schema is brought within them before it is sent, and only then: a business date
-taken from an answer (a due date) is not after today; a registration is dated on or after its founding; a
-responsible committee is one in the registry (the fuzz test registers `FUZZ_COMMITTEE`, an industry committee,
-which answers for a case anywhere); a citizen ID number has its check character and the person's birth date
-(GB 11643). A part drawn as invalid is sent as drawn.
+taken from an answer (a due date) is not after today; a registration is dated on or after its founding and
+lies in the fuzzing user's scope (`FUZZ_REGION`: else it is 403 and the stateful phase's links reach no case);
+a responsible committee is one in the registry (the fuzz test registers `FUZZ_COMMITTEE`, an industry
+committee, which answers for a case anywhere); a citizen ID number has its check character and the person's
+birth date (GB 11643). A part drawn as invalid is sent as drawn.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ schemathesis.openapi.format("credit-code", CREDIT_CODES)
 schemathesis.openapi.format("date", st.dates(date(1949, 10, 1), date.today()).map(date.isoformat))
 
 COMMITTEE = os.environ.get("FUZZ_COMMITTEE", "FUZZ-INDUSTRY")
+REGION = os.environ.get("FUZZ_REGION", "")  # the fuzzing user's scope: its registrations land in it
 
 
 def drawn_valid(case: schemathesis.Case[Any], where: ParameterLocation, part: object) -> dict[str, Any] | None:
@@ -64,6 +66,8 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) ->
         founded, registered = body.get("founded_on"), body.get("occurred_on")
         if isinstance(founded, str) and isinstance(registered, str) and registered < founded:
             body["founded_on"], body["occurred_on"] = registered, founded
+        if isinstance(code := body.get("region_code"), str) and len(code) > len(REGION):
+            body["region_code"] = REGION + code[len(REGION):]  # so that the stateful phase's links reach the case
     for holder in [body, *(v for v in body.values() if isinstance(v, dict))]:  # a correction's `changes` too
         if isinstance(holder.get("responsible_committee"), str):
             holder["responsible_committee"] = COMMITTEE

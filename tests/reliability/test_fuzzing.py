@@ -44,7 +44,8 @@ def test_schemathesis_with_every_phase_and_check_finds_nothing(
     # the fuzzer out and every later answer would be a 429.
     monkeypatch.setattr(throttle, "FAILURES_ALLOWED", 10**9)
     throttle.GUARD.reset()
-    token = stack.token(role, f"{DISTRICT}001" if role is Role.ORGANIZER else DISTRICT)
+    region = f"{DISTRICT}001" if role is Role.ORGANIZER else DISTRICT
+    token = stack.token(role, region)
     with psycopg.connect(stack.database_url, autocommit=True) as conn, suppress(CommitteeExists):
         add_committee(conn, COMMITTEE)
     run = subprocess.run(
@@ -55,6 +56,7 @@ def test_schemathesis_with_every_phase_and_check_finds_nothing(
          "--generation-database", "none", "--request-timeout", "60", "--report-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,  # its cache stays out of the repository
         env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.reliability.fuzz_hooks", "FUZZ_COMMITTEE": COMMITTEE.code,
+             "FUZZ_REGION": region,
              "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
     report = run.stdout[run.stdout.find("FAILURES"):] if "FAILURES" in run.stdout else run.stdout[-3000:]
     assert run.returncode == 0, report + run.stderr[-2000:]
