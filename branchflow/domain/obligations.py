@@ -127,7 +127,9 @@ def formation_due_on(org: Organization) -> date:
     """New organizations meeting the conditions form within their founding year (31 December).
 
     The seed speaks of organizations founded in the year; one entered in the ledger after its founding year
-    gets the end of the year it was entered, so that no case starts out overdue.
+    gets the end of the year of its registration's business date, so that nothing is overdue on the day it is
+    entered (domain.md "Dates"). A registration backdated to 2019 is due 2019-12-31: overdue since, as the ledger
+    of that time would have shown.
     """
     return year_end(max(org.founded_on.year, org.registered_on.year))
 
