@@ -6,6 +6,7 @@ every door into the system checks the same fields and runs the same aggregate me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -221,6 +222,10 @@ class ElectBranchCommittee(Step):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.elect_branch_committee(self.secretary, self.deputy_secretary, self.committee, stamp)
+
+    def apply_in_joint_branch(self, org: Organization, stamp: Stamp, t: Thresholds,
+                              elsewhere: Sequence[Organization]) -> None:
+        org.elect_branch_committee(self.secretary, self.deputy_secretary, self.committee, stamp, elsewhere)
 
 
 class FileElectionResult(Step):

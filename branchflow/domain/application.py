@@ -113,14 +113,22 @@ class FormationApplication(Application[UUID]):
         org = self.case(org_id)
         held, before = org.credit_code, relations.placed(org)
         joint = org.joint_branch
+        others = self._others_in(org, joint) if joint is not None else []
+        election = joint.election() if joint is not None else None
         stamp = Stamp(actor, step.occurred_on or today, step.reason)
         try:
-            step.apply(org, stamp, self.thresholds)
+            if joint is not None:
+                step.apply_in_joint_branch(org, stamp, self.thresholds, others)
+            else:
+                step.apply(org, stamp, self.thresholds)
             claims: list[Aggregate] = [*self._claims(org, held), *self.relations_moved(org, before)]
         except RuleViolation as refusal:
             self.refused(org_id, step, actor, refusal)
             raise
-        recounted = self._recount_joint_branch(org, joint, stamp) if joint is not None else []
+        recounted = self._recount_joint_branch(org, joint, others, stamp) if joint is not None else []
+        if org.joint_branch is not None and org.joint_branch.election() != election:
+            shared = self._share_election(org.joint_branch, others, stamp)
+            recounted += [o for o in shared if o not in recounted]
         if recounted_into is not None:
             recounted_into += [o.id for o in recounted]
         return self._save_with_receipt([org, *recounted], str(org_id), step.command_id, fingerprint, claims)[0]
@@ -171,12 +179,15 @@ class FormationApplication(Application[UUID]):
         return [UUID(r.organization_id) for r in found
                 if r is not None and r.organization_id not in (None, str(org_id))]
 
-    def _recount_joint_branch(self, org: Organization, joint: JointBranchMembership, stamp: Stamp
-                              ) -> list[Organization]:
+    def _others_in(self, org: Organization, joint: JointBranchMembership) -> list[Organization]:
+        """The joint branch's other organizations, those still open and in it."""
+        ids = [UUID(i) for i in joint.organization_ids if i != str(org.id)]
+        return [o for i in ids if (o := self._open_in(i, joint.joint_branch_id)) is not None]
+
+    def _recount_joint_branch(self, org: Organization, joint: JointBranchMembership, others: list[Organization],
+                              stamp: Stamp) -> list[Organization]:
         """After a step on an organization of a joint branch: every organization still in it (this one too)
         learns the formal members they have together, where that changed. Returns the others to save."""
-        ids = [UUID(i) for i in joint.organization_ids if i != str(org.id)]
-        others = [o for i in ids if (o := self._open_in(i, joint.joint_branch_id)) is not None]
         still = ([org] if org.closed_on is None and org.joint_branch is not None else []) + others
         total, members = sum(formal_present(o) for o in still), [str(o.id) for o in still]
         changed = []
@@ -186,6 +197,18 @@ class FormationApplication(Application[UUID]):
                 o.recount_joint_branch(total, members, Stamp(SYSTEM_ACTOR, max(stamp.occurred_on, _last(o)), ""))
                 changed.append(o)
         return [o for o in changed if o is not org]
+
+    def _share_election(self, elected: JointBranchMembership, others: list[Organization], stamp: Stamp
+                        ) -> list[Organization]:
+        """After an election on an organization of a joint branch (or its result filed): the others record it
+        too, where theirs differs, so each case shows the term and what comes due. Returns those to save."""
+        changed = []
+        for o in others:
+            assert o.joint_branch is not None
+            if o.joint_branch.election() != elected.election():
+                o.share_joint_branch_election(elected, Stamp(SYSTEM_ACTOR, max(stamp.occurred_on, _last(o)), ""))
+                changed.append(o)
+        return changed
 
     def _open_in(self, org_id: UUID, joint_branch_id: str) -> Organization | None:
         try:

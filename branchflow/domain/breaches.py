@@ -127,6 +127,7 @@ def _officers(org: Organization) -> Iterator[BrokenRule]:
                          f"{len(elected.committee)} members; a {elected.type.value} elects {low} to {high}",
                          fix="elect again (elect_branch_committee)")
     formal = {m.name for m in org.members.values() if m.status is MemberStatus.FORMAL}
-    if elected.secretary is not None and elected.secretary not in formal:
+    # A joint branch's secretary may be a member of any of its organizations: this case alone cannot tell.
+    if elected is org.formal_branch and elected.secretary is not None and elected.secretary not in formal:
         yield BrokenRule(rule="officer_not_formal_member", detail=f"the secretary {elected.secretary} is not a "
                          "formal member of the organization", fix="elect again (elect_branch_committee)")

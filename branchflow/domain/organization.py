@@ -6,6 +6,7 @@ past-tense event; the private `@event` methods apply events, also when the case 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid5
@@ -459,6 +460,25 @@ class Organization(Aggregate):
         assert self.joint_branch is not None
         self.joint_branch.formal_members, self.joint_branch.organization_ids = formal_members, organization_ids
 
+    def share_joint_branch_election(self, elected: JointBranchMembership, stamp: Stamp) -> None:
+        """Recorded by the application when another organization of the joint branch elected or had the
+        election's result filed: one party organization, so every case shows its officers, term and what
+        comes due of it (the recount's pattern; issue 13 finding 5)."""
+        if self.joint_branch is None:
+            raise RuleViolation("not_in_joint_branch", "the organization is not in a joint branch")
+        self._joint_branch_election_shared(elected.secretary, list(elected.committee), elected.elected_on,
+                                           elected.term_ends_on, elected.result_filed_on, stamp)
+
+    @event("JointBranchElectionShared")
+    def _joint_branch_election_shared(
+        self, secretary: str | None, committee: list[str], elected_on: date | None, term_ends_on: date | None,
+        result_filed_on: date | None, stamp: Stamp,
+    ) -> None:
+        assert self.joint_branch is not None
+        joint = self.joint_branch
+        joint.secretary, joint.committee, joint.elected_on = secretary, committee, elected_on
+        joint.term_ends_on, joint.result_filed_on = term_ends_on, result_filed_on
+
     def leave_joint_branch(self, stamp: Stamp) -> None:
         require(guards.can_leave_joint_branch(self, stamp.occurred_on))
         assert self.joint_branch is not None
@@ -490,21 +510,29 @@ class Organization(Aggregate):
         return on("temporary_branch_established", self.temporary_branch_on)
 
     def elect_branch_committee(
-        self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp
+        self, secretary: str, deputy_secretary: str | None, committee: list[str], stamp: Stamp,
+        elsewhere: Sequence[Organization] = (),
     ) -> None:
         """A formal party organization of its own, or the joint branch the organization is in, elects; the
-        secretary (and deputy, and the committee) are formal members present (the owner may serve if one)."""
+        secretary (and deputy, and the committee) are formal members present (the owner may serve if one).
+
+        `elsewhere`: the joint branch's other open organizations (the application reads them). A joint branch
+        is one party organization of several cases: its officers may be formal members present in any of
+        them, and its committee's size counts the formal members of all."""
         require(guards.can_elect_branch_committee(self, stamp.occurred_on))
         require(not_before("the election", stamp.occurred_on, self.party_organization_since()))
-        formal = {m.name for m in self.members.values() if m.present and m.status is MemberStatus.FORMAL}
+        orgs = [self, *elsewhere] if self.joint_branch is not None else [self]
+        formal = {m.name for o in orgs for m in o.members.values() if m.present and m.status is MemberStatus.FORMAL}
+        where = "the joint branch's organizations" if len(orgs) > 1 else "the organization"
         for role, name in [("secretary", secretary), ("deputy secretary", deputy_secretary),
                            *(("committee member", n) for n in committee)]:
             if name is not None and name not in formal:
                 raise RuleViolation("officer_not_formal_member", f"the {role} {name} is not a formal member present "
-                                    "in the organization")
+                                    f"in {where}")
         org_type = self.formal_branch.type if self.formal_branch else self.joint_branch.type  # type: ignore[union-attr]
-        # The branch's own formal members (relation here) decide whether it elects a committee, as before.
-        require(development.committee_violation(branch_members(self), committee, org_type.value))
+        # The branch's formal members (relation here, in each of its organizations) decide whether it elects a
+        # committee, as before.
+        require(development.committee_violation(sum(branch_members(o) for o in orgs), committee, org_type.value))
         self._branch_committee_elected(secretary, deputy_secretary, committee, stamp)
 
     @event("BranchCommitteeElected")

@@ -45,6 +45,10 @@ class JointBranchMembership:
     def __post_init__(self) -> None:
         self.type = PartyOrgType(self.type)  # stored as text in snapshots
 
+    def election(self) -> tuple[object, ...]:
+        """What its last election recorded: the same in every case of the joint branch once shared."""
+        return self.secretary, self.committee, self.elected_on, self.term_ends_on, self.result_filed_on
+
 
 @dataclass
 class FormalRequest:

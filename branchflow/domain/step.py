@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, ClassVar
 
@@ -33,6 +34,12 @@ class Step(BaseModel):
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         raise NotImplementedError
+
+    def apply_in_joint_branch(self, org: Organization, stamp: Stamp, t: Thresholds,
+                              elsewhere: Sequence[Organization]) -> None:
+        """The step on an organization of a joint branch whose other open organizations are `elsewhere`: most
+        steps concern the case alone; an election concerns the joint branch's members in all of them."""
+        self.apply(org, stamp, t)
 
     @classmethod
     def refusal(cls, org: Organization, today: date, t: Thresholds) -> RuleViolation | None:

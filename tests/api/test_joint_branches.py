@@ -78,3 +78,29 @@ def test_a_recount_shows_in_the_other_organizations_case_and_queue_without_a_ste
         stack.projected(organizer)
         queue = api.get("/work-queue", params={"region": f"{STREET}004", "page_size": 100}).json()
         assert ("adjust_party_organization", one) in {(i["rule"], i["organization_id"]) for i in queue["items"]}
+
+
+def test_a_joint_branch_elects_from_all_its_organizations_and_every_case_shows_the_term(stack: Stack) -> None:
+    """Issue 13 finding 5 / issue 17: y elects its member secretary; x (the other case) shows the term and the
+    election due, and x may elect y's member too (it was 409 officer_not_formal_member)."""
+    organizer = stack.token(Role.ORGANIZER, STREET)
+    supervisor = stack.token(Role.SUPERVISOR, "440403")
+    with stack.client(organizer) as api, stack.client(supervisor) as sup:
+        x = organization_with_members(api, f"{STREET}006", 0)
+        for name in ("赵一", "赵二"):
+            assert api.post(f"/organizations/{x}/actions", json=member(name)).status_code == 200
+        y = organization_with_members(api, f"{STREET}007", 0)
+        assert api.post(f"/organizations/{y}/actions", json=member("钱三")).status_code == 200
+        formed = sup.post("/joint-branches", json={"name": "井岸镇联合党支部三", "organization_ids": [x, y]})
+        assert formed.status_code == 200, formed.text
+        elected = api.post(f"/organizations/{y}/actions",
+                           json={"action": "elect_branch_committee", "secretary": "钱三"})
+        assert elected.status_code == 200, elected.text
+        term = elected.json()["term_ends_on"]
+        assert term is not None
+        case = api.get(f"/organizations/{x}").json()
+        assert case["term_ends_on"] == term
+        assert "hold_election" in {o["rule"] for o in case["obligations"]}, case["obligations"]
+        again = api.post(f"/organizations/{x}/actions",
+                         json={"action": "elect_branch_committee", "secretary": "钱三"})
+        assert again.status_code == 200, again.text

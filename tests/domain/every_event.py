@@ -168,6 +168,9 @@ VERBS: dict[str, Callable[[], Organization]] = {
     "JointBranchJoined": step(with_people, lambda o: o.join_joint_branch(joint(), S)),
     "JointBranchLeft": step(in_joint, lambda o: o.leave_joint_branch(S)),
     "JointBranchRecounted": step(in_joint, lambda o: o.recount_joint_branch(2, [str(o.id)], S)),
+    "JointBranchElectionShared": step(in_joint, lambda o: o.share_joint_branch_election(JointBranchMembership(
+        "J1", "Joint branch", PartyOrgType.BRANCH, DAY, [], "Member 9", [], date(2028, 4, 1), None, date(2025, 4, 1)
+    ), S)),
     "BranchDissolved": step(temporary, lambda o: o.dissolve_branch(S)),
     "BranchCommitteeElected": step(formed, lambda o: o.elect_branch_committee("Member 1", None, [], S)),
     "YouthLeagueFormed": step(formed, lambda o: o.form_youth_league(S)),

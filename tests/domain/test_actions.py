@@ -90,11 +90,12 @@ class TestParsing:
                 "file_election_result", "allow_admission_despite_departure"} == SUPERVISOR_ACTIONS
 
     def test_every_verb_of_the_aggregate_is_an_action(self) -> None:
-        # Joining (and recounting) a joint branch spans several cases, escalating is the workflows' own: these are
-        # application commands, not steps on one case.
+        # Joining (and recounting, and sharing its election with) a joint branch spans several cases, escalating
+        # is the workflows' own: these are application commands, not steps on one case.
         own = {n for n, f in vars(Organization).items() if inspect.isfunction(f) and not n.startswith("_")}
         queries = {"member", "candidate", "next_person_id", "create_id", "party_organization_since"}
-        assert own - queries - {"join_joint_branch", "escalate", "remind", "recount_joint_branch"} == set(ACTIONS)
+        assert own - queries - {"join_joint_branch", "escalate", "remind", "recount_joint_branch",
+                                "share_joint_branch_election"} == set(ACTIONS)
 
 
 # --- next_actions offers exactly what is allowed -------------------------------------------------

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from branchflow.domain.actions import parse_action
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.breaches import broken_rules
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.joint_branch import joint_branch_groupings
+from branchflow.domain.obligations import obligations
 from branchflow.domain.organization import Organization
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import PartyOrgType, Stage, Thresholds, formed, joint_branch_violation, stage
@@ -196,3 +201,56 @@ class TestNobodyLeftOut:
         assert all(app.case(i).joint_branch is None for i in ids)
         app.form_joint_branch("Joint", ids, PartyOrgType.COMMITTEE, stamp(reason="the park's committee"), None)
         assert {app.case(i).joint_branch.type for i in ids} == {PartyOrgType.COMMITTEE}  # type: ignore[union-attr]
+
+
+def named(app: FormationApplication, *names: str, **facts: Any) -> UUID:
+    """An organization whose formal members (relation here) have the names given."""
+    org_id = register(app, **facts)
+    for name in names:
+        app.perform(org_id, parse_action({
+            "action": "add_member", "name": name, "gender": "female", "birth_date": "1985-01-01",
+            "education": "bachelor", "status": "formal", "relation_transferred": True}), "organizer-1", DAY)
+    return org_id
+
+
+def elect(app: FormationApplication, org_id: UUID, secretary: str, committee: list[str] | None = None,
+          told: list[UUID] | None = None) -> Organization:
+    step = parse_action({"action": "elect_branch_committee", "secretary": secretary, "committee": committee or []})
+    return app.perform(org_id, step, "organizer-1", DAY, told)
+
+
+class TestElecting:
+    """Issue 13 finding 5 / issue 17: a joint branch is one party organization of several cases."""
+
+    def test_its_officers_may_be_members_of_any_of_its_organizations_and_every_case_shows_the_election(
+            self) -> None:
+        app = memory_application()
+        x, y = named(app, "赵一", "赵二", name="X 公司"), named(app, "钱三", name="Y 公司")
+        app.form_joint_branch("Joint", [x, y], PartyOrgType.BRANCH, stamp(), None)
+        told: list[UUID] = []
+        elect(app, x, "钱三", told=told)  # 钱三 is y's member: refused as not x's own before
+        assert told == [y]  # y's workflow is told, as for a recount
+        assert app.history(y)[-1].type == "JointBranchElectionShared"
+        for org_id in (x, y):
+            org = app.case(org_id)
+            assert org.joint_branch is not None and org.joint_branch.secretary == "钱三"
+            assert org.joint_branch.term_ends_on == app.case(x).joint_branch.term_ends_on is not None  # type: ignore[union-attr]
+            assert {"hold_election", "file_election_result"} <= {o.rule for o in obligations(org)}
+            assert broken_rules(org) == []  # x's secretary from y breaks no rule on x
+        app.perform(y, parse_action({"action": "file_election_result"}), "supervisor-1", DAY)
+        for org_id in (x, y):  # filed once for the joint branch: no case waits for it any more
+            assert "file_election_result" not in {o.rule for o in obligations(app.case(org_id))}
+        with pytest.raises(RuleViolation) as raised:
+            elect(app, y, "孙四")
+        assert raised.value.rule == "officer_not_formal_member"
+
+    def test_its_committee_size_counts_the_formal_members_of_all_its_organizations(self) -> None:
+        app = memory_application()
+        ids = [named(app, f"甲{i}", f"乙{i}", name=f"Neighbour {i}") for i in range(3)]
+        ids.append(named(app, "丙", name="Neighbour 3"))
+        app.form_joint_branch("Joint", ids, PartyOrgType.BRANCH, stamp(reason="seven members"), None)
+        with pytest.raises(RuleViolation) as raised:  # 7 formal members together: a committee of 3 to 7
+            elect(app, ids[3], "丙")
+        assert raised.value.rule == "committee_size"
+        elect(app, ids[3], "丙", ["丙", "甲0", "乙2"])
+        assert app.case(ids[0]).joint_branch.committee == ["丙", "甲0", "乙2"]  # type: ignore[union-attr]
