@@ -123,3 +123,33 @@ def test_a_recount_reaches_the_sibling_workflows_at_once_and_their_deadlines_are
         await h.eventually(escalated)  # the sibling's own alarm, set from what the signal told it
 
     run(scenario)
+
+
+def test_an_election_on_one_organization_reaches_the_sibling_workflows_and_their_reminders(run: Run) -> None:
+    """Issue 13 finding 5 / issue 17: one organization elects a member of another secretary; every sibling's
+    workflow is told: its case shows the term and the election due, and its own alarm reminds before it ends."""
+    async def scenario(h: Harness) -> None:
+        cases = await small_organizations(h)
+        ids = [c.id for c in cases]
+        await h.step(ids[2], member("李雷"))
+        await form(h, ids, "joint-elect")
+        elected = await h.step(ids[0], {"action": "elect_branch_committee", "secretary": "李雷"})
+        assert elected.term_ends_on is not None
+
+        async def told(org_id: UUID) -> bool:
+            view = await h.client.case(org_id)
+            return view.term_ends_on == elected.term_ends_on and "hold_election" in {o.rule for o in view.obligations}
+
+        for sibling in ids[1:]:
+            await h.eventually(lambda sibling=sibling: told(sibling))  # type: ignore[misc]
+            assert h.events(sibling)[-1] == "JointBranchElectionShared"
+        reminder = min(r for o in (await h.client.case(ids[1])).obligations if o.rule == "hold_election"
+                       for r in o.reminders)
+        await skip_past(h, reminder)
+
+        async def reminded() -> bool:
+            return "DeadlineReminded" in h.events(ids[1])
+
+        await h.eventually(reminded)  # the sibling's own alarm, set from what the signal told it
+
+    run(scenario)
