@@ -23,7 +23,7 @@ from branchflow.domain.actions import Step
 from branchflow.domain.credit_codes import CreditCodeClaim, claim_id
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, CommandIdReused, ConcurrentChange, RuleViolation
 from branchflow.domain.obligations import Obligation
-from branchflow.domain.organization import Organization, organization_id
+from branchflow.domain.organization import Organization, organization_id, registered_id
 from branchflow.domain.receipt import (
     Receipt,
     joint_branch_fingerprint,
@@ -86,9 +86,11 @@ class FormationApplication(Application[UUID]):
 
     # --- commands -----------------------------------------------------------------------------
 
-    def register_organization(self, registration: Registration, actor: str, today: date) -> Organization:
+    def register_organization(self, registration: Registration, actor: str, today: date, at: UUID | None = None
+                              ) -> Organization:
+        """`at`: the id the caller expects the case to have (its workflow's); another is ConcurrentChange."""
         stamp = Stamp(actor, registration.occurred_on or today, registration.reason)
-        org_id = organization_id(registration.credit_code, registration.region_code, registration.name)
+        org_id = self.registration_id(registration)
         fingerprint = registration_fingerprint(registration, actor)
         if (answer := self._answered(str(org_id), registration.command_id, fingerprint)) is not None:
             if answer[0].version != 1:  # a step's receipt from before ids were bound: not this registration's
@@ -96,10 +98,53 @@ class FormationApplication(Application[UUID]):
             return answer[0]
         if self._exists(org_id):
             raise AlreadyRegistered(org_id)
-        if registration.credit_code is not None and self._exists(claim_id(registration.credit_code)):
+        if registration.credit_code is not None and self._claimant(registration.credit_code) is not None:
             raise credit_codes.taken(registration.credit_code)  # another case holds it since a correction
-        org = Organization(stamp=stamp, **registration.facts())
+        if at is not None and at != org_id:
+            raise ConcurrentChange(at)  # the code changed hands since the caller chose its id: nothing written
+        # With the id chosen here (the library's way to give one: `Organization(...)` takes its `create_id`'s).
+        org = Organization._create(Organization.Registered, id=org_id, stamp=stamp, **registration.facts())
         return self._save_with_receipt([org], str(org_id), registration.command_id, fingerprint)[0]
+
+    def registration_id(self, registration: Registration) -> UUID:
+        """The id of the case a registration names: the case registered with its credit code that still holds
+        it, or that this registration's command id registered (a retry, wherever the code went since); else
+        the next id free for the code (`registered_id`: the first case's id unless that case had its code
+        corrected away). Only reads, so that the workflow client names the same case's workflow."""
+        code = registration.credit_code
+        if code is None:
+            return organization_id(None, registration.region_code, registration.name)
+        earlier, command_id = 0, registration.command_id
+        while self._exists(case_id := registered_id(code, earlier)):
+            if self.case(case_id).credit_code == code or (
+                    command_id is not None and self._exists(receipt_id(str(case_id), command_id))):
+                return case_id
+            earlier += 1
+        return case_id
+
+    def holder(self, credit_code: str) -> UUID | None:
+        """The case that holds this credit code now (registered with it, or given it by a correction); None:
+        no case does, and the code is free to a registration and a correction alike (domain.md)."""
+        earlier = 0
+        while self._exists(case_id := registered_id(credit_code, earlier)):
+            if self.case(case_id).credit_code == credit_code:
+                return case_id
+            earlier += 1
+        return self._claimant(credit_code)
+
+    def _claim(self, credit_code: str) -> CreditCodeClaim | None:
+        try:
+            claim: object = self.repository.get(claim_id(credit_code))
+        except AggregateNotFoundError:
+            return None
+        return claim if isinstance(claim, CreditCodeClaim) else None
+
+    def _claimant(self, credit_code: str) -> UUID | None:
+        """The case a correction gave this code, while it still has it."""
+        claim = self._claim(credit_code)
+        if claim is None or self.case(UUID(claim.organization_id)).credit_code != credit_code:
+            return None
+        return UUID(claim.organization_id)
 
     def perform(self, org_id: UUID, step: Step, actor: str, today: date,
                 recounted_into: list[UUID] | None = None) -> Organization:
@@ -223,14 +268,13 @@ class FormationApplication(Application[UUID]):
         code = org.credit_code
         if code is None or code == held:
             return []
-        if (registered := organization_id(code, "", "")) != org.id and self._exists(registered):
+        if self.holder(code) not in (None, org.id):
             raise credit_codes.taken(code)
-        try:
-            claim: object = self.repository.get(claim_id(code))
-        except AggregateNotFoundError:
+        if (claim := self._claim(code)) is None:
             return [CreditCodeClaim(credit_code=code, organization_id=str(org.id))]
-        if not isinstance(claim, CreditCodeClaim) or claim.organization_id != str(org.id):
-            raise credit_codes.taken(code)
+        if claim.organization_id != str(org.id):  # claimed by a case that has had it corrected away since
+            claim.move(str(org.id))
+            return [claim]
         return []  # the case claimed it before (corrected away and back)
 
     def refused(self, org_id: UUID, step: Step, actor: str, refusal: RuleViolation) -> None:

@@ -1,9 +1,10 @@
 """A unified social credit code belongs to one case: claims keep a corrected code from being held twice.
 
-A registration's case id is derived from its credit code, so registering a code twice names the same case.
-A correction that gives a case another code claims that code (a `CreditCodeClaim`, saved with the
-correction): a code another case was registered with, or claimed by a correction, is refused, to a
-correction and to a new registration alike.
+A registration's case id is derived from its credit code, so registering a code twice names the same case
+(`organization.registered_id`: a code corrected away from its case names a new one). A correction that gives
+a case another code claims that code (a `CreditCodeClaim`, saved with the correction): a code another case
+holds now, registered with it or given it by a correction, is refused, to a correction and to a new
+registration alike; a code no case holds any more is free.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ class CreditCodeClaim(Aggregate):
     @event("Claimed")
     def __init__(self, *, credit_code: str, organization_id: str) -> None:
         self.credit_code, self.organization_id = credit_code, organization_id
+
+    @event("Moved")
+    def move(self, organization_id: str) -> None:
+        """The code, corrected away from the case that claimed it, is given to another case by a correction
+        (a concurrent move collides on the claim's version and writes nothing)."""
+        self.organization_id = organization_id
 
 
 def taken(credit_code: str) -> RuleViolation:

@@ -49,6 +49,15 @@ def organization_id(credit_code: str | None, region_code: str, name: str) -> UUI
     return uuid5(ORGANIZATION_NAMESPACE, credit_code or f"{region_code}/{name}")
 
 
+def registered_id(credit_code: str, earlier: int) -> UUID:
+    """The id of a case registered with this code after `earlier` cases registered with it had it corrected
+    away (issue 13 finding 9: the code's real owner could never be registered). The first keeps
+    `organization_id`'s, so every stored case keeps its id; a later one's is derived from the code and that
+    count, so a retry finds the same id, and its workflow (named by the id) is not the first case's."""
+    return organization_id(credit_code, "", "") if earlier == 0 else uuid5(ORGANIZATION_NAMESPACE,
+                                                                           f"{credit_code}#{earlier}")
+
+
 def _with_subtype(state: dict[str, Any]) -> None:
     """Version 2 records the subtype and the responsible committee: a case registered before gets its kind's
     default subtype (`DEFAULT_SUBTYPE`) and no committee."""

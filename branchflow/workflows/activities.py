@@ -14,6 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.case import ObligationView
@@ -21,7 +22,7 @@ from branchflow.domain.obligations import Obligation, obligations
 from branchflow.domain.stamp import Stamp
 from branchflow.workflows.case_state import CaseState, case_state
 from branchflow.workflows.commands import JointBranchCommand, RegisterCommand, StepCommand
-from branchflow.workflows.failures import as_application_errors
+from branchflow.workflows.failures import CONCURRENT_CHANGE, as_application_errors, concurrent_change
 from branchflow.workflows.signing import check_signature
 
 
@@ -63,9 +64,19 @@ class FormationActivities:
 
     @activity.defn(name="register_organization")
     def register(self, command: RegisterCommand) -> CaseState:
-        check_signature(self.key, "register", activity.info().workflow_id or "", command)
+        workflow = activity.info().workflow_id or ""
+        check_signature(self.key, "register", workflow, command)
+        try:
+            with as_application_errors():
+                # The case is the workflow's (formation.workflow_id names it): where the code changed hands since
+                # the client chose the workflow (registration_id), nothing is written.
+                org = self.app.register_organization(command.registration, command.actor, command.today,
+                                                     at=_organization_of(workflow))
+        except ApplicationError as e:
+            if e.type == CONCURRENT_CHANGE:  # retrying here chooses the same other id: the caller's retry rechooses
+                raise concurrent_change(e.details[0] if e.details else None, non_retryable=True) from None
+            raise
         with as_application_errors():
-            org = self.app.register_organization(command.registration, command.actor, command.today)
             self._pause()
             return case_state(org, command.today, self.app.thresholds)
 
@@ -127,3 +138,11 @@ class FormationActivities:
     def _pause(self) -> None:
         if self.delay_after_save > 0:
             time.sleep(self.delay_after_save)
+
+
+def _organization_of(workflow_id: str) -> UUID | None:
+    """The case a formation workflow's id names (`formation.workflow_id`, which imports this module)."""
+    try:
+        return UUID(workflow_id.removeprefix("organization-"))
+    except ValueError:
+        return None

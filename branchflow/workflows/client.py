@@ -90,7 +90,8 @@ class FormationClient:
         """`register` without the view (the import's: it needs the case's id only)."""
         if registration.command_id is None:
             registration = registration.model_copy(update={"command_id": str(uuid4())})
-        org_id = organization_id(registration.credit_code, registration.region_code, registration.name)
+        org_id = (await asyncio.to_thread(self.app.registration_id, registration) if self.app is not None
+                  else organization_id(registration.credit_code, registration.region_code, registration.name))
         start = WithStartWorkflowOperation(
             FormationWorkflow.run, self._state(org_id, awaiting_registration=True), id=workflow_id(org_id),
             task_queue=self.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

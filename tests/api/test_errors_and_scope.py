@@ -120,3 +120,25 @@ def test_a_step_refused_for_its_date_is_409_naming_the_earlier_step_and_its_date
         answer = api.post(f"/organizations/{org}/actions", json={"action": "close_case", "occurred_on": 0})
         assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "occurred_on"
         assert len(api.get(f"/organizations/{org}/history").json()) == 1
+
+
+def test_a_credit_code_corrected_away_registers_its_owner_as_a_case_of_its_own(stack: Stack) -> None:
+    """issue 13 finding 9 (reviewer): the old code answered already_registered naming the corrected case."""
+    with stack.client(stack.token(Role.ORGANIZER, STREET)) as api:
+        wrong = register(api)
+        code = api.get(f"/organizations/{wrong}").json()["credit_code"]
+        corrected = api.post(f"/organizations/{wrong}/actions", json={
+            "action": "correct_facts", "corrects": 1, "changes": {"credit_code": registration()["credit_code"]}})
+        assert corrected.status_code == 200, corrected.text
+        owner = {**registration(f"{STREET}003", credit_code=code), "command_id": str(uuid.uuid4())}
+        created = api.post("/organizations", json=owner)
+        assert created.status_code == 201, created.text
+        case = created.json()
+        assert case["id"] != wrong and case["credit_code"] == code
+        assert api.post("/organizations", json=owner).json() == case  # a retry: the same case, once
+        again = api.post("/organizations", json=registration(f"{STREET}003", credit_code=code))
+        assert again.status_code == 409 and again.json()["organization_id"] == case["id"], again.text
+        # Each case has its own workflow: a step on either is its own.
+        for org in (wrong, case["id"]):
+            stepped = api.post(f"/organizations/{org}/actions", json=member("王"))
+            assert stepped.status_code == 200 and stepped.json()["id"] == org, stepped.text

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
 
 from branchflow.domain.actions import next_actions, parse_action
-from branchflow.domain.errors import RuleViolation, UnknownPerson
+from branchflow.domain.application import FormationApplication
+from branchflow.domain.errors import AlreadyRegistered, CommandIdReused, ConcurrentChange, RuleViolation, UnknownPerson
 from branchflow.domain.obligations import coverage_obligations, is_blank_spot
 from branchflow.domain.organization import Organization
 from branchflow.domain.records import JointBranchMembership
@@ -286,6 +288,75 @@ class TestCreditCodes:
         with pytest.raises(RuleViolation) as raised:
             app.register_organization(registration(credit_code=fresh), "organizer-1", DAY)
         assert raised.value.rule == "credit_code_taken"
+
+    def test_a_code_corrected_away_is_free_to_register_and_then_held_by_its_new_case(self) -> None:
+        """issue 13 finding 9 (reviewer): case ids derive from the code, so the code's real owner got
+        already_registered naming the case the code was corrected away from."""
+        app = memory_application()
+        wrong = register(app)
+        code = app.case(wrong).credit_code
+        assert code is not None
+        correct(app, wrong, credit_code())
+        owner = registration(credit_code=code, command_id="owner-1")
+        new = app.register_organization(owner, "organizer-1", DAY)
+        assert new.id != wrong and new.credit_code == code and app.case(wrong).credit_code != code
+        assert app.register_organization(owner, "organizer-1", DAY).id == new.id  # a retry: the same case
+        with pytest.raises(CommandIdReused):  # the id with another request of the code
+            app.register_organization(registration(credit_code=code, command_id="owner-1", employees=11),
+                                      "organizer-1", DAY)
+        with pytest.raises(AlreadyRegistered) as raised:  # the code is held again: by the new case
+            app.register_organization(registration(credit_code=code), "organizer-1", DAY)
+        assert raised.value.organization_id == new.id
+        with pytest.raises(RuleViolation) as refused:  # nor may the first case take it back
+            correct(app, wrong, code)
+        assert refused.value.rule == "credit_code_taken"
+
+    def test_a_code_corrected_away_twice_registers_a_third_case(self) -> None:
+        app = memory_application()
+        first = register(app)
+        code = app.case(first).credit_code
+        correct(app, first, credit_code())
+        second = app.register_organization(registration(credit_code=code), "organizer-1", DAY).id
+        correct(app, second, credit_code())
+        third = app.register_organization(registration(credit_code=code), "organizer-1", DAY).id
+        assert len({first, second, third}) == 3 and app.case(third).credit_code == code
+
+    def test_a_code_claimed_by_a_correction_and_corrected_away_again_is_free(self) -> None:
+        app = memory_application()
+        org_id = register(app)
+        fresh = credit_code()
+        correct(app, org_id, fresh)
+        correct(app, org_id, credit_code())
+        assert app.register_organization(registration(credit_code=fresh), "organizer-1", DAY).credit_code == fresh
+
+    def test_a_code_no_case_holds_is_free_to_a_correction(self) -> None:
+        app = memory_application()
+        first, other = register(app), register(app)
+        code = app.case(first).credit_code
+        assert code is not None
+        correct(app, first, credit_code())
+        correct(app, other, code)
+        assert app.case(other).credit_code == code
+        with pytest.raises(RuleViolation) as raised:  # held by the case corrected onto it
+            app.register_organization(registration(credit_code=code), "organizer-1", DAY)
+        assert raised.value.rule == "credit_code_taken"
+
+    def test_a_registration_for_another_id_than_its_workflows_writes_nothing(self) -> None:
+        """The workflow client chose the workflow by `registration_id`; the code changed hands since."""
+        app = memory_application()
+        first = register(app)
+        code = app.case(first).credit_code
+        assert code is not None
+        correct(app, first, credit_code())
+        with pytest.raises(ConcurrentChange):
+            app.register_organization(registration(credit_code=code), "organizer-1", DAY, at=first)
+        assert app.registration_id(registration(credit_code=code)) != first
+        assert app.holder(code) is None  # nothing written: the code is still free
+
+
+def correct(app: FormationApplication, org_id: UUID, code: str | None) -> None:
+    app.perform(org_id, parse_action({"action": "correct_facts", "corrects": 1, "changes": {"credit_code": code}}),
+                "organizer-1", DAY)
 
 
 class TestCandidates:
