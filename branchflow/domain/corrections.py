@@ -27,6 +27,7 @@ from branchflow.domain.stamp import Stamp
 
 if TYPE_CHECKING:
     from branchflow.domain.organization import Organization
+    from branchflow.domain.people import Candidate, Member
 
 # Facts a correction may change, and the members' fields likewise.
 CORRECTABLE_FACTS = frozenset(
@@ -142,12 +143,7 @@ def correct_member(self: Organization, member_id: str, corrects: int, changes: d
         raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
     if "birth_date" in changes:
         require(development.can_be_member(changes["birth_date"], member.admitted_on or member.joined_on))
-    after = {f: changes.get(f, getattr(member, f)) for f in ("name", "gender", "birth_date", "id_number")}
-    if {"birth_date", "id_number"} & set(changes):  # the ID number carries the birth date too
-        require(birth_date_problem(after["id_number"], after["birth_date"]))
-    if after != {f: getattr(member, f) for f in after}:  # who the person is changes: still recorded once
-        require(guards.not_recorded_twice(self, after["name"], after["gender"], after["birth_date"],
-                                          after["id_number"], ignoring=member_id))
+    _still_one_person(self, member, changes, ignoring=member_id)
     self._member_corrected(member_id, corrects, changes, stamp)
 
 
@@ -166,14 +162,9 @@ def correct_candidate(self: Organization, person_id: str, corrects: int, changes
     candidate = self.candidate(person_id)
     if unknown := set(changes) - _check(self, corrects, changes, {"candidate"}, person_id):
         raise RuleViolation("not_correctable", f"these fields cannot be corrected: {sorted(unknown)}")
-    after = {f: changes.get(f, getattr(candidate, f)) for f in ("name", "gender", "birth_date", "id_number")}
     if "birth_date" in changes:
-        require(development.can_apply(after["birth_date"], candidate.applied_on))
-    if {"birth_date", "id_number"} & set(changes):  # the ID number carries the birth date too
-        require(birth_date_problem(after["id_number"], after["birth_date"]))
-    if after != {f: getattr(candidate, f) for f in after}:  # who the person is changes: still recorded once
-        require(guards.not_recorded_twice(self, after["name"], after["gender"], after["birth_date"],
-                                          after["id_number"], ignoring=person_id))
+        require(development.can_apply(changes["birth_date"], candidate.applied_on))
+    _still_one_person(self, candidate, changes, ignoring=person_id)
     self._candidate_corrected(person_id, corrects, changes, stamp)
 
 
@@ -182,3 +173,14 @@ def candidate_corrected(self: Organization, person_id: str, corrects: int, chang
                         ) -> None:
     for name, value in changes.items():
         setattr(self.candidates[person_id], name, value)
+
+
+def _still_one_person(self: Organization, person: Member | Candidate, changes: dict[str, Any], ignoring: str) -> None:
+    """The rules a member's or a candidate's corrected identity touches: the ID number's embedded birth date,
+    and the person recorded once in the organization."""
+    after = {f: changes.get(f, getattr(person, f)) for f in ("name", "gender", "birth_date", "id_number")}
+    if {"birth_date", "id_number"} & set(changes):  # the ID number carries the birth date too
+        require(birth_date_problem(after["id_number"], after["birth_date"]))
+    if after != {f: getattr(person, f) for f in after}:  # who the person is changes: still recorded once
+        require(guards.not_recorded_twice(self, after["name"], after["gender"], after["birth_date"],
+                                          after["id_number"], ignoring=ignoring))
