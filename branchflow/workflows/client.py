@@ -12,6 +12,8 @@ view was a quarter of a step's history). The client therefore takes the applicat
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import date
@@ -88,8 +90,9 @@ class FormationClient:
 
     async def registered(self, registration: Registration, actor: str, today: date) -> Applied:
         """`register` without the view (the import's: it needs the case's id only)."""
+        command_id = registration.command_id or str(uuid4())
         if registration.command_id is None:
-            registration = registration.model_copy(update={"command_id": str(uuid4())})
+            registration = registration.model_copy(update={"command_id": command_id})
         org_id = (await asyncio.to_thread(self.app.registration_id, registration) if self.app is not None
                   else organization_id(registration.credit_code, registration.region_code, registration.name))
         start = WithStartWorkflowOperation(
@@ -101,9 +104,7 @@ class FormationClient:
         async with self.gates.entered(org_id), self._translated(org_id):
             answer: Answer = await asyncio.wait_for(self.client.execute_update_with_start_workflow(
                 FormationWorkflow.register, command, start_workflow_operation=start,
-                # Temporal answers a repeated update id from its history: the id carries the request's
-                # fingerprint, so another request with this command_id reaches the receipt, which refuses it.
-                id=f"register-{registration.command_id}-{registration_fingerprint(registration, actor)[:32]}",
+                id=update_id("register", command_id, registration_fingerprint(registration, actor)),
             ), self.answer_within)
             return _applied(answer)
         raise AssertionError("unreachable")  # pragma: no cover (mypy: the context manager may swallow)
@@ -116,25 +117,26 @@ class FormationClient:
     async def stepped(self, org_id: UUID, step: Step, actor: str, today: date, scope: CallerScope | None = None
                       ) -> Applied:
         """`step` without the view (the import's)."""
+        command_id = step.command_id or str(uuid4())
         if step.command_id is None:
-            step = step.model_copy(update={"command_id": str(uuid4())})
+            step = step.model_copy(update={"command_id": command_id})
         command = self._signed("step", workflow_id(org_id), StepCommand.model_validate(
             {"step": step, "actor": actor, "today": today, "scope": scope}))
-        update_id = f"step-{step.command_id}-{step_fingerprint(org_id, step, actor)[:32]}"
+        step_id = update_id("step", command_id, step_fingerprint(org_id, step, actor))
         try:
             async with self.gates.entered(org_id), self._translated(org_id):
                 if isinstance(step, ReopenCase):  # the one step a closed case (its workflow has ended) takes
-                    return _applied(await asyncio.wait_for(self._reopen(org_id, command, update_id),
+                    return _applied(await asyncio.wait_for(self._reopen(org_id, command, step_id),
                                                            self.answer_within))
                 handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
                 answer: Answer = await asyncio.wait_for(
-                    handle.execute_update(FormationWorkflow.step, command, id=update_id), self.answer_within)
+                    handle.execute_update(FormationWorkflow.step, command, id=step_id), self.answer_within)
                 return _applied(answer)
         except StepNotOffered as e:
             raise await asyncio.to_thread(self._refusal, org_id, e.action, today) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _reopen(self, org_id: UUID, command: StepCommand, update_id: str) -> Answer:
+    async def _reopen(self, org_id: UUID, command: StepCommand, step_id: str) -> Answer:
         """A closed case's workflow has ended (issue 13, finding 10): the reopening starts a run that adopts the
         case from the event store, as an imported case's does, and is its first update (update-with-start). A
         refused reopening leaves that run to end again with the case closed; on a case whose workflow still
@@ -144,7 +146,7 @@ class FormationClient:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
         return await self.client.execute_update_with_start_workflow(
-            FormationWorkflow.step, command, start_workflow_operation=start, id=update_id)
+            FormationWorkflow.step, command, start_workflow_operation=start, id=step_id)
 
     async def form_joint_branch(
         self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, actor: str, today: date,
@@ -271,6 +273,16 @@ class FormationClient:
         except CaseNotFound as missing:
             return missing
         return open_case(org) or CaseNotFound(org_id)  # an open case with no workflow: not adopted yet
+
+
+def update_id(kind: str, command_id: str, fingerprint: str) -> str:
+    """The id of a command's update. Temporal answers a repeated update id from the workflow's history: the id
+    stands for the command id and its request's fingerprint together, so the same request again is answered
+    the same, and another request with this command id gets another id and reaches the receipt, which refuses
+    it (`command_id_reused`). A digest of the two (128 bits), not the two spelt out: the id is written four
+    times into every step's history (74 -> 27 characters; issue 19, BENCHMARKS.md "History per step")."""
+    digest = hashlib.sha256(f"{command_id}\n{fingerprint}".encode()).digest()[:16]
+    return f"{kind}-{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
 
 
 def _applied(answer: CaseView | Applied) -> Applied:

@@ -16,12 +16,14 @@ import hmac
 from pydantic import BaseModel
 from temporalio.exceptions import ApplicationError
 
+from branchflow.workflows.commands import WHOLE
 from branchflow.workflows.failures import UNSIGNED, expected
 
 
 def signature(key: bytes, kind: str, scope: str, command: BaseModel) -> str:
-    """What the client puts in the command's `signature` field."""
-    body = command.model_dump_json(exclude={"signature"})
+    """What the client puts in the command's `signature` field: over the command's whole form (every field, the
+    defaults too), however lean it is written into the history (commands.StepCommand)."""
+    body = command.model_dump_json(exclude={"signature"}, context={WHOLE: True})
     return hmac.new(key, f"{kind}\n{scope}\n{body}".encode(), hashlib.sha256).hexdigest()
 
 
