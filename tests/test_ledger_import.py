@@ -15,9 +15,9 @@ from openpyxl import Workbook
 from branchflow.api.intake.ledger_format import COLUMNS, member_row, organization_row, read_ledger
 from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
 from branchflow.api.intake.targets import ApplicationCommands
-from branchflow.domain.actions import Step
+from branchflow.domain.actions import Step, parse_action
 from branchflow.domain.application import FormationApplication
-from branchflow.domain.organization import organization_id
+from branchflow.domain.organization import organization_id, registered_id
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
 from branchflow.runtime.postgres import postgres_env
@@ -143,6 +143,12 @@ class OneByOne:
     def step(self, org_id: UUID, step: Step) -> bool | None:
         return self.commands.step(org_id, step)
 
+    def registered_case(self, registration: Registration) -> UUID | None:
+        return self.commands.registered_case(registration)
+
+    def holder(self, credit_code: str) -> UUID | None:
+        return self.commands.holder(credit_code)
+
     def form_joint_branch(
         self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, reason: str, *,
         occurred_on: date | None = None, command_id: str | None = None,
@@ -231,6 +237,75 @@ class TestBatches:
 
         assert (summary.registered, summary.organizations_already_there, summary.members_added) == (1, 1, 1)
         assert [m.name for m in app.case(organization_id(ASSOCIATION, "", "")).members.values()] == ["赵伟"]
+
+
+class TestCodesCorrectedAway:
+    """A credit code corrected away from its case is free (issue 13 finding 9): imported, its real owner is a case
+    of its own, with the id a registration through the API gives it (`registration_id`), and the rows naming the
+    code reach the case that holds it now; a code another case was given by a correction is refused."""
+
+    HEADER = ("单位名称,统一社会信用代码,区划代码,行业,从业人员数,成立日期,姓名,性别,出生日期,学历,党员类型,"
+              "关系是否转入\n")
+    OTHER = "91440403MA4W60001L"  # valid, another enterprise's
+    WRONG = f"斗门区某五金厂,{ENTERPRISE},440403002001,C,30,2010-01-01,,,,,,\n"  # registered with the wrong code
+    OWNER = f"斗门区井岸镇华盛电子有限公司,{ENTERPRISE},440403002001,C,120,2015-03-01,,,,,,\n"
+    MEMBER = f",{ENTERPRISE},,,,,赵伟,男,1990-01-01,硕士,正式党员,是\n"
+
+    def ledger(self, path: Path, *lines: str) -> Path:
+        path.write_text(self.HEADER + "".join(lines), encoding="utf-8")
+        return path
+
+    @pytest.mark.parametrize("batch", [True, False], ids=["batch", "one_by_one"])
+    def test_the_codes_owner_is_registered_with_its_members_and_the_corrected_case_is_left_alone(
+        self, app: FormationApplication, tmp_path: Path, batch: bool
+    ) -> None:
+        """The import derived ids from the code alone: the owner was taken for the corrected case, skipped as
+        already there, and its members were added to that other organization."""
+        run_import(app, self.ledger(tmp_path / "first.csv", self.WRONG), batch)
+        wrong = organization_id(ENTERPRISE, "", "")
+        correct_code(app, wrong, self.OTHER)
+        second = self.ledger(tmp_path / "second.csv", self.OWNER, self.MEMBER)
+
+        summary = run_import(app, second, batch)
+
+        assert (summary.registered, summary.organizations_already_there, summary.members_added,
+                summary.report()) == (1, 0, 1, [])
+        owner = app.holder(ENTERPRISE)
+        assert owner is not None and owner != wrong
+        assert owner == registered_id(ENTERPRISE, 1)  # the id a registration through the API gives it
+        case = app.case(owner)
+        assert (case.name, [m.name for m in case.members.values()]) == ("斗门区井岸镇华盛电子有限公司", ["赵伟"])
+        assert (app.case(wrong).name, app.case(wrong).members) == ("斗门区某五金厂", {})
+        before = events(app)
+        again = run_import(app, second, batch)  # the same file again changes nothing
+        assert (events(app), again.registered, again.organizations_already_there, again.members_already_there,
+                again.report()) == (before, 0, 1, 1, [])
+        later = run_import(app, self.ledger(tmp_path / "later.csv", self.MEMBER.replace("赵伟", "钱敏")), batch)
+        assert (later.members_added, later.report()) == (1, [])
+        assert [m.name for m in app.case(owner).members.values()] == ["赵伟", "钱敏"]
+        assert app.case(wrong).members == {}
+
+    @pytest.mark.parametrize("batch", [True, False], ids=["batch", "one_by_one"])
+    def test_a_code_a_correction_gave_another_case_is_refused_naming_the_rule(
+        self, app: FormationApplication, tmp_path: Path, batch: bool
+    ) -> None:
+        """The batch path only asked whether the code's first case existed: it registered a second holder."""
+        first = self.ledger(tmp_path / "first.csv", self.OWNER.replace(ENTERPRISE, self.OTHER))
+        run_import(app, first, batch)
+        holder = organization_id(self.OTHER, "", "")
+        correct_code(app, holder, ENTERPRISE)
+
+        summary = run_import(app, self.ledger(tmp_path / "second.csv", self.WRONG, self.MEMBER), batch)
+
+        assert summary.registered == 0
+        assert [line.split(": ")[:2] for line in summary.report()] == [
+            ["line 2", "credit_code_taken"], ["line 3", "organization"]]
+        assert app.holder(ENTERPRISE) == holder and app.case(holder).members == {}
+
+
+def correct_code(app: FormationApplication, org_id: UUID, code: str) -> None:
+    app.perform(org_id, parse_action({"action": "correct_facts", "corrects": 1, "changes": {"credit_code": code}}),
+                "importer", TODAY)
 
 
 class TestEnglishXlsx:

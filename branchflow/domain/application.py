@@ -122,6 +122,11 @@ class FormationApplication(Application[UUID]):
             earlier += 1
         return case_id
 
+    def registered_case(self, registration: Registration) -> UUID | None:
+        """The stored case a registration names (`registration_id`), None where it would be a new case: for an
+        import, which registers its new cases in batches, to find those registered before as the API does."""
+        return case_id if self._exists(case_id := self.registration_id(registration)) else None
+
     def holder(self, credit_code: str) -> UUID | None:
         """The case that holds this credit code now (registered with it, or given it by a correction); None:
         no case does, and the code is free to a registration and a correction alike (domain.md)."""

@@ -61,7 +61,7 @@ class ImportSummary:
 @dataclass
 class _Case:
     line: int  # 0: a case registered before, not in this file
-    org_id: UUID | None  # None: the row was rejected
+    org_id: UUID | None  # None: the row was rejected; the case's id once registered (till then the file's key)
     registration: Registration | None
     members: list[tuple[int, AddMember]] = field(default_factory=list)  # (line, step with its command_id)
     what: str = ""  # how the rows name a case registered before
@@ -172,9 +172,12 @@ class _Import:
         if not found and key[0] == "name":
             return self.handled(line, f"name: no organization named {key[1]} in this file; give its credit_code "
                                 "or region_code")
+        # A code names the case that holds it now: not the case it was corrected away from (issue 13 finding 9).
         org_id = found[0].org_id if found else (
-            organization_id(key[1], "", "") if key[0] == "code" else organization_id(None, region, name))
-        assert org_id is not None
+            self.commands.holder(key[1]) if key[0] == "code" else organization_id(None, region, name))
+        if org_id is None:
+            return self.handled(line, f"organization: no organization with credit code {key[1]} in this file or in "
+                                "branchflow")
         # Two namesakes born on one day are two people where their ID numbers differ (rows without one keep the
         # command ids they had before ID numbers were read).
         who = f"{step.name}/{step.birth_date}" + (f"/{step.id_number}" if step.id_number else "")
@@ -203,11 +206,16 @@ class _Import:
                 continue
             assert case.registration is not None
             try:
-                if isinstance(self.commands, BatchCommands):  # the batch found it registered before
-                    raise AlreadyRegistered(case.org_id)
-                self.commands.register(case.registration)
+                # Left out of the batch: registered before, or its credit code has a history; its id is then
+                # derived as the API derives it (`registration_id`), and its members go to that case.
+                if isinstance(self.commands, BatchCommands) and (
+                        stored := self.commands.registered_case(case.registration)) is not None:
+                    raise AlreadyRegistered(stored)
+                case.org_id = self.commands.register(case.registration)
                 self.summary.registered += 1
-            except AlreadyRegistered:
+            except AlreadyRegistered as there:
+                if isinstance(there.organization_id, UUID):
+                    case.org_id = there.organization_id
                 self.summary.organizations_already_there += 1
             except DomainError as error:
                 self.handled(case.line, _reason(error))

@@ -25,6 +25,7 @@ from tenacity import (
 from branchflow.domain import relations
 from branchflow.domain.actions import Step
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.credit_codes import claim_id
 from branchflow.domain.errors import CaseNotFound, DomainError
 from branchflow.domain.organization import Organization, organization_id
 from branchflow.domain.receipt import Receipt, receipt_id, registration_fingerprint, step_fingerprint
@@ -49,6 +50,12 @@ class Commands(Protocol):
     def step(self, org_id: UUID, step: Step) -> bool | None:
         """One step (raises RuleViolation, CaseNotFound, ...); returns False if its command_id was applied before."""
 
+    def registered_case(self, registration: Registration) -> UUID | None:
+        """The stored case this registration names, as registering it through the API finds it; None: none."""
+
+    def holder(self, credit_code: str) -> UUID | None:
+        """The case that holds this credit code now (FormationApplication.holder); None: no case does."""
+
     def form_joint_branch(
         self, name: str, org_ids: Sequence[UUID], party_org_type: PartyOrgType, reason: str, *,
         occurred_on: date | None = None, command_id: str | None = None,
@@ -62,7 +69,9 @@ class BatchCommands(Commands, Protocol):
     to the workflows may save the batch in the event store, then start the new cases' workflows."""
 
     def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
-        """New cases, each with its first steps, in one go; None for a case that exists (nothing was done)."""
+        """New cases, each with its first steps, in one go. None for a case it did not register (nothing was
+        done): one stored before, or one whose credit code has a history (corrected away from its first case, or
+        claimed by a correction), whose id is derived as the API derives it: register those one by one."""
 
 
 class ApplicationCommands:
@@ -73,6 +82,12 @@ class ApplicationCommands:
 
     def register(self, registration: Registration) -> UUID:
         return self.app.register_organization(registration, self.actor, self.today).id
+
+    def registered_case(self, registration: Registration) -> UUID | None:
+        return self.app.registered_case(registration)
+
+    def holder(self, credit_code: str) -> UUID | None:
+        return self.app.holder(credit_code)
 
     def region_of(self, org_id: UUID) -> str | None:
         """The region of a stored case, None for none."""
@@ -110,9 +125,13 @@ class ApplicationCommands:
 
     def save_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]
                    ) -> tuple[list[StepResults | None], list[Organization]]:
-        """`register_batch`, also giving the new cases as saved."""
+        """`register_batch`, also giving the new cases as saved.
+
+        A case is built here with the id of its code's first case (`organization_id`): where that case exists,
+        or a correction claimed the code, it is left out for `register` (its own id, or credit_code_taken)."""
         ids = [organization_id(r.credit_code, r.region_code, r.name) for r, _ in cases]
-        new = set(range(len(cases)))
+        new = {i for i, (r, _) in enumerate(cases)
+               if r.credit_code is None or not self._exists(claim_id(r.credit_code))}
         if ids and self._exists(ids[0]):  # likely a file imported before: spare the save that would fail
             new = {i for i in new if not self._exists(ids[i])}
 
@@ -207,6 +226,12 @@ class WorkflowCommands:
     def register(self, registration: Registration) -> UUID:
         return self.loop.run_until_complete(self.client.registered(registration, self.actor, self.today)).id
 
+    def registered_case(self, registration: Registration) -> UUID | None:
+        return self.direct.registered_case(registration)
+
+    def holder(self, credit_code: str) -> UUID | None:
+        return self.direct.holder(credit_code)
+
     def step(self, org_id: UUID, step: Step) -> bool:
         if step.command_id is not None and self.direct.answered(org_id, step.command_id):
             return False
@@ -229,8 +254,10 @@ class WorkflowCommands:
         adopted: dict[UUID, CaseState | None] = {o.id: case_state(o, self.today, thresholds) for o in saved}
         # Cases stored before are adopted too (a running workflow is left as it is, a missing one loads its
         # case): an import stopped between a batch's commit and its workflows' starts, run again, finishes.
-        adopted.update((organization_id(r.credit_code, r.region_code, r.name), None)
-                       for (r, _), result in zip(cases, results, strict=True) if result is None)
+        # Those left out for a credit code's history are registered one by one, by their own workflows.
+        adopted.update((case_id, None) for (r, _), result in zip(cases, results, strict=True)
+                       if result is None and self.direct._exists(case_id := organization_id(
+                           r.credit_code, r.region_code, r.name)))
         self.loop.run_until_complete(self._adopt(adopted))
         return results
 
