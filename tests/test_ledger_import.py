@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -17,6 +18,7 @@ from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
 from branchflow.api.intake.targets import ApplicationCommands
 from branchflow.domain.actions import Step, parse_action
 from branchflow.domain.application import FormationApplication
+from branchflow.domain.errors import RuleViolation
 from branchflow.domain.organization import organization_id, registered_id
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
@@ -301,6 +303,28 @@ class TestCodesCorrectedAway:
         assert [line.split(": ")[:2] for line in summary.report()] == [
             ["line 2", "credit_code_taken"], ["line 3", "organization"]]
         assert app.holder(ENTERPRISE) == holder and app.case(holder).members == {}
+
+
+    def test_a_correction_that_found_the_code_free_before_the_batch_saved_it_is_refused(
+        self, app: FormationApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The batch claims each case's code in its transaction, as a registration does (it claimed none)."""
+        run_import(app, self.ledger(tmp_path / "first.csv", self.WRONG.replace(ENTERPRISE, self.OTHER)))
+        other = organization_id(self.OTHER, "", "")
+        checked = app._claimant
+
+        def check_then_import(*read: Any) -> Any:
+            found = checked(*read)
+            monkeypatch.undo()
+            assert run_import(app, self.ledger(tmp_path / "second.csv", self.OWNER)).registered == 1
+            return found
+
+        monkeypatch.setattr(app, "_claimant", check_then_import)
+        with pytest.raises(RuleViolation) as refused:
+            correct_code(app, other, ENTERPRISE)
+        assert refused.value.rule == "credit_code_taken"
+        assert (app.holder(ENTERPRISE), app.case(other).credit_code) == (organization_id(ENTERPRISE, "", ""),
+                                                                         self.OTHER)
 
 
 def correct_code(app: FormationApplication, org_id: UUID, code: str) -> None:

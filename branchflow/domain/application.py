@@ -6,7 +6,7 @@ Every command is one transaction: the case's new events, and a receipt when the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import fields
 from datetime import date, datetime
@@ -98,13 +98,23 @@ class FormationApplication(Application[UUID]):
             return answer[0]
         if self._exists(org_id):
             raise AlreadyRegistered(org_id)
-        if registration.credit_code is not None and self._claimant(registration.credit_code) is not None:
-            raise credit_codes.taken(registration.credit_code)  # another case holds it since a correction
+        code = registration.credit_code
+        claim = self._claim(code) if code is not None else None
+        if code is not None and self._claimant(claim, code) is not None:
+            raise credit_codes.taken(code)  # another case holds it since a correction
         if at is not None and at != org_id:
             raise ConcurrentChange(at)  # the code changed hands since the caller chose its id: nothing written
         # With the id chosen here (the library's way to give one: `Organization(...)` takes its `create_id`'s).
         org = Organization._create(Organization.Registered, id=org_id, stamp=stamp, **registration.facts())
-        return self._save_with_receipt([org], str(org_id), registration.command_id, fingerprint)[0]
+        # The code's claim, in the case's transaction: a correction giving another case the code meanwhile
+        # collides with it, and one of the two writes nothing.
+        claims = self._claimed(code, org_id, claim) if code is not None else []
+        try:
+            return self._save_with_receipt([org], str(org_id), registration.command_id, fingerprint, claims)[0]
+        except ConcurrentChange:
+            if code is not None and self.holder(code) not in (None, org_id):
+                raise credit_codes.taken(code) from None
+            raise
 
     def registration_id(self, registration: Registration) -> UUID:
         """The id of the case a registration names: the case registered with its credit code that still holds
@@ -130,12 +140,16 @@ class FormationApplication(Application[UUID]):
     def holder(self, credit_code: str) -> UUID | None:
         """The case that holds this credit code now (registered with it, or given it by a correction); None:
         no case does, and the code is free to a registration and a correction alike (domain.md)."""
+        return self._holder(credit_code, self._claim(credit_code))
+
+    def _holder(self, credit_code: str, claim: CreditCodeClaim | None) -> UUID | None:
+        """`holder`, with the code's claim as read before (the one a step would move, or None)."""
         earlier = 0
         while self._exists(case_id := registered_id(credit_code, earlier)):
             if self.case(case_id).credit_code == credit_code:
                 return case_id
             earlier += 1
-        return self._claimant(credit_code)
+        return self._claimant(claim, credit_code)
 
     def _claim(self, credit_code: str) -> CreditCodeClaim | None:
         try:
@@ -144,12 +158,23 @@ class FormationApplication(Application[UUID]):
             return None
         return claim if isinstance(claim, CreditCodeClaim) else None
 
-    def _claimant(self, credit_code: str) -> UUID | None:
-        """The case a correction gave this code, while it still has it."""
-        claim = self._claim(credit_code)
+    def _claimant(self, claim: CreditCodeClaim | None, credit_code: str) -> UUID | None:
+        """The case that claimed this code (registered with it, or given it by a correction), while it has it."""
         if claim is None or self.case(UUID(claim.organization_id)).credit_code != credit_code:
             return None
         return UUID(claim.organization_id)
+
+    @staticmethod
+    def _claimed(credit_code: str, org_id: UUID, claim: CreditCodeClaim | None) -> list[CreditCodeClaim]:
+        """The claim to save with the step that gives the case this code, free by `claim` (as read before it):
+        a new one, or that claim moved from a case that has had the code corrected away since. Saved, the
+        claim's (id, version) lets only one of two concurrent takers write."""
+        if claim is None:
+            return [CreditCodeClaim(credit_code=credit_code, organization_id=str(org_id))]
+        if claim.organization_id != str(org_id):
+            claim.move(str(org_id))
+            return [claim]
+        return []  # the case claimed it before (corrected away and back)
 
     def perform(self, org_id: UUID, step: Step, actor: str, today: date,
                 recounted_into: list[UUID] | None = None) -> Organization:
@@ -181,7 +206,15 @@ class FormationApplication(Application[UUID]):
             recounted += [o for o in shared if o not in recounted]
         if recounted_into is not None:
             recounted_into += [o.id for o in recounted]
-        return self._save_with_receipt([org, *recounted], str(org_id), step.command_id, fingerprint, claims)[0]
+        try:
+            return self._save_with_receipt([org, *recounted], str(org_id), step.command_id, fingerprint, claims)[0]
+        except ConcurrentChange:
+            code = org.credit_code
+            if code != held and code is not None and self.holder(code) not in (None, org_id):
+                # Another case took the code since this step found it free (a registration or a correction).
+                self.refused(org_id, step, actor, lost := credit_codes.taken(code))
+                raise lost from None
+            raise
 
     def relation(self, key: str) -> Relation | None:
         try:
@@ -273,14 +306,10 @@ class FormationApplication(Application[UUID]):
         code = org.credit_code
         if code is None or code == held:
             return []
-        if self.holder(code) not in (None, org.id):
+        claim = self._claim(code)  # read before the holder is checked: the claim saved is the one found free
+        if self._holder(code, claim) not in (None, org.id):
             raise credit_codes.taken(code)
-        if (claim := self._claim(code)) is None:
-            return [CreditCodeClaim(credit_code=code, organization_id=str(org.id))]
-        if claim.organization_id != str(org.id):  # claimed by a case that has had it corrected away since
-            claim.move(str(org.id))
-            return [claim]
-        return []  # the case claimed it before (corrected away and back)
+        return self._claimed(code, org.id, claim)
 
     def refused(self, org_id: UUID, step: Step, actor: str, refusal: RuleViolation) -> None:
         """Spends a refused step's command id (api.md): a retry gets the same refusal, another request 409."""
@@ -381,7 +410,7 @@ class FormationApplication(Application[UUID]):
 
     def _save_with_receipt(
         self, orgs: list[Organization], scope: str, command_id: str | None, fingerprint: str | None,
-        claims: list[Aggregate] | None = None,
+        claims: Sequence[Aggregate] | None = None,
     ) -> list[Organization]:
         receipts: list[Receipt] = []
         if command_id is not None:
@@ -394,8 +423,8 @@ class FormationApplication(Application[UUID]):
             # Either the same command won a race (its receipt now exists) or another writer moved a case on.
             if (answer := self._answered(scope, command_id, fingerprint)) is not None:
                 return answer
-            if len(orgs) == 1 and orgs[0].version == 1:
-                raise AlreadyRegistered(orgs[0].id) from None
+            if len(orgs) == 1 and orgs[0].version == 1 and self._exists(orgs[0].id):
+                raise AlreadyRegistered(orgs[0].id) from None  # else its credit code's claim collided
             raise ConcurrentChange(orgs[0].id if len(orgs) == 1 else [o.id for o in orgs]) from None
         return orgs
 

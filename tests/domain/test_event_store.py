@@ -21,7 +21,7 @@ import pytest
 from branchflow.domain.actions import parse_action
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import CommandIdReused, ConcurrentChange, DomainError, RuleViolation
-from branchflow.domain.organization import Organization
+from branchflow.domain.organization import Organization, organization_id
 from branchflow.domain.receipt import Receipt, receipt_id
 from branchflow.domain.rules import PartyOrgType
 from branchflow.runtime.event_store import EventRecorder
@@ -32,6 +32,7 @@ from .cases import (
     DAY,
     add_members,
     applicant,
+    credit_code,
     memory_application,
     organization,
     register,
@@ -272,6 +273,47 @@ class TestConcurrency:
         held = apps[0].relation("id/440403199005201236")
         assert held is not None and held.organization_id == str(winner)
         assert [apps[0].case(c).members["P1"].relation_transferred for c in cases] == [c == winner for c in cases]
+
+
+class TestCreditCodeClaims:
+    """A registration claims its credit code in the case's own transaction, as a correction claims the code it
+    gives: a correction and a registration of one code, each having found it free, cannot both take it (the
+    registration wrote no claim, so both were saved and two cases held one code)."""
+
+    @pytest.mark.parametrize("first", ["registration", "correction"])
+    def test_a_code_taken_between_the_check_and_the_save_is_refused_as_taken(
+        self, connect: Callable[..., FormationApplication], monkeypatch: pytest.MonkeyPatch, first: str
+    ) -> None:
+        apps = [connect(), connect()]  # the API's two writers: the registration's and the case's activities
+        other = register(apps[1])
+        code = credit_code()
+        new = registration(credit_code=code)
+        commands: dict[str, Callable[[], Any]] = {
+            "registration": lambda: apps[0].register_organization(new, "o", DAY),
+            "correction": lambda: apps[1].perform(other, parse_action({
+                "action": "correct_facts", "corrects": 1, "changes": {"credit_code": code}}), "o", DAY)}
+        later = "correction" if first == "registration" else "registration"
+        late = apps[1] if later == "correction" else apps[0]
+        checked = late._claimant  # the later command's last read of who holds the code
+
+        def check_then_let_the_other_in(*read: Any) -> Any:
+            found = checked(*read)
+            monkeypatch.undo()
+            commands[first]()  # found the code free too, and saved
+            return found
+
+        monkeypatch.setattr(late, "_claimant", check_then_let_the_other_in)
+        with pytest.raises(RuleViolation) as refused:
+            commands[later]()
+        assert refused.value.rule == "credit_code_taken"
+        holder = apps[0].holder(code)
+        assert holder == (other if first == "correction" else organization_id(code, "", ""))
+        held = [o for o in (other, organization_id(code, "", "")) if has_case(apps[0], o)]
+        assert [apps[0].case(o).credit_code for o in held].count(code) == 1
+
+
+def has_case(app: FormationApplication, org_id: UUID) -> bool:
+    return any(True for _ in app.recorder.select_events(org_id, limit=1))
 
 
 class TestJointBranch:

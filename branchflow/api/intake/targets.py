@@ -25,7 +25,7 @@ from tenacity import (
 from branchflow.domain import relations
 from branchflow.domain.actions import Step
 from branchflow.domain.application import FormationApplication
-from branchflow.domain.credit_codes import claim_id
+from branchflow.domain.credit_codes import CreditCodeClaim, claim_id
 from branchflow.domain.errors import CaseNotFound, DomainError
 from branchflow.domain.organization import Organization, organization_id
 from branchflow.domain.receipt import Receipt, receipt_id, registration_fingerprint, step_fingerprint
@@ -127,13 +127,14 @@ class ApplicationCommands:
                    ) -> tuple[list[StepResults | None], list[Organization]]:
         """`register_batch`, also giving the new cases as saved.
 
-        A case is built here with the id of its code's first case (`organization_id`): where that case exists,
-        or a correction claimed the code, it is left out for `register` (its own id, or credit_code_taken)."""
+        A case is built here with the id of its code's first case (`organization_id`) and a new claim of its code
+        (as `register_organization` claims it): where that case or a claim exists, the save collides, and the
+        case is left out for `register` (its own id, the claim moved, or credit_code_taken). So a batch of new
+        codes reads nothing per case."""
         ids = [organization_id(r.credit_code, r.region_code, r.name) for r, _ in cases]
-        new = {i for i, (r, _) in enumerate(cases)
-               if r.credit_code is None or not self._exists(claim_id(r.credit_code))}
+        new = set(range(len(cases)))
         if ids and self._exists(ids[0]):  # likely a file imported before: spare the save that would fail
-            new = {i for i in new if not self._exists(ids[i])}
+            new = {i for i in new if not self._taken(ids[i], cases[i][0])}
 
         def save() -> tuple[list[StepResults | None], list[Organization]]:
             saved: list[Aggregate] = []
@@ -143,9 +144,10 @@ class ApplicationCommands:
             return results, [o for o in saved if isinstance(o, Organization)]
 
         def leave_out_existing(_: RetryCallState) -> None:
-            new.difference_update({i for i in new if self._exists(ids[i])})
+            new.difference_update({i for i in new if self._taken(ids[i], cases[i][0])})
 
-        # Some cases exist already (another import meanwhile): leave them out and try once more.
+        # Some cases or codes' claims exist already (another import meanwhile, a code corrected away or onto
+        # another case): leave them out and try once more.
         once_more = Retrying(stop=stop_after_attempt(2), retry=retry_if_exception_type(IntegrityError),
                              before_sleep=leave_out_existing, reraise=True)
         return once_more(save)
@@ -165,7 +167,8 @@ class ApplicationCommands:
         taken.update(dict.fromkeys(relations.placed(org), str(org.id)))
         out += [Receipt(scope=str(org.id), command_id=c, versions={str(org.id): v}, fingerprint=f, refusal=None)
                 for c, v, f in receipts]
-        out += [org, *moved]
+        claim = [CreditCodeClaim(credit_code=reg.credit_code, organization_id=str(org.id))] if reg.credit_code else []
+        out += [org, *moved, *claim]
         return results
 
     def _built(self, reg: Registration, steps: Sequence[Step], refused: dict[int, DomainError],
@@ -197,6 +200,11 @@ class ApplicationCommands:
             receipts += [(step.command_id, org.version, step_fingerprint(org.id, step, self.actor))
                          ] if step.command_id else []
         return org, receipts, None, results
+
+    def _taken(self, org_id: UUID, registration: Registration) -> bool:
+        """Whether the case a batch would build exists, or its code's claim (then `register` derives its id)."""
+        code = registration.credit_code
+        return self._exists(org_id) or (code is not None and self._exists(claim_id(code)))
 
     def _exists(self, aggregate_id: UUID) -> bool:
         return any(True for _ in self.app.recorder.select_events(aggregate_id, limit=1))
