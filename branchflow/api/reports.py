@@ -13,11 +13,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from branchflow.api.access import READERS, narrowed, require_role, scoped_region
-from branchflow.api.auth import CurrentUser
+from branchflow.api.auth import TokenCaller
 from branchflow.api.errors import FieldError
 from branchflow.api.examples import BOARD, example
 from branchflow.api.limits import QueryText
-from branchflow.api.services import services
+from branchflow.api.reads import Connection, answered
 from branchflow.api.use_cases import (
     MAX_PAGE,
     XLSX,
@@ -102,57 +102,65 @@ def _scoped(user: User, query: ScopeQuery | CaseQuery, model: type[S]) -> S:
 
 
 @router.get("/organizations", response_model=CasePage, summary="The case list (organizers' work queues)")
-def organizations(request: Request, user: CurrentUser, query: Annotated[CaseQuery, Query()]) -> CasePage:
-    filters = _scoped(user, query, CaseFilters)
-    with services(request).pool.connection() as conn:
+async def organizations(request: Request, who: TokenCaller, query: Annotated[CaseQuery, Query()]) -> Response:
+    def read(conn: Connection, user: User) -> CasePage:
+        filters = _scoped(user, query, CaseFilters)
         return case_list(conn, filters, page=query.page, page_size=query.page_size)
+
+    return await answered(request, who, read)
 
 
 @router.get("/boards/status", response_model=StatusBoard, summary="Status board for a region and filters",
             responses={200: example(BOARD)})
-def board(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Query()]) -> StatusBoard:
-    scope = _scoped(user, query, Scope)
-    with services(request).pool.connection() as conn, \
-            past_or_live(conn, query.as_of) as (cases, _):
-        board = status_board(conn, scope, cases, by_industry=query.by == "industry")
-        if query.group_by == "committee":
-            board.by_committee = committee_board(conn, scope, cases)
-        return board
+async def board(request: Request, who: TokenCaller, query: Annotated[BoardQuery, Query()]) -> Response:
+    def read(conn: Connection, user: User) -> StatusBoard:
+        scope = _scoped(user, query, Scope)
+        with past_or_live(conn, query.as_of) as (cases, _):
+            board = status_board(conn, scope, cases, by_industry=query.by == "industry")
+            if query.group_by == "committee":
+                board.by_committee = committee_board(conn, scope, cases)
+            return board
+
+    return await answered(request, who, read)
 
 
 @router.get("/reports/statistics", response_model=Statistics, summary="Party organizations and members")
-def report_statistics(request: Request, user: CurrentUser, query: Annotated[BoardQuery, Query()]) -> Statistics:
+async def report_statistics(request: Request, who: TokenCaller, query: Annotated[BoardQuery, Query()]) -> Response:
     """The board's filters narrow the statistics too; `by=industry` adds them per GB/T 4754 section."""
-    scope = _scoped(user, query, Scope)
-    day = query.as_of or date.today()
-    with services(request).pool.connection() as conn, \
-            past_or_live(conn, query.as_of) as (cases, members):
-        return statistics(conn, scope, day, cases, members, by_industry=query.by == "industry")
+    def read(conn: Connection, user: User) -> Statistics:
+        scope = _scoped(user, query, Scope)
+        day = query.as_of or date.today()
+        with past_or_live(conn, query.as_of) as (cases, members):
+            return statistics(conn, scope, day, cases, members, by_industry=query.by == "industry")
+
+    return await answered(request, who, read)
 
 
 @router.get("/reports/formation-table", response_model=FormationTable,
             summary="The statistics table (建立党的基层组织情况), as JSON, CSV or XLSX",
             responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
                                          "spreadsheetml.sheet": {}}}})
-def formation_table(
-    request: Request, user: CurrentUser, query: Annotated[TableQuery, Query()]
-) -> FormationTable | Response:
-    scope = _scoped(user, query, Scope)
-    with services(request).pool.connection() as conn:
+async def formation_table(request: Request, who: TokenCaller, query: Annotated[TableQuery, Query()]) -> Response:
+    def read(conn: Connection, user: User) -> FormationTable | Response:
+        scope = _scoped(user, query, Scope)
         table = formation_table_of(conn, scope, query.as_of, query.compare, query.group_by)
         if query.format == "json":
             return table
         return table_file(table, query.format, region_names(conn, [scope.region]).get(scope.region))
 
+    return await answered(request, who, read)
+
 
 @router.get("/reports/ledger", summary="The work ledger (工作台帐): a row per case, as CSV or XLSX",
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
-def report_ledger(request: Request, user: CurrentUser, query: Annotated[LedgerQuery, Query()]) -> Response:
-    scoped = _scoped(user, query, Scope)
-    with services(request).pool.connection() as conn, \
-            past_or_live(conn, query.as_of) as (cases, _):
-        rows = ledger_rows(conn, scoped, cases, group_by_committee=query.group_by == "committee")
-    return ledger_file(rows, scoped.region, query.format)
+async def report_ledger(request: Request, who: TokenCaller, query: Annotated[LedgerQuery, Query()]) -> Response:
+    def read(conn: Connection, user: User) -> Response:
+        scoped = _scoped(user, query, Scope)
+        with past_or_live(conn, query.as_of) as (cases, _):
+            rows = ledger_rows(conn, scoped, cases, group_by_committee=query.group_by == "committee")
+        return ledger_file(rows, scoped.region, query.format)
+
+    return await answered(request, who, read)
 
 
 class ProjectionStatus(BaseModel):
@@ -160,19 +168,19 @@ class ProjectionStatus(BaseModel):
 
 
 @router.get("/projections", response_model=ProjectionStatus, summary="How far the read models trail the events")
-def projection_status(request: Request, user: CurrentUser) -> ProjectionStatus:
-    with services(request).pool.connection() as conn:
-        return ProjectionStatus(lag=lag(conn))
+async def projection_status(request: Request, who: TokenCaller) -> Response:
+    return await answered(request, who, lambda conn, _: ProjectionStatus(lag=lag(conn)))
 
 
 @router.get("/audit", response_model=AuditPage, summary="The audit trail across cases (supervisors)")
-def audit(
-    request: Request, user: CurrentUser, region: RegionPrefix | None = None, actor: QueryText | None = None,
+async def audit(
+    request: Request, who: TokenCaller, region: RegionPrefix | None = None, actor: QueryText | None = None,
     since: CalendarDate | None = None, until: CalendarDate | None = None, case_id: UUID | None = None,
     page: Page = 1, page_size: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE_SIZE)] = 100,
-) -> AuditPage:
-    require_role(user, *READERS)
-    with services(request).pool.connection() as conn:
+) -> Response:
+    def read(conn: Connection, user: User) -> AuditPage:
+        require_role(user, *READERS)
         return audit_trail(conn, scoped_region(user, region), actor=actor, since=since, until=until,
-                           committee=user.committee,
-                           case_id=case_id, page=page, page_size=page_size)
+                           committee=user.committee, case_id=case_id, page=page, page_size=page_size)
+
+    return await answered(request, who, read)
