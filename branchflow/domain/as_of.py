@@ -27,20 +27,18 @@ def business_date(event: Any) -> date:
 
 
 def case_as_of(events: Iterable[Any], day: date) -> Organization | None:
-    """The case at the end of `day` from its events (version order), or None if it was not registered yet."""
+    """The case at the end of `day` from its events (version order), or None if nothing of it happened yet."""
+    events = list(events)
     org: Organization | None = None
-    kept: set[int] = set()
-    for event in events:
-        corrects = getattr(event, "corrects", None)
-        if not (corrects in kept if isinstance(corrects, int) else business_date(event) <= day):
+    for event, kept_from in zip(events, effective_dates(events), strict=True):
+        if kept_from is None or kept_from > day:
             continue
         if org is None and event.originator_version != 1:
-            return None  # the registration itself lies after the day
+            return None  # the registration is not among the events (a history read from a later version)
         if org is not None:
             # The events left out leave gaps in the versions, which the library would refuse.
             org.version = event.originator_version - 1
         org = event.mutate(org)
-        kept.add(event.originator_version)
     return org
 
 
@@ -52,11 +50,16 @@ def corrected_version(event: Any) -> int | None:
 
 def effective_dates(events: Sequence[Any]) -> list[date | None]:
     """For each event (version order), the first day `case_as_of` keeps it: its business date, or for a
-    correction that of the event it corrects (None: it names no earlier event, and is never kept)."""
-    found: dict[int, date | None] = {}
+    correction that of the event it corrects (None: it names no earlier event, and is never kept). The
+    registration is kept from the case's first business date: a step recorded after it may have happened
+    before it (an organization entered today with members since 2016 had them in 2016)."""
+    found: dict[int, date | None] = {
+        e.originator_version: business_date(e) for e in events if corrected_version(e) is None}
+    if events and events[0].originator_version == 1 and found:
+        found[1] = min(d for d in found.values() if d is not None)
     for event in events:
-        corrects = corrected_version(event)
-        found[event.originator_version] = (business_date(event) if corrects is None else found.get(corrects))
+        if (corrects := corrected_version(event)) is not None:
+            found[event.originator_version] = found.get(corrects) if corrects < event.originator_version else None
     return [found[e.originator_version] for e in events]
 
 
@@ -83,8 +86,7 @@ def states_by_date(events: Sequence[Any]) -> Iterator[tuple[date, Organization]]
     registered_on = dates[0]
     if registered_on is None or events[0].originator_version != 1:
         return
-    # A step dated before the registration counts from the registration's day on, as `case_as_of` keeps it.
-    days = sorted({max(d, registered_on) for d in dates if d is not None})
+    days = sorted({d for d in dates if d is not None})  # the registration's is the first of them
     org: Organization | None = None
     before: date | None = None  # the day yielded last: every event kept by then is applied to `org`
     dated = [(e, d) for e, d in zip(events, dates, strict=True) if d is not None]

@@ -7,8 +7,8 @@ today's tables, so a past date costs a sum over the periods that hold on it.
 
 `replayed_rows` gets the same rows the slow way, replaying each case's events up to the date
 (`domain.as_of.case_as_of`) into temporary tables: the tests hold the two equal. The candidates are the
-cases in the region now and registered by then: a case's region changes only by a correction, which counts
-for its past too (as known now). A case whose events (by the audit trail) all lie on or before the day is
+cases in the region now and registered (or with a step) by then: a case's region changes only by a correction,
+which counts for its past too (as known now). A case whose events (by the audit trail) all lie on or before the day is
 copied from the live rows, which the same events gave: only the others are replayed.
 """
 
@@ -99,7 +99,9 @@ def replayed_rows(conn: psycopg.Connection[Any], source: EventSource, region: st
             # A case with nothing dated after the day (no step, no correction) stood then as its live rows
             # show it, derived from the same events: those are copied; only the others are replayed.
             params = {"low": low, "high": high, "day": day}
-            registered = ("c.region_code >= %(low)s AND c.region_code < %(high)s AND c.registered_on <= %(day)s")
+            # Registered by then, or with a step by then recorded after it (organizers record the past).
+            registered = ("c.region_code >= %(low)s AND c.region_code < %(high)s AND (c.registered_on <= %(day)s "
+                          f"OR EXISTS (SELECT FROM {AUDIT} AS a WHERE a.case_id = c.id AND a.occurred_on <= %(day)s))")
             later = f"EXISTS (SELECT FROM {AUDIT} AS a WHERE a.case_id = c.id AND a.occurred_on > %(day)s)"
             cur.execute(f"INSERT INTO {PAST_CASES} SELECT c.* FROM {CASES} AS c WHERE {registered} AND NOT {later}",
                         params)

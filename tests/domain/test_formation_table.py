@@ -78,6 +78,18 @@ def test_a_case_as_of_a_day_keeps_what_happened_by_then() -> None:
     assert later is not None and later.instructor == "Li" and later.version == org.version
 
 
+def test_steps_recorded_before_the_registration_count_from_their_own_dates() -> None:
+    """Organizers record the past (domain.md "Dates"): an organization founded in 2015 and entered today may
+    have had its branch since 2016. As of a day of that history the case stands as it did then; it is not
+    absent from every table until the day it was entered (review finding F1)."""
+    org = with_formal_branch(organization(on=date(2024, 1, 10), founded_on=date(2015, 1, 1)), on=date(2016, 3, 1))
+    events = org.collect_events()
+    assert case_as_of(events, date(2016, 2, 29)) is None  # nothing happened yet
+    then = case_as_of(events, date(2020, 12, 31))
+    assert then is not None and (formation_counts(then).branch, len(then.members)) == (1, 3)
+    assert [day for day, _ in states_by_date(events)] == [date(2016, 3, 1)]  # the registration kept from then
+
+
 def test_a_later_correction_of_a_kept_event_counts_as_known_now() -> None:
     org = organization(on=date(2024, 1, 10), employees=10)
     org.report_headcount(80, False, stamp(date(2024, 6, 1)))
@@ -141,7 +153,7 @@ def test_the_states_by_date_are_the_replays_of_every_day() -> None:
         org = backdated_history(rng, serial)
         events = org.collect_events()
         states = [(day, counted(state)) for day, state in states_by_date(events)]
-        assert states and states[0][0] == business_date(events[0])
+        assert states and states[0][0] == min(business_date(e) for e in events)  # steps before the registration too
         for day in sorted({s[0] for s in states} | {states[0][0] + timedelta(days=rng.randrange(-5, 800))
                                                     for _ in range(4)}):
             then = [c for d, c in states if d <= day]
