@@ -54,6 +54,12 @@ def test_the_statistics_page_shows_the_table_as_of_a_picked_date(browser: Browse
         assert "截至2024年12月31日" in sheet["A1"].value and sheet.freeze_panes == "B4"
         assert sheet.cell(4, 1).value == "合计" and sheet.cell(4, 2).value == 1
 
+        # A date out of range (422) is named by the form's label, not by the query's English name.
+        for query, label in (("as_of=1900-01-01", "截至日期"), ("compare=2024-13-01", "对比日期")):
+            desk.open(f"/statistics?region={STREET}&{query}")
+            expect(page.locator("main")).to_contain_text(f"{label}应为1949年10月1日至今天之间的日期")
+            expect(page.locator("main")).not_to_contain_text(query.split("=")[0])
+
         # The subtype is a filter of the case list and the board, and a fact on the case page.
         desk.open(f"/cases?region={STREET}&subtype=intermediary")
         expect(page.locator("#case-total")).to_have_text("1")

@@ -119,6 +119,8 @@ FIELDS: Final = {
     "responsible_committee": "负责的党委（代码）",
     "from_organization": "组织关系所在单位",
 }
+# The report pages' query parameters, by their forms' labels (a 422 names the field as the page shows it).
+QUERY_FIELDS: Final = {"as_of": "截至日期", "compare": "对比日期", "since": "起始日期（自）", "until": "终止日期（至）"}
 # Names that name a person here, and which the timeline shows by the person's name.
 PERSON_FIELDS: Final = frozenset({"person_id", "member_id", "subject"})
 

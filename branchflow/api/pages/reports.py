@@ -71,7 +71,7 @@ def _report_date(values: dict[str, str], name: str) -> date | None:
     try:
         return REPORT_DATE.validate_python(values[name])
     except ValidationError:
-        raise HTTPException(422, f"{labels.FIELDS.get(name, name)}应为1949年10月1日至今天之间的日期（年-月-日）："
+        raise HTTPException(422, f"{labels.QUERY_FIELDS.get(name, name)}应为1949年10月1日至今天之间的日期（年-月-日）："
                                  f"{values[name]}") from None
 
 
@@ -140,7 +140,7 @@ def _date(values: dict[str, str], name: str) -> date | None:
     try:
         return DATE.validate_python(values[name])
     except ValidationError:
-        raise HTTPException(422, f"{labels.FIELDS.get(name, name)}应为日期（年-月-日）：{values[name]}") from None
+        raise HTTPException(422, f"{labels.QUERY_FIELDS.get(name, name)}应为日期（年-月-日）：{values[name]}") from None
 
 
 @router.get("/audit")
