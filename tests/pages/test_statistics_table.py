@@ -46,6 +46,14 @@ def test_the_statistics_page_shows_the_table_as_of_a_picked_date(browser: Browse
         assert date.today().isoformat() not in page.url
         desk.shot("13-statistics-table-as-of")
         assert desk.problems == []
+        # At 1360 px (the context's width) the table fits its card, changes beside the figures and all: no
+        # scrolling sideways. Where larger figures make it wider, it scrolls in its own box with the row labels
+        # held at the left.
+        box = page.locator("#formation-table .scroll")
+        assert box.evaluate("b => [b.scrollWidth, b.clientWidth]") == [box.evaluate("b => b.clientWidth")] * 2
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1360
+        assert first.locator("th").evaluate("c => getComputedStyle(c).position") == "sticky"
+        assert table.locator("thead th").first.evaluate("c => getComputedStyle(c).position") == "sticky"
 
         with page.expect_download() as download:
             page.click("#table-xlsx")
