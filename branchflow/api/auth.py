@@ -2,7 +2,7 @@
 
 Two halves, so that a read route can look the token up on the connection and in the thread of its own query
 (`reads.answered`, issue 19): `caller` takes the token from the request on the event loop (401 without one,
-429 for a locked-out address: no I/O), `authenticated` looks it up (401 for a wrong, revoked or expired one).
+429 for a locked-out address or user: no I/O), `authenticated` looks it up (401 for a wrong, revoked or expired one).
 `CurrentUser` is both, for the routes that want the user before their body runs.
 """
 
@@ -38,7 +38,7 @@ async def caller(
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     address = request.client.host if request.client else ""
     if locked := throttle.GUARD.locked_for(address, credentials.credentials):
-        raise HTTPException(429, throttle.message(locked), headers={"Retry-After": str(locked)})
+        raise HTTPException(429, locked.message, headers={"Retry-After": str(locked.seconds)})
     return Caller(credentials.credentials, address)
 
 

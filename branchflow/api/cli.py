@@ -34,6 +34,7 @@ from branchflow.api.users import (
     ensure_schema,
     find_user,
     revoke_user,
+    rotate_token,
 )
 from branchflow.domain.registration import Registration
 from branchflow.projections import queue_counts, work_queue
@@ -240,6 +241,14 @@ def cmd_user_revoke(settings: Settings, args: argparse.Namespace) -> int:
     return change_registry(settings, args.data, revoke)
 
 
+def cmd_user_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    def rotate(conn: psycopg.Connection) -> str:
+        if (token := rotate_token(conn, args.name, timedelta(days=args.expires_in_days))) is None:
+            raise LookupError(f"no user named {args.name!r}")
+        return f"token: {token}"
+    return change_registry(settings, args.data, rotate)
+
+
 def cmd_regions_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"error: no file {args.file}", file=sys.stderr)
@@ -443,6 +452,13 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("name")
     revoke.add_argument("--data", type=Path, default=None)
     revoke.set_defaults(run=cmd_user_revoke)
+    rotate = user.add_parser("rotate", help="give a user a new API token, printed once (also after a revoke); the "
+                                            "old one ends now, with its page sessions")
+    rotate.add_argument("name")
+    rotate.add_argument("--expires-in-days", type=_positive, default=TOKEN_LIFETIME.days,
+                        help=f"days the new token is valid (default {TOKEN_LIFETIME.days})")
+    rotate.add_argument("--data", type=Path, default=None)
+    rotate.set_defaults(run=cmd_user_rotate)
 
     regions = commands.add_parser("regions", help="region names").add_subparsers(dest="regions_command",
                                                                                   required=True)

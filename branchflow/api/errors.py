@@ -60,7 +60,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _error("A rule forbids the step (`rule` names it), or another command is changing the case "
                 "(`rule` is concurrent_change, `retry` true)"),
     413: _error("The request body is too large"),
-    429: _error("Too many wrong tokens from your address: wait `Retry-After` seconds"),
+    429: _error("Too many wrong tokens from your address, or for the token's user (`detail` says which): wait "
+                "`Retry-After` seconds"),
     422: _error("Malformed input (`errors` name the fields)"),
     503: _error("Temporal or the database did not answer in time; retry with the same command_id "
                 "(`retry` true): it applies at most once"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -51,6 +52,22 @@ class UserExists(Exception):
     pass
 
 
+# A token's form: `bf1_<user key>_<secret>`. The user key is public and random (16 hex digits, new with each
+# token): it lets the throttle count wrong secrets per user without naming anyone; the secret is 256 random
+# bits. The stored hash is of the whole token. Tokens made before it (the secret alone) keep working.
+TOKEN_FORM = re.compile(r"bf1_([0-9a-f]{16})_")
+
+
+def new_token() -> str:
+    return f"bf1_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
+
+
+def token_user_key(token: str) -> str | None:
+    """The user key a token claims (any caller can claim any), None for a token of the old form."""
+    found = TOKEN_FORM.match(token)
+    return found.group(1) if found else None
+
+
 def token_hash(token: str) -> bytes:
     # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
     return hashlib.sha256(token.encode()).digest()
@@ -79,7 +96,7 @@ def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
     region = parse_region_prefix(region) if region.strip() else ""  # "" is the whole country
     if role is Role.ORGANIZER and not region and committee is None:
         raise ValueError("an organizer needs a region (--region PREFIX): the whole country is no organizer's scope")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = datetime.now(UTC)
     try:
         conn.execute(
@@ -97,6 +114,16 @@ def revoke_user(conn: psycopg.Connection, name: str) -> bool:
     revoked = conn.execute("UPDATE branchflow_users SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL",
                            (name,))
     return revoked.rowcount == 1
+
+
+def rotate_token(conn: psycopg.Connection, name: str, lifetime: timedelta | None = TOKEN_LIFETIME) -> str | None:
+    """A new token for the user (of the new form), valid for `lifetime`; the old one ends now, and with it every
+    page session opened with it. A revoked user gets a token again. None if there is no such user."""
+    token = new_token()
+    rotated = conn.execute(
+        "UPDATE branchflow_users SET token_hash = %s, expires_at = %s, revoked_at = NULL WHERE name = %s",
+        (token_hash(token), datetime.now(UTC) + lifetime if lifetime else None, name))
+    return token if rotated.rowcount == 1 else None
 
 
 def find_user(conn: psycopg.Connection, name: str) -> User | None:

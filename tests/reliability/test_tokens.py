@@ -1,16 +1,17 @@
 """Tokens and sessions (issue 14 item 10): a token can be revoked and expires; a user has a bounded number of
-page sessions; wrong tokens from one address lock it out briefly, holding back guesses but not the real user's
-token; `user add` refuses an empty name and an organizer for the whole country; `import --user` acts as that
-user, inside its scope."""
+page sessions; wrong tokens from one address, or for one user's key from any address, lock out new tokens
+briefly, holding back guesses but not the real user's token; tokens name their user by a random key, old ones
+keep working and `user rotate` replaces them; `user add` refuses an empty name and an organizer for the whole
+country; `import --user` acts as that user, inside its scope."""
 
 from __future__ import annotations
 
 import csv
+import secrets
 import time
 import uuid
 from contextlib import closing
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import psycopg
@@ -18,10 +19,11 @@ import pytest
 
 from branchflow.api import throttle
 from branchflow.api.pages import sessions
-from branchflow.api.users import Role, revoke_user
+from branchflow.api.users import Role, revoke_user, token_hash, token_user_key
 from tests.api.conftest import Stack
 from tests.api.test_import_and_demo import HEADER
 from tests.reliability.protocol import csrf_token, signed_in
+from tests.reliability.test_throttle import wrong_secret
 
 pytestmark = pytest.mark.slow
 STREET, OTHER_STREET = "440403127", "440403128"
@@ -103,10 +105,73 @@ def test_wrong_tokens_lock_an_address_out_briefly_and_never_the_real_user_behind
                 assert revoke_user(conn, leaver)
             assert revoked.get("/organizations").status_code == 401  # passing the lock-out is no pass
             later = time.monotonic() + throttle.LOCK_OUT + 1
-            monkeypatch.setattr(throttle, "time", SimpleNamespace(monotonic=lambda: later))
+            monkeypatch.setattr(throttle.GUARD, "clock", lambda: later)
             assert new.get("/organizations").status_code == 200  # the lock-out is over for everyone
     finally:
         throttle.GUARD.reset()
+
+
+def login_from(stack: Stack, token: str, address: str = "127.0.0.1") -> httpx.Response:
+    with httpx.Client(base_url=stack.base_url, headers={"X-Forwarded-For": address}) as pages:
+        return pages.post("/login", data={"token": token, "csrf": csrf_token(pages.get("/login"))})
+
+
+def test_wrong_secrets_for_one_user_lock_out_its_new_tokens_from_every_address_but_not_its_signed_in_token(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The web server takes the client's address from X-Forwarded-For when the peer is 127.0.0.1 (uvicorn's
+    # default, for a proxy on the same host), so one client here stands for many addresses.
+    monkeypatch.setattr(throttle, "FAILURES_ALLOWED", 5)
+    throttle.GUARD.reset()
+    real, fresh, bystander = (stack.token(Role.ORGANIZER, STREET) for _ in range(3))
+
+    def get(token: str, address: str) -> httpx.Response:
+        with stack.client(token) as api:
+            return api.get("/organizations", headers={"X-Forwarded-For": address})
+
+    try:
+        assert get(real, "192.0.2.1").status_code == 200  # the real user, signed in (known to the throttle)
+        for attacked in (real, fresh):  # an attacker with the users' keys, one guess from each of 5 addresses
+            assert [get(wrong_secret(attacked), f"198.51.100.{i}").status_code for i in range(5)] == [401] * 5
+        locked = get(wrong_secret(real), "198.51.100.99")
+        assert locked.status_code == 429, locked.text
+        assert 1 <= int(locked.headers["retry-after"]) <= throttle.USER_LOCK_OUT
+        assert "for this token's user" in locked.json()["detail"]
+        assert get(real, "198.51.100.99").status_code == 200  # the signed-in user is not locked out
+        assert get(real, "198.51.100.1").status_code == 200
+        assert get(fresh, "192.0.2.2").status_code == 429  # a user not signed in waits out the short lock-out
+        refused = login_from(stack, fresh, "192.0.2.2")
+        assert refused.status_code == 429 and "该用户" in refused.text and refused.headers["retry-after"]
+        # The lock-out is the user's, not the addresses': another user's new token passes from the same ones.
+        assert get(bystander, "198.51.100.1").status_code == 200
+        later = time.monotonic() + throttle.USER_LOCK_OUT + 1
+        monkeypatch.setattr(throttle.GUARD, "clock", lambda: later)
+        assert get(fresh, "192.0.2.2").status_code == 200
+        assert login_from(stack, fresh, "192.0.2.2").status_code == 303
+    finally:
+        throttle.GUARD.reset()
+
+
+def test_new_tokens_carry_a_user_key_old_ones_keep_working_and_rotate_gives_the_new_form(stack: Stack) -> None:
+    name = f"rotated-{uuid.uuid4().hex[:6]}"
+    token = added(stack, name, "--role", "organizer", "--region", STREET)
+    assert token_user_key(token) is not None and name not in token
+    old = secrets.token_urlsafe(32)  # as `user add` made them before: 256 random bits, no user key
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        conn.execute("UPDATE branchflow_users SET token_hash = %s WHERE name = %s", (token_hash(old), name))
+    with stack.client(old) as api, closing(signed_in(stack.base_url, old)) as browser:
+        assert api.get("/organizations").status_code == 200
+        assert browser.get("/cases", follow_redirects=False).status_code == 200
+        rotated = stack.cli("user", "rotate", name, "--expires-in-days", "30")
+        assert rotated.returncode == 0, rotated.stderr
+        new = rotated.stdout.split("token: ")[1].strip()
+        assert token_user_key(new) is not None
+        assert api.get("/organizations").status_code == 401  # the old token ends, and its page sessions
+        assert browser.get("/cases", follow_redirects=False).status_code in (303, 307)
+    with stack.client(new) as api:
+        assert api.get("/organizations").status_code == 200
+    assert login_from(stack, new).status_code == 303
+    assert stack.cli("user", "rotate", f"nobody-{uuid.uuid4().hex[:6]}").returncode == 1
 
 
 @pytest.mark.parametrize(("args", "problem"), [

@@ -77,8 +77,8 @@ async def login(request: Request) -> Response:
     address = request.client.host if request.client else ""
     token = str(form.get("token") or "").strip()
     if locked := throttle.GUARD.locked_for(address, token):
-        refused = _form(request, next_path, f"令牌错误次数过多，请 {locked} 秒后再试。", status=429)
-        refused.headers["Retry-After"] = str(locked)
+        refused = _form(request, next_path, locked.page_message, status=429)
+        refused.headers["Retry-After"] = str(locked.seconds)
         return refused
     with services(request).pool.connection() as conn:
         session_id = open_session(conn, token)
