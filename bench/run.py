@@ -143,12 +143,19 @@ async def event_store_blocks(s: Settings, f: Figures, stack: Stack, meter: Meter
     return base
 
 
-async def bare_starts(s: Settings, meter: Meter, stack: Stack, client: Client, run: str, phase: str) -> float:
-    """Seconds for `s.starts` bare workflow starts (the figure the import's starts are compared with)."""
+@dataclass(frozen=True)
+class BareStarts:
+    starts: float  # seconds for the start calls (the figure the import's starts are compared with)
+    running: float  # seconds until every one had its first task too (the import's "every case running")
+
+
+async def bare_starts(s: Settings, meter: Meter, stack: Stack, client: Client, run: str, phase: str) -> BareStarts:
+    """`s.starts` bare workflow starts, and their first tasks."""
     with meter.phase(phase):
+        since = time.perf_counter()
         seconds = await bare.start_bare(client, run, s.starts, WorkflowCommands.ADOPTING_AT_ONCE)
-        await paths.wait_until_loaded(stack.address, 0.0, 600.0, bare.BARE_QUEUE)  # its first tasks done too
-    return seconds
+        running = await paths.wait_until_loaded(stack.address, since, 600.0, bare.BARE_QUEUE)
+    return BareStarts(seconds, running if running is not None else float("nan"))
 
 
 async def import_phase(s: Settings, f: Figures, stack: Stack, meter: Meter, client: Client,
@@ -170,9 +177,10 @@ async def import_phase(s: Settings, f: Figures, stack: Stack, meter: Meter, clie
 
 
 def import_figures(s: Settings, f: Figures, imported: paths.ImportRun, events: int, base: Blocks,
-                   bare_seconds: tuple[float, float]) -> None:
-    first, second = bare_seconds
+                   bare_runs: tuple[BareStarts, BareStarts]) -> None:
+    first, second = (b.starts for b in bare_runs)
     bare_rate = 2 * s.starts / (first + second)
+    bare_running = 2 * s.starts / sum(b.running for b in bare_runs)
     c = imported.commands
     cases, rows = imported.summary.registered, imported.summary.rows
     rate, event_rate = cases / c.store.seconds, events / c.store.seconds
@@ -196,6 +204,12 @@ def import_figures(s: Settings, f: Figures, imported: paths.ImportRun, events: i
     f.add("import: whole (ledger read, saves, starts)", f"{imported.seconds:.1f} s = {cases / imported.seconds:,.0f}"
           f" cases/s; every workflow had loaded its case after "
           f"{'(not within the timeout)' if loaded is None else f'{loaded:.1f} s'}")
+    running = cases / loaded if loaded else 0.0
+    f.add("import: every case's workflow running (started, first task done)",
+          f"{running:,.1f} cases/s ({cases:,} in {loaded or float('nan'):.1f} s from the import's start)",
+          f"bare start + first task {bare_running:,.1f}/s (before {s.starts / bare_runs[0].running:,.1f}, after "
+          f"{s.starts / bare_runs[1].running:,.1f})", ratio(running, bare_running), "≥ 0.8 of bare",
+          running >= 0.8 * bare_running)
     if imported.summary.rejected:
         f.notes.append(f"Import rejected {len(imported.summary.rejected)} rows, e.g. "
                        f"{list(imported.summary.rejected.items())[:3]}")

@@ -19,7 +19,8 @@ def test_the_city_benchmark_runs_every_phase_at_a_tiny_size_and_writes_its_table
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     text = output.read_text()
     assert "| measured | figure | building block, same run | ratio | goal | met |" in text
-    for row in ("import: into the event store", "workflow starts", "step over HTTP, 1 client",
+    for row in ("import: into the event store", "workflow starts",
+                "every case's workflow running", "step over HTTP, 1 client",
                 "steps over HTTP, 16 clients", "projection catch-up from empty", "board: city", "statistics: street",
                 "ledger CSV: district", "memory: worker", "memory: Temporal dev server"):
         assert row in text, row
