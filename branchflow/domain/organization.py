@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -65,6 +66,7 @@ def _with_subtype(state: dict[str, Any]) -> None:
     state.setdefault("responsible_committee", None)
 
 
+@cache  # a few dozen event names, asked on every event applied (7 % of an import's batches before)
 def step_name(event_name: str) -> str:
     """An event's name as the API names steps that happened: MemberAdded -> member_added."""
     return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in event_name).lstrip("_")
