@@ -33,7 +33,7 @@ from psycopg.rows import tuple_row
 from tenacity import RetryCallState, Retrying, wait_exponential
 
 from branchflow.domain.application import FormationApplication
-from branchflow.domain.receipt import Receipt
+from branchflow.domain.receipt import BatchReceipt, Receipt
 from branchflow.domain.relations import Relation
 from branchflow.projections.batch import Batch
 from branchflow.projections.schema import TRACKING
@@ -46,11 +46,11 @@ log = logging.getLogger(__name__)
 LEAD_LOCK_KEY = 0x62666C6F776C  # "bflowl": not the pages' transaction lock, which `rebuild` and `catch_up` take
 DEFAULT_PAGE_SIZE = 5000  # fewer, larger pages: less summary upkeep per event (measured best of 2k/5k/10k)
 _LAST_ID = 2**63 - 1
-# Receipts answer a repeated command; no read model shows them, and an import writes two for every three
-# events of its cases: left undecoded, they still move the position.
+# Receipts answer a repeated command; no read model shows them (an import writes one for each case with
+# members, a store of older imports one for each member row): left undecoded, they still move the position.
 # Where members' relations sit (relations.py) is no read model's either.
-_NOT_PROJECTED = frozenset({get_topic(Receipt.Issued), get_topic(Relation.Placed), get_topic(Relation.Moved),
-                            get_topic(Relation.Released)})
+_NOT_PROJECTED = frozenset({get_topic(Receipt.Issued), get_topic(BatchReceipt.Issued), get_topic(Relation.Placed),
+                            get_topic(Relation.Moved), get_topic(Relation.Released)})
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,13 @@ from branchflow.domain.application import FormationApplication
 from branchflow.domain.credit_codes import CreditCodeClaim, claim_id
 from branchflow.domain.errors import CaseNotFound, DomainError
 from branchflow.domain.organization import Organization, organization_id
-from branchflow.domain.receipt import Receipt, receipt_id, registration_fingerprint, step_fingerprint
+from branchflow.domain.receipt import (
+    BatchReceipt,
+    Receipt,
+    batch_receipt_id,
+    receipt_id,
+    registration_fingerprint,
+)
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
 from branchflow.domain.stamp import Stamp
@@ -79,6 +85,7 @@ class ApplicationCommands:
 
     def __init__(self, app: FormationApplication, actor: str, today: date) -> None:
         self.app, self.actor, self.today = app, actor, today
+        self._batch_steps: tuple[UUID, dict[str, int]] | None = None  # the last batch receipt read, by case
 
     def register(self, registration: Registration) -> UUID:
         return self.app.register_organization(registration, self.actor, self.today).id
@@ -99,11 +106,26 @@ class ApplicationCommands:
     def answered(self, org_id: UUID, command_id: str) -> bool:
         """Whether a step with this command id was applied to the case before (a refused one was not: sent
         again, it is reported again with its refusal)."""
+        if command_id in self.batch_steps(org_id):
+            return True
         try:
             receipt: object = self.app.repository.get(receipt_id(str(org_id), command_id))
         except AggregateNotFoundError:
             return False
         return isinstance(receipt, Receipt) and receipt.refusal is None
+
+    def batch_steps(self, org_id: UUID) -> dict[str, int]:
+        """The steps the case was registered with in a batch (command id -> version); none for a case
+        registered alone. Kept for the last case asked: a file imported again asks for each of its rows."""
+        if self._batch_steps is not None and self._batch_steps[0] == org_id:
+            return self._batch_steps[1]
+        try:
+            receipt: object = self.app.repository.get(batch_receipt_id(str(org_id)))
+        except AggregateNotFoundError:
+            return {}  # not kept: a case registered alone has none, now or later
+        assert isinstance(receipt, BatchReceipt)
+        self._batch_steps = (org_id, receipt.versions)  # written once with its case, never changed
+        return receipt.versions
 
     def step(self, org_id: UUID, step: Step) -> bool:
         if step.command_id is not None and self.answered(org_id, step.command_id):
@@ -165,19 +187,22 @@ class ApplicationCommands:
             refused[conflict[0]] = relations.elsewhere(conflict[1])
         moved = self.app.relations_moved(org, {}, taken)
         taken.update(dict.fromkeys(relations.placed(org), str(org.id)))
-        out += [Receipt(scope=str(org.id), command_id=c, versions={str(org.id): v}, fingerprint=f, refusal=None)
-                for c, v, f in receipts]
+        if reg.command_id:  # the answer to a repeat: the case then, bound to its request as registering binds it
+            out.append(Receipt(scope=str(org.id), command_id=reg.command_id, versions={str(org.id): 1},
+                               fingerprint=registration_fingerprint(reg, self.actor), refusal=None))
+        if receipts:  # one receipt for the steps (an import's member rows): not one a step
+            out.append(BatchReceipt(scope=str(org.id), versions=receipts))
         claim = [CreditCodeClaim(credit_code=reg.credit_code, organization_id=str(org.id))] if reg.credit_code else []
         out += [org, *moved, *claim]
         return results
 
     def _built(self, reg: Registration, steps: Sequence[Step], refused: dict[int, DomainError],
                taken: dict[str, str]
-               ) -> tuple[Organization, list[tuple[str, int, str]], tuple[int, str] | None, StepResults]:
-        """(case, receipts, the first step that placed a relation held elsewhere with its member, results)."""
+               ) -> tuple[Organization, dict[str, int], tuple[int, str] | None, StepResults]:
+        """(case, its steps' command ids with the version after each, the first step that placed a relation
+        held elsewhere with its member, results)."""
         org = Organization(stamp=Stamp(self.actor, reg.occurred_on or self.today, reg.reason), **reg.facts())
-        # The answer to a repeat: the case then, bound to its request as `register_organization` binds it.
-        receipts = [(reg.command_id, 1, registration_fingerprint(reg, self.actor))] if reg.command_id else []
+        receipts: dict[str, int] = {}
         results: StepResults = []
         held: dict[str, str] = {}  # the relations the case holds so far (a new case: none), read once a step
         for i, step in enumerate(steps):
@@ -197,8 +222,8 @@ class ApplicationCommands:
                     return org, receipts, (i, placed[key]), results
             held = placed
             results.append(None)
-            receipts += [(step.command_id, org.version, step_fingerprint(org.id, step, self.actor))
-                         ] if step.command_id else []
+            if step.command_id:
+                receipts[step.command_id] = org.version
         return org, receipts, None, results
 
     def _taken(self, org_id: UUID, registration: Registration) -> bool:
