@@ -26,16 +26,23 @@ from branchflow.workflows.failures import CONCURRENT_CHANGE, as_application_erro
 from branchflow.workflows.signing import check_signature
 
 
+class RegisterInput(BaseModel):
+    command: RegisterCommand
+    coded: bool = False  # the case state coded: for a run since the patch `coded-case-state` (formation.py)
+
+
 class PerformInput(BaseModel):
     organization_id: UUID
     command: StepCommand
     with_view: bool = False  # the whole view too: for a run started before the compact case state (formation.py)
+    coded: bool = False
 
 
 class LoadInput(BaseModel):
     organization_id: UUID
     today: date
     with_view: bool = False
+    coded: bool = False
 
 
 class EscalateInput(BaseModel):
@@ -43,6 +50,7 @@ class EscalateInput(BaseModel):
     obligation: ObligationView
     today: date
     with_view: bool = False
+    coded: bool = False
 
 
 class RemindInput(BaseModel):
@@ -51,6 +59,7 @@ class RemindInput(BaseModel):
     on: date  # the reminder's day
     today: date
     with_view: bool = False
+    coded: bool = False
 
 
 class FormationActivities:
@@ -63,7 +72,8 @@ class FormationActivities:
         self.delay_after_reminder = delay_after_reminder
 
     @activity.defn(name="register_organization")
-    def register(self, command: RegisterCommand) -> CaseState:
+    def register(self, given: RegisterInput) -> CaseState:
+        command = given.command
         workflow = activity.info().workflow_id or ""
         check_signature(self.key, "register", workflow, command)
         try:
@@ -78,7 +88,7 @@ class FormationActivities:
             raise
         with as_application_errors():
             self._pause()
-            return case_state(org, command.today, self.app.thresholds)
+            return case_state(org, command.today, self.app.thresholds, coded=given.coded)
 
     @activity.defn(name="perform_step")
     def perform(self, given: PerformInput) -> CaseState:
@@ -88,14 +98,15 @@ class FormationActivities:
         with as_application_errors():
             org = self.app.perform(given.organization_id, command.step, command.actor, command.today, recounted)
             self._pause()
-            state = case_state(org, command.today, self.app.thresholds, with_view=given.with_view)
+            state = case_state(org, command.today, self.app.thresholds, with_view=given.with_view,
+                               coded=given.coded)
             return state.model_copy(update={"recounted": recounted})
 
     @activity.defn(name="load_case")
     def load(self, given: LoadInput) -> CaseState:
         with as_application_errors():
             return case_state(self.app.case(given.organization_id), given.today, self.app.thresholds,
-                              with_view=given.with_view)
+                              with_view=given.with_view, coded=given.coded)
 
     @activity.defn(name="escalate_deadline")
     def escalate(self, given: EscalateInput) -> CaseState:
@@ -108,7 +119,8 @@ class FormationActivities:
             org = self.app.case(given.organization_id)
             if obligation in obligations(org, self.app.thresholds):
                 org = self.app.escalate(given.organization_id, obligation, since, f"escalate/{obligation.key}")
-            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view)
+            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view,
+                              coded=given.coded)
 
     @activity.defn(name="remind_deadline")
     def remind(self, given: RemindInput) -> CaseState:
@@ -122,7 +134,8 @@ class FormationActivities:
                                       f"remind/{given.on.isoformat()}/{obligation.key}")
                 if self.delay_after_reminder > 0:
                     time.sleep(self.delay_after_reminder)
-            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view)
+            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view,
+                              coded=given.coded)
 
     @activity.defn(name="form_joint_branch")
     def form_joint_branch(self, command: JointBranchCommand) -> list[CaseState]:

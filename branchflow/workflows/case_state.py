@@ -8,6 +8,11 @@ rule that forbids it (`refusal`), and composes the case's view from the event st
 
 Histories recorded before hold the older, whole shape (`{view, as_of, blocked, join_blocked}`): it reads into
 this one (`_from_the_whole_shape`), with the view kept for the runs that still answer it (formation.py).
+
+Runs started since the patch `coded-case-state` (formation.py) write it coded (`coded`): the offered steps as
+one number, a bit per step of `OFFERED_CODES`, and no `join_blocked` (a blocked organization's reservation is
+refused by the domain's guard when the joint branch is formed, with its message). The offered steps were ≈ 250 B
+of a 600 B state, the join rule's message ≈ 120 B (issue 19, BENCHMARKS.md "History per step").
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from branchflow.domain.actions import ACTIONS, next_actions
 from branchflow.domain.case import CaseView, ObligationView, candidate_next_due_on, case_view
@@ -27,6 +32,31 @@ from branchflow.domain.people import DevelopmentStage, MemberStatus
 from branchflow.domain.rules import Stage, Thresholds, can_join_joint_branch, open_case, stage
 
 ANY_STEP = "*"  # the key, in the whole shape's `blocked`, of a reason that forbids every step (a closed case)
+# The steps a coded state's `offered` number stands for, bit 0 first. Stored histories read these positions:
+# append new steps at the end, never reorder or remove one (tests/workflows/test_case_state.py pins them).
+OFFERED_CODES: tuple[str, ...] = (
+    "report_headcount", "add_member", "transfer_in", "transfer_out", "record_applicant", "talk_to_applicant",
+    "designate_activist", "review_activist", "confirm_development_target", "admit_probationary",
+    "approve_probationary", "convert_to_formal", "extend_probation", "cancel_probation", "withdraw_candidate",
+    "assign_instructor", "withdraw_instructor", "affiliate", "end_affiliation", "establish_temporary_branch",
+    "request_formal_branch", "approve_formal_branch", "reject_formal_branch", "leave_joint_branch",
+    "dissolve_branch", "elect_branch_committee", "form_youth_league", "rate_five_goods", "check_ten_haves",
+    "correct_facts", "correct_member", "correct_candidate", "change_responsible_committee", "close_case",
+    "reopen_case", "request_transfer_in", "transfer_abandoned", "file_election_result", "form_union",
+    "tag_focus_group", "assign_cultivation_contacts", "change_cultivation_contacts", "record_political_review",
+    "record_training", "record_departure", "allow_admission_despite_departure",
+)
+_BIT = {name: 1 << i for i, name in enumerate(OFFERED_CODES)}
+
+
+def offered_number(names: list[str]) -> int:
+    """The coded form of `names` (a step missing from OFFERED_CODES is a KeyError: it would read back as not
+    offered)."""
+    return sum(_BIT[name] for name in dict.fromkeys(names))
+
+
+def offered_names(number: int) -> list[str]:
+    return [name for name, bit in _BIT.items() if number & bit]
 
 
 class Rule(BaseModel):
@@ -81,6 +111,8 @@ class CaseState(BaseModel):
     # The whole view: only for runs started before the compact state, which answer it (formation.py), and in
     # states read from their histories.
     view: CaseView | None = None
+    # Written coded (runs since the patch `coded-case-state`): `next_actions` as `offered`, a number.
+    coded: bool = Field(default=False, exclude=True)
 
     @model_serializer(mode="wrap")
     def _without_empty_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -89,17 +121,32 @@ class CaseState(BaseModel):
         if "obligations" in written:
             written["obligations"] = [{k: v for k, v in o.items() if v not in ("", False, [])}
                                       for o in written["obligations"]]
+        if self.coded:  # `offered` is always written: it marks the coded form
+            written.pop("next_actions", None)
+            written["offered"] = offered_number(self.next_actions)
         return written
 
     @model_validator(mode="before")
     @classmethod
     def _from_the_whole_shape(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "offered" in data:
+            coded = {k: v for k, v in data.items() if k != "offered"}
+            return {**coded, "next_actions": offered_names(int(data["offered"])), "coded": True}
         if not isinstance(data, dict) or "view" not in data or "stage" in data:
             return data
         view = CaseView.model_validate(data["view"])
         closed = (data.get("blocked") or {}).get(ANY_STEP)
         return {**compact(view), "as_of": data["as_of"], "join_blocked": data.get("join_blocked"),
                 "closed": closed, "recounted": data.get("recounted") or [], "view": view}
+
+
+class NewVersion(BaseModel):
+    """A command's answer in runs since the patch `coded-case-state`: the case's version only (the client knows
+    the case and the date it asked for; `Applied`'s id and date were 66 B of every step's history)."""
+
+    model_config = ConfigDict(extra="forbid")  # an `Applied` or a view never reads as this
+
+    version: int
 
 
 class Applied(BaseModel):
@@ -128,9 +175,11 @@ def compact(view: CaseView) -> dict[str, Any]:
     }
 
 
-def case_state(org: Organization, today: date, t: Thresholds, *, with_view: bool = False) -> CaseState:
-    """The case state of `org` on `today`; `with_view` adds the whole view, for runs that still answer it."""
-    join, closed = can_join_joint_branch(org, t), open_case(org)
+def case_state(org: Organization, today: date, t: Thresholds, *, with_view: bool = False, coded: bool = False
+               ) -> CaseState:
+    """The case state of `org` on `today`; `with_view` adds the whole view, for runs that still answer it;
+    `coded`, the form of runs since the patch `coded-case-state` (without `join_blocked`)."""
+    join, closed = can_join_joint_branch(org, t) if not coded else None, open_case(org)
     if with_view:
         view = case_view(org, today, t)
         return CaseState(**compact(view), as_of=today, join_blocked=Rule.of(join) if join else None,
@@ -146,7 +195,7 @@ def case_state(org: Organization, today: date, t: Thresholds, *, with_view: bool
                     for c in org.candidates.values() if c.in_development],
         members=[Probationer(id=m.id, probation_ends_on=m.probation_ends_on) for m in present
                  if m.status is MemberStatus.PROBATIONARY],
-        join_blocked=Rule.of(join) if join else None, closed=Rule.of(closed) if closed else None,
+        join_blocked=Rule.of(join) if join else None, closed=Rule.of(closed) if closed else None, coded=coded,
     )
 
 

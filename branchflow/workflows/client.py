@@ -43,7 +43,7 @@ from branchflow.domain.organization import organization_id
 from branchflow.domain.receipt import registration_fingerprint, step_fingerprint
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType, open_case
-from branchflow.workflows.case_state import Applied, CaseState, refusal
+from branchflow.workflows.case_state import Applied, CaseState, NewVersion, refusal
 from branchflow.workflows.commands import CallerScope, JointBranchCommand, RegisterCommand, StepCommand
 from branchflow.workflows.config import TASK_QUEUE, connect
 from branchflow.workflows.failures import StepNotOffered, WorkflowUnavailable, domain_error
@@ -53,7 +53,9 @@ from branchflow.workflows.joint_branch import JointBranchWorkflow, joint_branch_
 from branchflow.workflows.signing import signature
 
 C = TypeVar("C", RegisterCommand, StepCommand, JointBranchCommand)
-Answer = CaseView | Applied  # what an update answers: runs started before the compact state answer the view
+# What an update answers: runs started before the compact state answer the view, those since the coded state
+# the version alone.
+Answer = CaseView | Applied | NewVersion
 DEFAULT_ANSWER_WITHIN = 30.0  # seconds a caller waits for a command before it is told to retry
 
 
@@ -106,7 +108,7 @@ class FormationClient:
                 FormationWorkflow.register, command, start_workflow_operation=start,
                 id=update_id("register", command_id, registration_fingerprint(registration, actor)),
             ), self.answer_within)
-            return _applied(answer)
+            return _applied(answer, org_id, today)
         raise AssertionError("unreachable")  # pragma: no cover (mypy: the context manager may swallow)
 
     async def step(self, org_id: UUID, step: Step, actor: str, today: date, scope: CallerScope | None = None
@@ -127,11 +129,11 @@ class FormationClient:
             async with self.gates.entered(org_id), self._translated(org_id):
                 if isinstance(step, ReopenCase):  # the one step a closed case (its workflow has ended) takes
                     return _applied(await asyncio.wait_for(self._reopen(org_id, command, step_id),
-                                                           self.answer_within))
+                                                           self.answer_within), org_id, today)
                 handle = self.client.get_workflow_handle_for(FormationWorkflow.run, workflow_id(org_id))
                 answer: Answer = await asyncio.wait_for(
                     handle.execute_update(FormationWorkflow.step, command, id=step_id), self.answer_within)
-                return _applied(answer)
+                return _applied(answer, org_id, today)
         except StepNotOffered as e:
             raise await asyncio.to_thread(self._refusal, org_id, e.action, today) from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -285,5 +287,10 @@ def update_id(kind: str, command_id: str, fingerprint: str) -> str:
     return f"{kind}-{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
 
 
-def _applied(answer: CaseView | Applied) -> Applied:
-    return answer if isinstance(answer, Applied) else Applied(id=answer.id, version=answer.version)
+def _applied(answer: Answer, org_id: UUID, today: date) -> Applied:
+    """An update's answer as the case's id and version, and the date its view is composed for."""
+    if isinstance(answer, Applied):
+        return answer
+    if isinstance(answer, NewVersion):  # the command's case, on the date it was sent for
+        return Applied(id=org_id, version=answer.version, as_of=today)
+    return Applied(id=answer.id, version=answer.version)

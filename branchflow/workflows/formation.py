@@ -34,10 +34,11 @@ with workflow.unsafe.imports_passed_through():
         FormationActivities,
         LoadInput,
         PerformInput,
+        RegisterInput,
         RemindInput,
     )
     from branchflow.workflows.alarm import Alarm
-    from branchflow.workflows.case_state import Applied, CaseState
+    from branchflow.workflows.case_state import Applied, CaseState, NewVersion
     from branchflow.workflows.commands import RegisterCommand, Release, Reservation, StepCommand
     from branchflow.workflows.deadlines import PersonSchedule
     from branchflow.workflows.development import MemberDevelopmentWorkflow, PersonDue, development_workflow_id
@@ -69,6 +70,10 @@ RECOUNTS_PATCH = "joint-branch-recounts"
 # per step 9.8 -> 3.3 KB, BENCHMARKS.md "History per step"); runs started before keep asking the activities
 # for the view and answering it, so that a worker of the release before can still replay them.
 COMPACT_PATCH = "compact-case-state"
+# Runs started since write the case state coded (the offered steps as a number, no joint-branch rule: the domain's
+# guard refuses a blocked reservation), answer a command with its version alone and upsert only the search
+# attributes that changed (issue 19: history per step 2.3 -> ~1.8 KB, BENCHMARKS.md "History per step").
+CODED_PATCH = "coded-case-state"
 HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if its workflow vanished
 # Only the rules' answers end a command: Temporal keeps an update's outcome under its id (the command id),
 # so a failure for a passing fault would be given again to every retry. A store that is down makes the
@@ -102,11 +107,13 @@ class FormationWorkflow:
         self.published: tuple[str, str, bool] | None = None
         self.reminding = False
         self.compact = True
+        self.coded = True  # (a registration's handler runs before `run`: only its activity's input sees this)
 
     @workflow.run
     async def run(self, state: FormationState) -> Applied | None:
         self.reminding = workflow.patched(REMINDERS_PATCH)  # first thing in the run: the same task on replay
         self.compact = workflow.patched(COMPACT_PATCH)
+        self.coded = workflow.patched(CODED_PATCH)
         if self.state.case is None and not self.state.awaiting_registration:
             await self._adopt()
         await workflow.wait_condition(lambda: self.state.case is not None or self.ended)
@@ -134,10 +141,11 @@ class FormationWorkflow:
     # --- commands -----------------------------------------------------------------------------
 
     @workflow.update
-    async def register(self, command: RegisterCommand) -> CaseView | Applied:
+    async def register(self, command: RegisterCommand) -> CaseView | Applied | NewVersion:
         async with self.lock:
             try:
-                state = await self._local(FormationActivities.register, command)
+                state = await self._local(FormationActivities.register, RegisterInput(command=command,
+                                                                                      coded=self.coded))
             except ApplicationError as e:
                 if self.state.case is None and e.type == ALREADY_REGISTERED:
                     with suppress(ApplicationError):
@@ -154,7 +162,7 @@ class FormationWorkflow:
             raise expected(f"organization {org} is already registered", str(org), type=ALREADY_REGISTERED)
 
     @workflow.update
-    async def step(self, command: StepCommand) -> CaseView | Applied:
+    async def step(self, command: StepCommand) -> CaseView | Applied | NewVersion:
         await self._ready()
         async with self.lock:
             command_id = command.step.command_id
@@ -166,7 +174,8 @@ class FormationWorkflow:
             await workflow.wait_condition(
                 lambda: self.state.held_by is None or command_id in self.state.recent_commands)
             state = await self._local(FormationActivities.perform, PerformInput(
-                organization_id=self.state.organization_id, command=command, with_view=not self.compact))
+                organization_id=self.state.organization_id, command=command, with_view=not self.compact,
+                coded=self.coded))
             recounted, state.recounted = state.recounted, []
             answer = self._applied(state, command_id)
             if recounted and workflow.patched(RECOUNTS_PATCH):
@@ -207,6 +216,8 @@ class FormationWorkflow:
 
     @reserve.validator
     def _validate_reserve(self, reservation: Reservation) -> None:
+        # A coded state holds no `join_blocked`: the joint branch's activity refuses a blocked organization with
+        # the domain's guard and message (a refusal then costs a hold and its release, not every step's bytes).
         if self.state.held_by == reservation.joint_branch_id or self.state.case is None:
             return
         if self.state.held_by is not None:
@@ -315,7 +326,7 @@ class FormationWorkflow:
             key = deadlines.reminder_key(obligation, on)
             self.attempted.add(key)
             given = RemindInput(organization_id=self.state.organization_id, obligation=obligation, on=on,
-                                today=self._today(), with_view=not self.compact)
+                                today=self._today(), with_view=not self.compact, coded=self.coded)
             try:
                 state = await workflow.execute_activity_method(
                     FormationActivities.remind, given, start_to_close_timeout=RECORD_TIMEOUT,
@@ -336,7 +347,7 @@ class FormationWorkflow:
             return
         self.attempted.add(key)
         given = EscalateInput(organization_id=self.state.organization_id, obligation=obligation, today=self._today(),
-                              with_view=not self.compact)
+                              with_view=not self.compact, coded=self.coded)
         try:
             state = await workflow.execute_activity_method(
                 FormationActivities.escalate, given, start_to_close_timeout=RECORD_TIMEOUT,
@@ -407,7 +418,8 @@ class FormationWorkflow:
                 self.ended = True
 
     async def _reload(self) -> None:
-        given = LoadInput(organization_id=self.state.organization_id, today=self._today(), with_view=not self.compact)
+        given = LoadInput(organization_id=self.state.organization_id, today=self._today(), with_view=not self.compact,
+                          coded=self.coded)
         self._applied(await self._local(FormationActivities.load, given), None)
 
     async def _local(self, activity: Callable[[Any, Any], T], arg: Any) -> T:
@@ -417,9 +429,10 @@ class FormationWorkflow:
         except ActivityError as e:
             raise passed_on(e) from None
 
-    def _applied(self, state: CaseState, command_id: str | None) -> CaseView | Applied:
+    def _applied(self, state: CaseState, command_id: str | None) -> CaseView | Applied | NewVersion:
         """Takes the activity's answer as the case's state, unless it is an older one (a repeated command's);
-        answers the command's version (a run started before the compact state: its view)."""
+        answers the command's version (a run started before the compact state: its view; before the coded
+        state: with the case's id and date)."""
         if self.state.case is None or state.version >= self.state.case.version:
             self.state.case = state
             self.revision += 1
@@ -429,12 +442,15 @@ class FormationWorkflow:
         self._publish(self.state.case)
         if not self.compact and state.view is not None:
             return state.view
+        if self.coded:
+            return NewVersion(version=state.version)
         return Applied.of(state)
 
     def _publish(self, case: CaseState) -> None:
         values = search_values(case)
         if values != self.published:
-            workflow.upsert_search_attributes(search_updates(values))
+            # Runs before the coded state upserted all three whenever one changed.
+            workflow.upsert_search_attributes(search_updates(values, self.published if self.coded else None))
             self.published = values
 
     def _should_continue(self) -> bool:

@@ -1,8 +1,9 @@
 """JointBranchWorkflow: one joint branch over several organizations, all or nothing.
 
-It holds every member organization's workflow (the update `reserve`: its validator checks that the
-organization may join, and a held workflow refuses other steps), then one activity saves every
-organization's event in one transaction (`FormationApplication.form_joint_branch`), then it releases
+It holds every member organization's workflow (the update `reserve`: a held workflow refuses other steps; in
+runs before the coded case state its validator also refused an organization that may not join, since then
+the domain's guard does, below), then one activity saves every organization's event in one transaction
+(`FormationApplication.form_joint_branch`, which checks each may join), then it releases
 each workflow with its new state. On any failure it releases them all unchanged: nothing was written.
 Its id derives from the command id, its caller and its request, so a repeated command finds the first run
 and its answer.

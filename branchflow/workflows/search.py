@@ -29,9 +29,15 @@ def search_values(view: CaseState) -> tuple[str, str, bool]:
     return view.stage.value, view.region_code, any(o.overdue for o in view.obligations)
 
 
-def search_updates(values: tuple[str, str, bool]) -> list[SearchAttributeUpdate[Any]]:
+def search_updates(values: tuple[str, str, bool], published: tuple[str, str, bool] | None = None
+                   ) -> list[SearchAttributeUpdate[Any]]:
+    """The upserts that set `values`: those that differ from `published` (all of them without it)."""
     stage, region_code, overdue = values
-    return [STAGE.value_set(stage), REGION_CODE.value_set(region_code), OVERDUE.value_set(overdue)]
+    updates: list[SearchAttributeUpdate[Any]] = [STAGE.value_set(stage), REGION_CODE.value_set(region_code),
+                                                 OVERDUE.value_set(overdue)]
+    if published is None:
+        return updates
+    return [update for i, update in enumerate(updates) if values[i] != published[i]]
 
 
 async def register_search_attributes(client: Client) -> None:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from typing import Any
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from branchflow.domain.actions import ACTIONS
 from branchflow.domain.case import CaseView, case_view
 from branchflow.domain.rules import SEED_THRESHOLDS
-from branchflow.workflows.case_state import ANY_STEP, Applied, CaseState, Rule, case_state
+from branchflow.workflows.case_state import (
+    ANY_STEP,
+    OFFERED_CODES,
+    Applied,
+    CaseState,
+    NewVersion,
+    Rule,
+    case_state,
+    offered_names,
+    offered_number,
+)
+from branchflow.workflows.search import OVERDUE, STAGE, search_updates
 from tests.domain.cases import DAY, activist, add_members, organization
 
 CONVERTER = pydantic_data_converter.payload_converter
@@ -65,3 +79,47 @@ def test_an_answer_recorded_as_the_whole_view_reads_as_its_version() -> None:
     assert applied == Applied(id=org.id, version=org.version)
     new = Applied.of(case_state(org, DAY, SEED_THRESHOLDS))
     assert CONVERTER.from_payloads(CONVERTER.to_payloads([new]), [answers]) == [new]
+
+
+def test_a_coded_state_writes_the_offered_steps_as_a_number_and_reads_back_equal() -> None:
+    org = organization()
+    add_members(org, 3)  # enough for a branch of its own: it may not join a joint branch
+    activist(org)
+    compact, coded = case_state(org, DAY, SEED_THRESHOLDS), case_state(org, DAY, SEED_THRESHOLDS, coded=True)
+    payload = CONVERTER.to_payloads([coded])[0]
+    assert b"next_actions" not in payload.data and b"join_blocked" not in payload.data
+    assert json.loads(payload.data)["offered"] == offered_number(compact.next_actions) > 0
+    assert compact.join_blocked is not None and coded.join_blocked is None  # the domain's guard refuses it
+    assert len(payload.data) + 250 < len(CONVERTER.to_payloads([compact])[0].data)
+    [read] = CONVERTER.from_payloads([payload], [CaseState])
+    assert read == coded and read.coded and read.next_actions == compact.next_actions
+    assert CONVERTER.from_payloads(CONVERTER.to_payloads([compact]), [CaseState]) == [compact]  # and the older form
+    closed = coded.model_copy(update={"next_actions": []})  # nothing offered: still the coded form
+    assert CONVERTER.from_payloads(CONVERTER.to_payloads([closed]), [CaseState]) == [closed]
+
+
+def test_the_offered_steps_codes_only_grow_at_the_end() -> None:
+    """Stored histories read the positions: the first 46 are pinned (a new step is appended, and added here)."""
+    first = ",".join(OFFERED_CODES[:46]).encode()
+    assert hashlib.sha256(first).hexdigest() == "9a9be9b15ff73ed18dc59966d40d274364bee019e2cd6fabc503cfefe53e333e"
+    assert set(ACTIONS) <= set(OFFERED_CODES) and len(set(OFFERED_CODES)) == len(OFFERED_CODES)
+    assert offered_number(["report_headcount", "add_member"]) == 3
+    assert offered_names(offered_number(list(ACTIONS))) == list(OFFERED_CODES)
+
+
+def test_a_coded_runs_answer_is_the_version_alone_and_no_older_answer_reads_as_it() -> None:
+    answers: Any = CaseView | Applied | NewVersion  # an update's answer, as the client reads it
+    org = organization()
+    new = NewVersion(version=4)
+    assert CONVERTER.to_payloads([new])[0].data == b'{"version":4}'
+    assert CONVERTER.from_payloads(CONVERTER.to_payloads([new]), [answers]) == [new]
+    older = Applied.of(case_state(org, DAY, SEED_THRESHOLDS))
+    assert CONVERTER.from_payloads(CONVERTER.to_payloads([older]), [answers]) == [older]
+    view = case_view(org, DAY, SEED_THRESHOLDS)
+    assert CONVERTER.from_payloads(CONVERTER.to_payloads([view]), [answers]) == [view]
+
+
+def test_only_the_search_attributes_that_changed_are_upserted() -> None:
+    before, now = ("DEVELOPING_MEMBERS", "440401001003", False), ("FORMAL_BRANCH", "440401001003", True)
+    assert [u.key for u in search_updates(now, before)] == [STAGE, OVERDUE]
+    assert search_updates(now, now) == [] and len(search_updates(now)) == 3

@@ -66,7 +66,7 @@ def test_a_failing_joint_branch_writes_nothing_and_releases_every_organization(r
             await form(h, ids, "joint-2")
         assert refused.value.rule == "joint_not_close_in_industry"
 
-        formed = await h.formal_branch((await h.register()).id)  # refused by the reservation's validator
+        formed = await h.formal_branch((await h.register()).id)  # refused by the domain's guard (the coded state)
         with pytest.raises(RuleViolation) as refused:
             await form(h, [ids[0], formed.id], "joint-3")
         assert refused.value.rule == "already_formed"
