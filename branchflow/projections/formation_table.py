@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from branchflow.domain.formation_table import COLUMNS, FormationCounts
 from branchflow.domain.values import SUBTYPES
 from branchflow.projections.board import Scope
-from branchflow.projections.schema import BOARD_COUNTS, CASES, SUMMARY_LEVELS, region_range
+from branchflow.projections.schema import BOARD_COUNTS, CASES, JOINT_BRANCHES_SET_UP, SUMMARY_LEVELS, region_range
 
 GroupBy = Literal["subtype", "committee"]
 _FILTERS: Final = ("kind", "subtype", "industry", "above_scale", "registered", "founded_year",
@@ -69,6 +69,9 @@ class FormationTable(TableFigures):
     change: TableChange | None = None
 
 
+_JOINT_BRANCHES: Final = f"{JOINT_BRANCHES_SET_UP} AS joint_branches"
+
+
 def table_figures(
     conn: psycopg.Connection[Any], scope: Scope, as_of: date, group_by: GroupBy = "subtype", cases: str = CASES,
     source: Literal["auto", "rows"] = "auto",
@@ -95,12 +98,12 @@ def table_figures(
                                 f"WHERE level = %(level)s AND prefix = %(region)s{filters} "
                                 f"GROUP BY GROUPING SETS ({sets})", params).fetchall()
             joint = {(r["grouped"], r["kind"], r["subtype"]): r["joint_branches"] for r in cur.execute(
-                f"SELECT {grouped}, count(DISTINCT joint_branch_id) AS joint_branches FROM {cases} "
+                f"SELECT {grouped}, {_JOINT_BRANCHES} FROM {cases} "
                 f"WHERE {where} AND joint_branch_id IS NOT NULL GROUP BY GROUPING SETS ({sets})", params)}
             for r in found:
                 r["joint_branches"] = joint.get((r["grouped"], r["kind"], r["subtype"]), 0)
         else:
-            found = cur.execute(f"SELECT {grouped}, {sums}, count(DISTINCT joint_branch_id) AS joint_branches "
+            found = cur.execute(f"SELECT {grouped}, {sums}, {_JOINT_BRANCHES} "
                                 f"FROM {cases} WHERE {where} GROUP BY GROUPING SETS ({sets})", params).fetchall()
     total = next((r for r in found if r["grouped"] == (1 << len(keys)) - 1), None)
     groups = [r for r in found if r is not total]

@@ -157,6 +157,12 @@ REGION_COUNT_COLUMNS: Final[Columns] = (
 )
 
 
+# The joint branches among some rows of `cases`: each once, and only where the domain counts its organizations
+# as joint ones (domain.md "Party organizations that lose their members": one with no formal member left is
+# set up for none of them, though they still belong to it).
+JOINT_BRANCHES_SET_UP: Final = "count(DISTINCT joint_branch_id) FILTER (WHERE table_joint_organizations > 0)"
+
+
 def copy_types(columns: Columns) -> list[str]:
     """The columns' types as psycopg's binary COPY names them."""
     names = {"integer": "int4", "boolean": "bool", "bigint": "int8", "smallint": "int2"}

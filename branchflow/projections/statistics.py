@@ -35,6 +35,7 @@ from branchflow.projections.schema import (
     BOARD_COUNTS,
     BOARD_FIGURES,
     CASES,
+    JOINT_BRANCHES_SET_UP,
     MEMBER_DIMENSIONS,
     MEMBERS,
     REGION_COUNTS,
@@ -181,7 +182,7 @@ def _from_rows(cur: psycopg.Cursor[Any], scope: Scope, today: date, cases: str, 
     """The same figures counted from the rows, as the summaries count them (`schema.MEMBER_DIMENSIONS`)."""
     where, params = _where(scope, "c")
     counts = ", ".join(f"count(*) FILTER (WHERE {BOARD_FIGURES[name]})" for name in _ORGANIZATION_TYPES)
-    types = cur.execute(f"SELECT {counts}, count(DISTINCT joint_branch_id) FROM {cases} AS c WHERE {where}",
+    types = cur.execute(f"SELECT {counts}, {JOINT_BRANCHES_SET_UP} FROM {cases} AS c WHERE {where}",
                         params).fetchone()
     assert types is not None
     dimensions = ", ".join(f"('{name}', {expression})" for name, expression in MEMBER_DIMENSIONS.items())

@@ -53,8 +53,10 @@ def region_counts_query(cases: str, members: str, of_cases: str = "", of_members
         "SELECT l.level, substr(region_code, 1, l.level) AS prefix, d.dimension, d.value, count(*) AS n "
         f"FROM {members} {_LEVELS} CROSS JOIN LATERAL (VALUES {_MEMBER_VALUES}) AS d(dimension, value)"
         f"{of_members} GROUP BY 1, 2, 3, 4 UNION ALL "
+        # a joint branch where the domain counts its organizations as joint ones (not one left with no member)
         "SELECT l.level, substr(region_code, 1, l.level), 'joint_branch', joint_branch_id, count(*) "
-        f"FROM {cases} {_LEVELS} WHERE joint_branch_id IS NOT NULL{of_cases} GROUP BY 1, 2, 4"
+        f"FROM {cases} {_LEVELS} WHERE joint_branch_id IS NOT NULL AND table_joint_organizations > 0{of_cases} "
+        "GROUP BY 1, 2, 4"
     )
 
 

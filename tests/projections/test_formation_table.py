@@ -200,6 +200,51 @@ def test_a_case_registered_after_the_date_is_not_in_its_table(projected_street: 
     assert orgs["foreign"].id not in ids and orgs["private"].id in ids
 
 
+def test_a_joint_branch_whose_members_all_left_counts_as_no_joint_branch(database_url: str) -> None:
+    """domain.md "Party organizations that lose their members": a joint branch whose organizations have no
+    formal member left is not formed for any of them; the table counted it among the joint branches while
+    none of its organizations counted as a joint organization (review finding F2)."""
+    first, second = (organization(on=date(2023, 1, 1), region_code=f"{STREET}002", name=f"Neighbour {i}")
+                     for i in range(2))
+    for org in (first, second):
+        add(org, 2, "2023-02-01")
+    joint = JointBranchMembership("J9", "Joint branch", PartyOrgType.BRANCH, date(2024, 7, 1),
+                                  [str(first.id), str(second.id)])
+    for org in (first, second):
+        org.join_joint_branch(joint, on("2024-07-01"))
+    for org in (first, second):
+        for member in list(org.members):
+            org.transfer_out(member, on("2025-03-01"))
+    for org in (first, second):
+        org.recount_joint_branch(0, [str(first.id), str(second.id)], on("2025-03-01"))
+    with fresh_schema(database_url) as settings:
+        app = FormationApplication(settings)
+        runner = Projector(app=app)
+        try:
+            save(app, [first, second])
+            runner.catch_up()
+            with reader(database_url, settings) as conn:
+                for day in (date(2024, 12, 31), None):
+                    for source in ("auto", "rows"):
+                        if day is None:
+                            total = table_figures(conn, Scope(region=STREET), date(2025, 6, 30), source=source).total
+                        else:
+                            with rows_as_of(conn, day) as past:
+                                total = table_figures(conn, Scope(region=STREET), day, cases=past.cases).total
+                        expected = (2, 1) if day is not None else (0, 0)
+                        assert (total.joint_organizations, total.joint_branches) == expected, (day, source)
+                # The statistics' joint party organizations likewise, from the summaries and from the rows.
+                assert statistics(conn, Scope(region=STREET), date(2025, 6, 30)).party_organizations.joint == 0
+                assert statistics(conn, Scope(region=STREET, kind="economic"),
+                                  date(2025, 6, 30)).party_organizations.joint == 0
+                with rows_as_of(conn, date(2024, 12, 31)) as past:
+                    assert statistics(conn, Scope(region=STREET), date(2024, 12, 31), past.cases,
+                                      past.members).party_organizations.joint == 1
+        finally:
+            runner.close()
+            app.close()
+
+
 def test_group_by_committee_gives_a_row_per_responsible_committee(projected_street: Any) -> None:
     conn, _ = projected_street
     table = table_figures(conn, Scope(region=STREET), date(2025, 6, 30), "committee", CASES)
