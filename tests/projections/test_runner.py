@@ -88,9 +88,10 @@ class TestLag:
         self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
     ) -> None:
         registration = Registration.model_validate({**facts(), "command_id": "import-row-1"})
-        app.register_organization(registration, "organizer-1", stamp().occurred_on)  # saves a receipt too
+        # Saves a receipt and the credit code's claim too.
+        app.register_organization(registration, "organizer-1", stamp().occurred_on)
         projector.catch_up()
-        assert projector.position() == app.recorder.max_notification_id() == 2
+        assert projector.position() == app.recorder.max_notification_id() == 3
         assert conn.execute("SELECT count(*) FROM cases").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM audit").fetchone() == (1,)
 
