@@ -38,6 +38,7 @@ class CasePlan:
         self.steps: list[Step] = []
         self.later: list[Step] = []
         self.formal: list[str] = []  # ids of the transferred-in formal members
+        self.present_formal: list[str] = []  # ids of every formal member, relation here or not (contacts)
         self.formal_names: list[str] = []
 
     def wait(self, low: int, high: int | None = None) -> None:
@@ -54,6 +55,8 @@ class CasePlan:
             relation, person = self.plan.rng.random() < transferred, self.plan.person()
             self.act("add_member", **person, status=status, relation_transferred=relation)
             self.people += 1
+            if status == "formal":
+                self.present_formal.append(f"P{self.people}")
             if status == "formal" and relation:
                 self.formal.append(f"P{self.people}")
                 self.formal_names.append(person["name"])
@@ -70,8 +73,8 @@ class CasePlan:
             return
         self.wait(20, 40)
         self.act("designate_activist", person_id=person)
-        if self.formal:
-            self.act("assign_cultivation_contacts", person_id=person, contact_ids=self.formal[:2])
+        if contacts := self.formal[:2] or self.present_formal[:2]:  # formal members present, relation here or not
+            self.act("assign_cultivation_contacts", person_id=person, contact_ids=contacts)
         eligible = add_months(self.day, 12)  # a year of cultivation before becoming a development target
         if (not to_member and rng.random() < 0.4) or add_months(self.day, 7) > today:
             return

@@ -79,19 +79,19 @@ def _people(c: CasePlan) -> tuple[dict[str, _Person], date | None]:
             continue
         if action == "elect_branch_committee":
             elected = elected or day
-        if (p := people.get(getattr(step, "person_id", ""))) is None:
+        if (who := people.get(getattr(step, "person_id", ""))) is None:
             continue
         match action:
             case "talk_to_applicant":
-                p.talked = day
+                who.talked = day
             case "designate_activist":
-                p.activist = day
+                who.activist = day
             case "review_activist":
-                p.reviewed = day
+                who.reviewed = day
             case "confirm_development_target":
-                p.target = day
+                who.target = day
             case "admit_probationary":
-                p.admitted = day
+                who.admitted = day
             case "convert_to_formal":
-                p.converted = day
+                who.converted = day
     return people, elected

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from branchflow.api.intake.demo.case_plan import CasePlan, Planner
+from branchflow.api.intake.demo.cultivation import cultivate
 from branchflow.api.intake.demo.district import DEMO_NAMESPACE, DISTRICT, STREETS
 from branchflow.api.intake.demo.population import JOINT_INDUSTRIES
 from branchflow.domain.actions import (
@@ -162,13 +163,17 @@ def plan_profile(p: Planner, profile: str) -> CasePlan:
         if profile == "awaiting_approval":
             c.wait(10, 60)
             c.act("request_formal_branch", name=f"{c.reg.name}党支部")
+            cultivate(c)
             return c
         c.formal_branch(f"{c.reg.name}党支部")
         _standardize(c)
         if develops:
             c.wait(30, 90)
             c.develop(to_member=True)
+        cultivate(c)  # before the later elections, which count the members converted by then
         _kept_up(c, PartyOrgType.BRANCH)
+        return c
+    cultivate(c)
     return c
 
 
