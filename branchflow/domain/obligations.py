@@ -16,6 +16,7 @@ from branchflow.domain.rules import (
     branch_members,
     development_under_way,
     formal_present,
+    formed,
     organization_covered,
     present_members,
 )
@@ -194,11 +195,13 @@ def coming_due(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Oblig
                                 reminders=tuple(add_months(end, -n) for n in ELECTION_REMINDER_MONTHS)))
     if elected is not None and elected.elected_on is not None and elected.result_filed_on is None:
         found.append(Obligation("file_election_result", add_months(elected.elected_on, FILE_RESULT_WITHIN_MONTHS)))
-    if org.formal_branch is not None and org.youth_league_formed_on is None:  # 党建带团建: a standalone one
-        found.append(Obligation("form_youth_league",
-                                add_months(org.formal_branch.approved_on, t.youth_league_within_months)))
-    if org.formal_branch is not None and t.union_within_months and org.union_formed_on is None:  # where configured
-        found.append(Obligation("form_union", add_months(org.formal_branch.approved_on, t.union_within_months)))
+    # 党建带团建: a standalone one, while formed (one whose members all left is to be rebuilt first, and the
+    # step that sets the league up needs a formed party organization)
+    alongside = org.formal_branch if org.formal_branch is not None and formed(org) else None
+    if alongside is not None and org.youth_league_formed_on is None:
+        found.append(Obligation("form_youth_league", add_months(alongside.approved_on, t.youth_league_within_months)))
+    if alongside is not None and t.union_within_months and org.union_formed_on is None:  # where configured
+        found.append(Obligation("form_union", add_months(alongside.approved_on, t.union_within_months)))
     return found
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from branchflow.domain.actions import parse_action
+from branchflow.domain.actions import next_actions, parse_action
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.obligations import Obligation, obligations
 from branchflow.domain.records import PartyOrganization
@@ -127,6 +127,17 @@ class TestTheYouthLeague:
             date(2024, 6, 1)]
         org.form_youth_league(stamp(date(2024, 5, 1)))
         assert due(org, "form_youth_league") == []
+
+    def test_a_party_organization_that_lost_every_formal_member_owes_no_youth_league(self) -> None:
+        """The obligation is discharged by `form_youth_league`, which needs a formed party organization: one
+        whose members all left must be rebuilt first (its own obligation), so the league is not owed meanwhile,
+        nor the union (review finding F5: the queue showed the league due with no step to take)."""
+        org = with_formal_branch(organization(), on=date(2024, 3, 1))
+        for member in list(org.members):
+            org.transfer_out(member, stamp(date(2024, 4, 1)))
+        assert [o.rule for o in obligations(org, UNION) if o.rule.startswith("form_")] == []
+        assert [o.rule for o in obligations(org)] == ["rebuild_or_dissolve_branch"]
+        assert "form_youth_league" not in next_actions(org, date(2024, 4, 1), SEED_THRESHOLDS)
 
 
 UNION = Thresholds(union_within_months=4)  # a jurisdiction that asks for the union alongside
