@@ -201,7 +201,8 @@ def import_figures(s: Settings, f: Figures, imported: paths.ImportRun, events: i
           f"bare starts {bare_rate:,.0f}/s (before {s.starts / first:,.0f}, after {s.starts / second:,.0f})",
           ratio(start_rate, bare_rate), "≥ 0.8 of bare", start_rate >= 0.8 * bare_rate)
     f.add("import: waiting for the workers between batches", f"{c.waits.seconds:.1f} s (until ≤ "
-          f"{c.WAITING_TASKS} workflow tasks wait: first tasks then go to a waiting worker, not to the backlog)")
+          f"{c.WAITING_TASKS} workflow tasks wait: the next batch's save then has the CPU, and first tasks go to a "
+          f"waiting worker, not to the backlog)")
     loaded = imported.loaded_after
     f.add("import: whole (ledger read, saves, starts)", f"{imported.seconds:.1f} s = {cases / imported.seconds:,.0f}"
           f" cases/s; every workflow had loaded its case after "
