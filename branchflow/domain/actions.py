@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationInfo, field_validator
 
 from branchflow.domain.development_steps import (
     AdmitProbationary,
@@ -303,16 +303,22 @@ class CorrectFacts(Step):
         org.correct_facts(self.corrects, self.changes, stamp)
 
 
+# The fields a member's and a candidate's correction share (each step names its person by its own field first):
+# the event corrected (its sequence in the case's history) and the details replaced, checked as a person's.
+def _person_changes(changes: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    return validated_member_changes(changes, info.context)  # the context's `today` bounds a corrected date
+
+
+CorrectedEvent = Annotated[int, Field(ge=1)]
+PersonChanges = Annotated[dict[str, Any], Field(json_schema_extra=MEMBER_CHANGES_SCHEMA),
+                          AfterValidator(_person_changes)]
+
+
 class CorrectMember(Step):
     action: Literal["correct_member"]
     member_id: PersonId
-    corrects: Annotated[int, Field(ge=1)]
-    changes: Annotated[dict[str, Any], Field(json_schema_extra=MEMBER_CHANGES_SCHEMA)]
-
-    @field_validator("changes")
-    @classmethod
-    def _checked(cls, changes: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        return validated_member_changes(changes, info.context)
+    corrects: CorrectedEvent
+    changes: PersonChanges
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.correct_member(self.member_id, self.corrects, self.changes, stamp)
@@ -323,13 +329,8 @@ class CorrectCandidate(Step):
 
     action: Literal["correct_candidate"]
     person_id: PersonId
-    corrects: Annotated[int, Field(ge=1)]
-    changes: Annotated[dict[str, Any], Field(json_schema_extra=MEMBER_CHANGES_SCHEMA)]
-
-    @field_validator("changes")
-    @classmethod
-    def _checked(cls, changes: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        return validated_member_changes(changes, info.context)
+    corrects: CorrectedEvent
+    changes: PersonChanges
 
     def apply(self, org: Organization, stamp: Stamp, t: Thresholds) -> None:
         org.correct_candidate(self.person_id, self.corrects, self.changes, stamp)
