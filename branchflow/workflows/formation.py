@@ -87,6 +87,7 @@ RECORD_TIMEOUT = timedelta(seconds=10)
 TIMER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), non_retryable_error_types=list(NON_RETRYABLE))
 
 T = TypeVar("T")
+R = TypeVar("R", RemindInput, EscalateInput)  # what a deadline's record is given
 
 
 def workflow_id(organization_id: UUID) -> str:
@@ -327,12 +328,7 @@ class FormationWorkflow:
             self.attempted.add(key)
             given = RemindInput(organization_id=self.state.organization_id, obligation=obligation, on=on,
                                 today=self._today(), with_view=not self.compact, coded=self.coded)
-            try:
-                state = await workflow.execute_activity_method(
-                    FormationActivities.remind, given, start_to_close_timeout=RECORD_TIMEOUT,
-                    retry_policy=TIMER_RETRY)
-            except ActivityError as e:
-                workflow.logger.warning("reminding of %s failed: %s", key, e.cause)
+            if (state := await self._recorded(FormationActivities.remind, given, "reminding of", key)) is None:
                 continue
             self.state.reminded.append(key)
             self._applied(state, None)
@@ -348,14 +344,19 @@ class FormationWorkflow:
         self.attempted.add(key)
         given = EscalateInput(organization_id=self.state.organization_id, obligation=obligation, today=self._today(),
                               with_view=not self.compact, coded=self.coded)
+        if (state := await self._recorded(FormationActivities.escalate, given, "escalating", key)) is not None:
+            self._applied(state, None)
+
+    async def _recorded(self, activity: Callable[[FormationActivities, R], CaseState], given: R, doing: str,
+                        key: str) -> CaseState | None:
+        """A reminder's or an escalation's record, as its activity answers it (retried as timers are); None: it
+        failed (logged), and the caller goes on without it."""
         try:
-            state = await workflow.execute_activity_method(
-                FormationActivities.escalate, given, start_to_close_timeout=RECORD_TIMEOUT,
-                retry_policy=TIMER_RETRY)
+            return await workflow.execute_activity_method(activity, given, start_to_close_timeout=RECORD_TIMEOUT,
+                                                          retry_policy=TIMER_RETRY)
         except ActivityError as e:
-            workflow.logger.warning("escalating %s failed: %s", key, e.cause)
-            return
-        self._applied(state, None)
+            workflow.logger.warning("%s %s failed: %s", doing, key, e.cause)
+            return None
 
     # --- member development -------------------------------------------------------------------
 
