@@ -6,6 +6,10 @@ FastAPI would take a thread-pool hop and a pooled connection for the token's dep
 the route, and then validate the returned model against the route's `response_model` again before encoding it.
 Here the model is encoded as it stands, as FastAPI encodes it (pydantic's JSON, by alias); the route still
 declares its `response_model`, so the OpenAPI schema is unchanged.
+
+`read` does all its work on the connection it is given and takes no second one from the pool: requests
+holding one while waiting for another could empty the pool between them (so routes that read the case from
+the event store and names from the pool, as `GET /organizations/{id}` does, stay as they are).
 """
 
 from __future__ import annotations
