@@ -22,7 +22,7 @@ from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import DomainError
 from branchflow.domain.organization import Organization
 from branchflow.domain.registration import Registration
-from branchflow.projections import Projector, lag
+from branchflow.projections import Projector, lag, schema
 from branchflow.projections.batch import SNAPSHOT_EVERY
 from branchflow.projections.rows import case_row, case_row_from_db
 from branchflow.projections.schema import TABLES
@@ -166,6 +166,24 @@ class TestRebuild:
         assert upgraded.position() == 0 and upgraded.lag() == 1
         upgraded.catch_up()
         assert conn.execute("SELECT instructor FROM cases").fetchall() == [(None,)]  # the column is back, row rebuilt
+        upgraded.close()
+
+
+    def test_read_models_counted_by_an_earlier_revision_of_the_rules_are_rebuilt(
+        self, app: FormationApplication, projector: Projector, conn: psycopg.Connection[Any]
+    ) -> None:
+        """The same tables, counted as older code counted: rows it would keep wrong are made again."""
+        save(app, [organization()])
+        projector.catch_up()
+        earlier = schema.LAYOUT.replace(f"counting {schema.COUNTING_REVISION}",
+                                        f"counting {schema.COUNTING_REVISION - 1}")
+        assert earlier != schema.LAYOUT
+        conn.execute(f"COMMENT ON TABLE cases IS '{earlier}'")
+        conn.execute("UPDATE cases SET formed = NOT formed")  # what the old rule counted, say
+        upgraded = Projector(app=app)
+        assert upgraded.position() == 0 and upgraded.lag() == 1
+        upgraded.catch_up()
+        assert conn.execute("SELECT formed FROM cases").fetchall() == [(False,)]
         upgraded.close()
 
 
