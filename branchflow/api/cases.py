@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Request
@@ -29,17 +29,27 @@ STEP_EXAMPLES = {
 }
 
 
-# OpenAPI links: what a client (and a stateful fuzzer) can do next with the case a registration answers.
-NEXT_ON_THE_CASE = {"links": {
-    name: {"operationId": operation, "parameters": {"org_id": "$response.body#/id"}, "description": what}
-    for name, operation, what in (
-        ("GetCase", "get_case_api_v1_organizations__org_id__get", "the case just registered"),
-        ("TakeStep", "act_api_v1_organizations__org_id__actions_post", "a step on it"),
-        ("History", "history_api_v1_organizations__org_id__history_get", "its audit trail"))}}
+# OpenAPI links: what a client (and a stateful fuzzer) can do next with the case an answer shows: read it, its
+# audit trail, take a step on it — any step, or the one every open case allows (its headcount as it stands,
+# the link's whole body, so that a chain of calls reaches a step that is taken and not only refused).
+def _on_the_case(*names: str) -> dict[str, Any]:
+    links: dict[str, dict[str, Any]] = {
+        "GetCase": {"operationId": "get_case_api_v1_organizations__org_id__get", "description": "the case"},
+        "TakeStep": {"operationId": "act_api_v1_organizations__org_id__actions_post", "description": "a step on it"},
+        "ReportHeadcount": {
+            "operationId": "act_api_v1_organizations__org_id__actions_post",
+            "description": "its headcount reported again as it stands, a step every open case allows",
+            "requestBody": {"action": "report_headcount", "employees": "$response.body#/employees",
+                            "above_scale": "$response.body#/above_scale"},
+            "x-schemathesis": {"merge_body": False}},
+        "History": {"operationId": "history_api_v1_organizations__org_id__history_get",
+                    "description": "its audit trail"},
+    }
+    return {"links": {name: {**links[name], "parameters": {"org_id": "$response.body#/id"}} for name in names}}
 
 
 @router.post("/organizations", status_code=201, response_model=CaseView, summary="Register an organization",
-             responses={201: {**example(CASE), **NEXT_ON_THE_CASE}})
+             responses={201: {**example(CASE), **_on_the_case("GetCase", "TakeStep", "ReportHeadcount", "History")}})
 async def register(
     request: Request, user: CurrentUser,
     registration: Annotated[Registration, Body(openapi_examples={"enterprise": {"value": REGISTRATION}})],
@@ -49,14 +59,14 @@ async def register(
 
 
 @router.get("/organizations/{org_id}", response_model=CaseView, summary="One case with its figures and next actions",
-            responses={200: example(CASE)})
+            responses={200: {**example(CASE), **_on_the_case("TakeStep", "ReportHeadcount", "History")}})
 def get_case(request: Request, user: CurrentUser, org_id: UUID) -> CaseView:
     system = services(request)
     return use_cases.viewed(system, use_cases.case_in_scope(system, user, org_id), user)
 
 
 @router.post("/organizations/{org_id}/actions", response_model=CaseView, summary="Take one step on a case",
-             responses={200: example(CASE)})
+             responses={200: {**example(CASE), **_on_the_case("GetCase", "TakeStep", "History")}})
 async def act(
     request: Request, user: CurrentUser, org_id: UUID,
     step: Annotated[Action, Body(openapi_examples=STEP_EXAMPLES)],

@@ -8,6 +8,9 @@ lies in the fuzzing user's scope (`FUZZ_REGION`: else it is 403 and the stateful
 a responsible committee is one in the registry (the fuzz test registers `FUZZ_COMMITTEE`, an industry
 committee, which answers for a case anywhere); a citizen ID number has its check character and the person's
 birth date (GB 11643). A part drawn as invalid is sent as drawn.
+
+With `FUZZ_CALLS` set, every call is written to that file as a line `phase method path status`, so that the test
+can see which operations each phase reached.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ schemathesis.openapi.format("date", st.dates(date(1949, 10, 1), date.today()).ma
 
 COMMITTEE = os.environ.get("FUZZ_COMMITTEE", "FUZZ-INDUSTRY")
 REGION = os.environ.get("FUZZ_REGION", "")  # the fuzzing user's scope: its registrations land in it
+CALLS = os.environ.get("FUZZ_CALLS")
 
 
 def drawn_valid(case: schemathesis.Case[Any], where: ParameterLocation, part: object) -> dict[str, Any] | None:
@@ -83,3 +87,11 @@ def id_number(drawn: str, birth_date: object) -> str:
         drawn[6:14] if embedded_birth_date(drawn) is not None else "19800101")
     first17 = drawn[:6] + born + drawn[14:17]
     return first17 + check_character(first17)
+
+
+@schemathesis.hook
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], response: Any) -> None:
+    if CALLS is not None:
+        phase = case.meta.phase.name.value if case.meta is not None else "none"
+        with open(CALLS, "a", encoding="utf-8") as calls:
+            calls.write(f"{phase} {case.method.upper()} {case.operation.path} {response.status_code}\n")
