@@ -303,7 +303,9 @@ def can_elect_branch_committee(
     return _open(org, day) or _none_of(
         "no_formal_branch", "elections are held by a formal party organization (its own or a joint branch); a "
         "temporary branch has appointed officers and holds no term elections",
-        org.formal_branch is not None or org.joint_branch is not None)
+        org.formal_branch is not None or org.joint_branch is not None) or _none_of(
+        "not_formed", "the party organization has no formal member left to elect: rebuild it first (or dissolve it)",
+        formed(org))
 
 
 def can_form_youth_league(org: Organization, day: date, t: Thresholds = SEED_THRESHOLDS) -> RuleViolation | None:

@@ -189,7 +189,8 @@ def coming_due(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Oblig
             due = add_months(m.transfer_requested_on, t.transfer_due_months)
             found.append(Obligation("complete_transfer", due, m.id, reminders=(due,)))
     elected = org.formal_branch or org.joint_branch  # a joint branch elects and has a term like any branch
-    if elected is not None and elected.term_ends_on is not None:
+    # Its officers are formal members present: one with none left (to be rebuilt) owes no election meanwhile.
+    if elected is not None and elected.term_ends_on is not None and formed(org):
         end = elected.term_ends_on
         found.append(Obligation("hold_election", end,
                                 reminders=tuple(add_months(end, -n) for n in ELECTION_REMINDER_MONTHS)))

@@ -107,6 +107,22 @@ class TestTermsAndElections:
             org.file_election_result(stamp(date(2024, 2, 21)))
         assert raised.value.rule == "no_election_to_file"
 
+    def test_a_branch_that_lost_every_formal_member_holds_no_election_until_rebuilt(self) -> None:
+        """Its officers are formal members present, so it has nobody to elect: the election is neither offered
+        nor owed (the term's obligation and its reminders) while it is to be rebuilt or dissolved; rebuilt, the
+        term is owed again (review: the page offered 选举支部委员会 to an empty branch and refused it)."""
+        org = with_formal_branch(organization(), on=date(2024, 1, 10))
+        org.elect_branch_committee("Member 1", None, [], stamp(date(2024, 2, 1)))
+        for member in list(org.members):
+            org.transfer_out(member, stamp(date(2024, 4, 1)))
+        assert due(org, "hold_election") == []
+        assert "elect_branch_committee" not in next_actions(org, date(2024, 4, 1), SEED_THRESHOLDS)
+        with pytest.raises(RuleViolation) as raised:
+            org.elect_branch_committee("Member 1", None, [], stamp(date(2024, 4, 2)))
+        assert raised.value.rule == "not_formed"
+        add_members(org, 3, on=date(2024, 5, 1))
+        assert [o.due_on for o in due(org, "hold_election")] == [date(2027, 2, 1)]
+
     def test_a_new_election_starts_a_new_term(self) -> None:
         org = with_formal_branch(organization(), on=date(2024, 1, 10))
         org.elect_branch_committee("Member 1", None, [], stamp(date(2024, 2, 1)))
