@@ -27,6 +27,7 @@ from branchflow.runtime import up
 from branchflow.runtime.settings import load_settings
 from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from branchflow.workflows.config import TemporalConfig
+from tests.commands import run_command
 
 
 def free_port() -> int:
@@ -48,11 +49,19 @@ class Stack:
     database_url: str
     temporal_address: str
 
+    @property
+    def env(self) -> dict[str, str]:
+        """What a command needs to reach this stack's servers."""
+        return {"DATABASE_URL": self.database_url, "TEMPORAL_ADDRESS": self.temporal_address}
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """A `branchflow` command run as a new user would, against this stack's servers."""
-        env = {**os.environ, "DATABASE_URL": self.database_url, "TEMPORAL_ADDRESS": self.temporal_address}
+        """A `branchflow` command against this stack's servers, run in this process (tests/commands.py)."""
+        return run_command(args, self.env)
+
+    def process(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The same command as a new user runs it: `python -m branchflow`, a process of its own."""
         return subprocess.run([sys.executable, "-m", "branchflow", *args], capture_output=True, text=True,
-                              env=env, timeout=300)
+                              env={**os.environ, **self.env}, timeout=300)
 
     def token(self, role: Role, region: str, name: str | None = None) -> str:
         with psycopg.connect(self.database_url, autocommit=True) as conn:

@@ -105,7 +105,7 @@ def test_branchflow_queue_prints_the_users_list(stack: Stack, supervisor: str) -
     assert [line.split("\t")[-1] for line in lines] == [i["organization_id"] for i in mine]
     first = lines[0].split("\t")
     assert first[0] == "overdue" and first[2] in YEAR_END_FORMATION and date.fromisoformat(first[1]) < date.today()
-    assert stack.cli("queue", "--user", "nobody-at-all").returncode == 1
+    assert stack.process("queue", "--user", "nobody-at-all").returncode == 1  # as a process exits
 
 
 def test_one_transfer_away_shows_a_committees_user_its_own_cases_only(stack: Stack) -> None:

@@ -27,6 +27,7 @@ from branchflow.api.users import Role, add_user
 from branchflow.runtime.postgres import EmbeddedPostgres
 from branchflow.runtime.temporal_dev_server import TemporalDevServer
 from tests.api.conftest import free_port
+from tests.commands import run_command
 
 
 class Part:
@@ -87,8 +88,9 @@ class Deployment:
             self.postgres.stop()
             raise
         self.port = free_port()
-        self.env = {**os.environ, "DATABASE_URL": self.database_url, "TEMPORAL_ADDRESS": self.temporal_address,
-                    "BRANCHFLOW_TASK_QUEUE": f"faults-{uuid.uuid4().hex[:6]}"}
+        self.settings = {"DATABASE_URL": self.database_url, "TEMPORAL_ADDRESS": self.temporal_address,
+                         "BRANCHFLOW_TASK_QUEUE": f"faults-{uuid.uuid4().hex[:6]}"}
+        self.env = {**os.environ, **self.settings}
         cli = [sys.executable, "-m", "branchflow"]
         self.worker = Part("worker", [sys.executable, "-m", "branchflow.runtime.worker"], self.env,
                            root / "worker.log", lambda log: "worker ready" in log)
@@ -156,12 +158,18 @@ class Deployment:
                             headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """A `branchflow` command against this deployment, run in this process (tests/commands.py)."""
+        return run_command(args, self.settings, timeout)
+
+    def process(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """The same command as an operator runs it: `python -m branchflow`, a process of its own."""
         return subprocess.run([sys.executable, "-m", "branchflow", *args], capture_output=True, text=True,
                               env=self.env, timeout=timeout)
 
-    def verify(self) -> subprocess.CompletedProcess[str]:
-        """`branchflow verify` as an operator runs it; fails the test, with what it printed, unless all agree."""
-        done = self.cli("verify", "--wait", "60")
+    def verify(self, *, process: bool = False) -> subprocess.CompletedProcess[str]:
+        """`branchflow verify` (in this process, or as its own); fails the test, with what it printed, unless all
+        agree."""
+        done = (self.process if process else self.cli)("verify", "--wait", "60")
         assert done.returncode == 0, f"branchflow verify found differences:\n{done.stdout}\n{done.stderr}"
         assert done.stdout.strip().splitlines()[-1].startswith("verify: ok"), done.stdout
         return done

@@ -48,7 +48,7 @@ def test_a_revoked_token_opens_nothing_and_its_sessions_end(stack: Stack) -> Non
     with httpx.Client(base_url=stack.base_url) as fresh:
         login = fresh.post("/login", data={"token": token, "csrf": csrf_token(fresh.get("/login"))})
         assert login.status_code == 401
-    assert stack.cli("user", "revoke", f"nobody-{uuid.uuid4().hex[:6]}").returncode == 1
+    assert stack.process("user", "revoke", f"nobody-{uuid.uuid4().hex[:6]}").returncode == 1  # as a process exits
 
 
 def test_a_token_expires(stack: Stack) -> None:
@@ -206,5 +206,5 @@ def test_an_import_acts_as_its_user_and_stays_in_its_scope(stack: Stack, tmp_pat
         mine = api.get("/organizations", params={"region": STREET}).json()["items"]
         case = next(c for c in mine if c["name"] == f"{STREET}某电子有限公司")
         assert api.get(f"/organizations/{case['id']}/history").json()[0]["actor"] == name
-    unknown = stack.cli("import", str(ledger), "--user", f"nobody-{uuid.uuid4().hex[:6]}")
+    unknown = stack.process("import", str(ledger), "--user", f"nobody-{uuid.uuid4().hex[:6]}")  # as a process
     assert unknown.returncode == 2 and "no user" in unknown.stderr
