@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -51,26 +50,46 @@ class RoundRobin(httpx.BaseTransport):
         self.inner.close()
 
 
-class ScaledOut(Deployment):
-    """The fault tests' deployment with a second worker and a second web server."""
+class ScaledOut:
+    """The session's deployment (the fault tests') with a second worker and a second web server of this module's
+    on the same PostgreSQL, Temporal task queue and projection runner."""
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment, self.worker, self.api = deployment, deployment.worker, deployment.api
         self.port2 = free_port()
-        self.worker2 = Part("worker 2", [sys.executable, "-m", "branchflow.runtime.worker"], self.env,
-                            root / "worker2.log", lambda log: "worker ready" in log)
+        self.worker2 = Part("worker 2", [sys.executable, "-m", "branchflow.runtime.worker"], deployment.env,
+                            deployment.root / "worker2.log", lambda log: "worker ready" in log)
         self.api2 = Part("web server 2", [sys.executable, "-m", "branchflow", "api", "--port", str(self.port2)],
-                         self.env, root / "api2.log", lambda log: "serving at" in log)
-        self.parts = (self.worker, self.worker2, self.projector, self.api, self.api2)
+                         deployment.env, deployment.root / "api2.log", lambda log: "serving at" in log)
+        self.own = (self.worker2, self.api2)
+
+    def start(self) -> None:
+        self.deployment.start()
+        for part in self.own:
+            if not part.running:
+                part.start()
+
+    def close(self) -> None:
+        for part in self.own:
+            part.stop()
+
+    def token(self, role: Role, region: str) -> str:
+        return self.deployment.token(role, region)
 
     def client(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=f"http://127.0.0.1:{self.port}/api/v1", transport=RoundRobin(
-            [self.port, self.port2]), headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        return httpx.Client(base_url=f"http://127.0.0.1:{self.deployment.port}/api/v1", transport=RoundRobin(
+            [self.deployment.port, self.port2]), headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+    def logs(self) -> str:
+        return self.deployment.logs() + "".join(f"\n--- {p.name} ---\n{p.output()[-4000:]}" for p in self.own)
+
+    def verify(self) -> None:
+        self.deployment.verify()
 
 
 @pytest.fixture(scope="module")
-def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledOut]:
-    system = ScaledOut(Path(tmp_path_factory.mktemp("scaled-out")))
+def scaled(deployment: Deployment) -> Iterator[ScaledOut]:
+    system = ScaledOut(deployment)
     try:
         system.start()
         yield system
