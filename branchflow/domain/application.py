@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from branchflow.domain import credit_codes, relations
 from branchflow.domain.actions import Step
 from branchflow.domain.credit_codes import CreditCodeClaim, claim_id
+from branchflow.domain.dates import registered_after_founding
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, CommandIdReused, ConcurrentChange, RuleViolation
 from branchflow.domain.obligations import Obligation
 from branchflow.domain.organization import Organization, organization_id, registered_id
@@ -96,6 +97,8 @@ class FormationApplication(Application[UUID]):
             if answer[0].version != 1:  # a step's receipt from before ids were bound: not this registration's
                 raise CommandIdReused(str(registration.command_id))
             return answer[0]
+        # A rule of the case's dates, refused as a step's are (409 naming the founding), not as a malformed body.
+        require(registered_after_founding(stamp.occurred_on, registration.founded_on))
         if self._exists(org_id):
             raise AlreadyRegistered(org_id)
         code = registration.credit_code

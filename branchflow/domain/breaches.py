@@ -17,7 +17,7 @@ from itertools import pairwise
 from pydantic import BaseModel
 
 from branchflow.domain import development
-from branchflow.domain.dates import Dated, not_before
+from branchflow.domain.dates import Dated, not_before, registered_after_founding
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import Candidate, MemberStatus
@@ -43,7 +43,7 @@ def _broken(violation: RuleViolation | None, fix: str) -> Iterator[BrokenRule]:
 
 def _dates(org: Organization) -> Iterator[BrokenRule]:
     founded = Dated("the founding", org.founded_on)
-    yield from _broken(not_before("the registration", org.registered_on, founded),
+    yield from _broken(registered_after_founding(org.registered_on, org.founded_on),
                        "correct the founding date (correct_facts of the registration)")
     first = org.first_step
     if first is not None and first.on < EARLIEST_BUSINESS_DATE:  # `occurred_on: 0` once read as 1970 or earlier

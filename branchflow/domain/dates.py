@@ -36,6 +36,11 @@ def not_before(step: str, day: date, earlier: Dated | None) -> RuleViolation | N
         f"{earlier.on.isoformat()}, which it follows", earlier.step, earlier.on)
 
 
+def registered_after_founding(registered_on: date, founded_on: date) -> RuleViolation | None:
+    """A case is registered on or after the organization's founding (the first of its dates in order)."""
+    return not_before("the registration", registered_on, Dated("founded", founded_on))
+
+
 def first_failure(*checks: RuleViolation | None) -> RuleViolation | None:
     return next((v for v in checks if v is not None), None)
 

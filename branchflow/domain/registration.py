@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from pydantic import (
@@ -108,16 +107,6 @@ class Registration(BaseModel):
         if "kind" in info.data and (problem := subtype_problem(info.data["kind"], subtype)) is not None:
             raise PydanticCustomError("subtype", problem)
         return subtype
-
-    @field_validator("occurred_on")
-    @classmethod
-    def _not_before_founding(cls, occurred_on: date | None, info: ValidationInfo) -> date | None:
-        # A case's dates stay in order: it is registered on or after the organization's founding.
-        founded = info.data.get("founded_on")
-        if occurred_on is not None and founded is not None and occurred_on < founded:
-            raise PydanticCustomError("date_out_of_order", f"registered on {occurred_on.isoformat()}, before the "
-                                      f"organization was founded on {founded.isoformat()}")
-        return occurred_on
 
     def facts(self) -> dict[str, Any]:
         return self.model_dump(exclude=set(_STEP_FIELDS))

@@ -120,6 +120,14 @@ def test_a_step_refused_for_its_date_is_409_naming_the_earlier_step_and_its_date
         answer = api.post(f"/organizations/{org}/actions", json={"action": "close_case", "occurred_on": 0})
         assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "occurred_on"
         assert len(api.get(f"/organizations/{org}/history").json()) == 1
+        # A registration dated before its own founding: the same rule and answer, and no case (issue 13, 9).
+        body = registration(founded_on="2026-03-01", occurred_on="2026-02-28")
+        early = api.post("/organizations", json=body)
+        assert early.status_code == 409, early.text
+        assert early.json()["rule"] == "date_out_of_order"
+        assert early.json()["conflicts_with"] == {"step": "founded", "occurred_on": "2026-03-01"}
+        on_the_day = api.post("/organizations", json={**body, "occurred_on": "2026-03-01"})
+        assert on_the_day.status_code == 201, on_the_day.text  # nothing was stored by the refusal
 
 
 def test_a_credit_code_corrected_away_registers_its_owner_as_a_case_of_its_own(stack: Stack) -> None:

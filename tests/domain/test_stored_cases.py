@@ -30,7 +30,7 @@ def test_a_step_stored_before_the_founding_is_named_with_the_correction_of_the_f
     org._member_added("P1", "Wang", "male", ADULT, "bachelor", "formal", True, None, stamp(date(2014, 7, 1)))
     found = broken_rules(org)
     assert [b.rule for b in found] == ["date_out_of_order"]
-    assert "2014-06-01" in found[0].detail and "the founding" in found[0].detail
+    assert "2014-06-01" in found[0].detail and "founded on 2015-01-15" in found[0].detail
     assert "correct_facts" in found[0].fix
 
 
