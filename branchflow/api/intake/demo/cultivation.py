@@ -81,17 +81,12 @@ def _people(c: CasePlan) -> tuple[dict[str, _Person], date | None]:
             elected = elected or day
         if (who := people.get(getattr(step, "person_id", ""))) is None:
             continue
-        match action:
-            case "talk_to_applicant":
-                who.talked = day
-            case "designate_activist":
-                who.activist = day
-            case "review_activist":
-                who.reviewed = day
-            case "confirm_development_target":
-                who.target = day
-            case "admit_probationary":
-                who.admitted = day
-            case "convert_to_formal":
-                who.converted = day
+        if (field := _DATED_BY.get(action)) is not None:
+            setattr(who, field, day)
     return people, elected
+
+
+# The step of a person's development -> the `_Person` date it sets.
+_DATED_BY = {"talk_to_applicant": "talked", "designate_activist": "activist", "review_activist": "reviewed",
+             "confirm_development_target": "target", "admit_probationary": "admitted",
+             "convert_to_formal": "converted"}
