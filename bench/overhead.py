@@ -44,10 +44,6 @@ from branchflow.projections import Projector, Scope, lag, statistics, status_boa
 from branchflow.runtime.postgres import postgres_env
 
 
-def p50(values: list[float]) -> float:
-    return stats.median(values)
-
-
 @dataclass
 class Api:
     """One `branchflow api` process: its address and its process (for its CPU time)."""
@@ -88,23 +84,23 @@ async def compare(apis: list[Api], token: str, path: str, params: dict[str, str]
     finally:
         for http in clients:
             await http.aclose()
-    return [p50(t) for t in over_http], p50(called), cpu_ms, size
+    return [stats.median(t) for t in over_http], stats.median(called), cpu_ms, size
 
 
-async def start_beside(stack: Stack, source: Path) -> subprocess.Popen[bytes]:
-    """A second `branchflow api` on the same database, running the code in `source` (another worktree)."""
+async def start_beside(stack: Stack, source: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A second `branchflow api` on the same database, running the code in `source` (another worktree), and its
+    port."""
     port, log = free_port(), stack.folder / "api-beside.log"
     with log.open("ab") as out:
         process = subprocess.Popen([sys.executable, "-m", "branchflow", "api", "--port", str(port)],
                                    env={**stack.env, "PYTHONPATH": str(source)}, cwd=source, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    process.port = port  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
     while "serving at" not in log.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"the API beside did not start:\n{log.read_text(errors='replace')[-3000:]}")
         await asyncio.sleep(0.1)
-    return process
+    return process, port
 
 
 async def measure(stack: Stack, cases: int, repeat: int, today: date, profile: Path | None,
@@ -119,9 +115,8 @@ async def measure(stack: Stack, cases: int, repeat: int, today: date, profile: P
     apis = [Api("this tree", stack.api_url, psutil.Process(stack.parts["api"].pid))]
     other = None
     if beside is not None:
-        other = await start_beside(stack, beside)
-        apis.append(Api(str(beside), f"http://127.0.0.1:{other.port}",  # type: ignore[attr-defined]
-                        psutil.Process(other.pid)))
+        other, port = await start_beside(stack, beside)
+        apis.append(Api(str(beside), f"http://127.0.0.1:{port}", psutil.Process(other.pid)))
     spy = None
     if profile is not None and (found := shutil.which("py-spy")):
         spy = subprocess.Popen([found, "record", "-p", str(apis[0].process.pid), "-f", "raw", "-o", str(profile),

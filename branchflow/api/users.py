@@ -102,11 +102,15 @@ def add_user(conn: psycopg.Connection, name: str, role: Role, region: str,
         conn.execute(
             "INSERT INTO branchflow_users (name, role, region, token_hash, created_at, expires_at, committee) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (name, role.value, region, token_hash(token), now, now + lifetime if lifetime else None, committee),
+            (name, role.value, region, token_hash(token), now, _expires_at(now, lifetime), committee),
         )
     except psycopg.errors.UniqueViolation:
         raise UserExists(f"a user named {name!r} already exists") from None
     return token
+
+
+def _expires_at(now: datetime, lifetime: timedelta | None) -> datetime | None:
+    return now + lifetime if lifetime else None  # None (or zero): a token that does not expire
 
 
 def revoke_user(conn: psycopg.Connection, name: str) -> bool:
@@ -122,7 +126,7 @@ def rotate_token(conn: psycopg.Connection, name: str, lifetime: timedelta | None
     token = new_token()
     rotated = conn.execute(
         "UPDATE branchflow_users SET token_hash = %s, expires_at = %s, revoked_at = NULL WHERE name = %s",
-        (token_hash(token), datetime.now(UTC) + lifetime if lifetime else None, name))
+        (token_hash(token), _expires_at(datetime.now(UTC), lifetime), name))
     return token if rotated.rowcount == 1 else None
 
 

@@ -115,8 +115,8 @@ class FormationApplication(Application[UUID]):
         try:
             return self._save_with_receipt([org], str(org_id), registration.command_id, fingerprint, claims)[0]
         except ConcurrentChange:
-            if code is not None and self.holder(code) not in (None, org_id):
-                raise credit_codes.taken(code) from None
+            if code is not None and (lost := self._code_lost(code, org_id)) is not None:
+                raise lost from None
             raise
 
     def registration_id(self, registration: Registration) -> UUID:
@@ -213,11 +213,15 @@ class FormationApplication(Application[UUID]):
             return self._save_with_receipt([org, *recounted], str(org_id), step.command_id, fingerprint, claims)[0]
         except ConcurrentChange:
             code = org.credit_code
-            if code != held and code is not None and self.holder(code) not in (None, org_id):
-                # Another case took the code since this step found it free (a registration or a correction).
-                self.refused(org_id, step, actor, lost := credit_codes.taken(code))
+            if code != held and code is not None and (lost := self._code_lost(code, org_id)) is not None:
+                self.refused(org_id, step, actor, lost)
                 raise lost from None
             raise
+
+    def _code_lost(self, code: str, org_id: UUID) -> RuleViolation | None:
+        """After a save that collided: another case took the code since this one found it free (a registration
+        or a correction), refused as credit_code_taken; None when the collision was of another kind."""
+        return credit_codes.taken(code) if self.holder(code) not in (None, org_id) else None
 
     def relation(self, key: str) -> Relation | None:
         try:

@@ -160,7 +160,8 @@ REGION_COUNT_COLUMNS: Final[Columns] = (
 # The joint branches among some rows of `cases`: each once, and only where the domain counts its organizations
 # as joint ones (domain.md "Party organizations that lose their members": one with no formal member left is
 # set up for none of them, though they still belong to it).
-JOINT_BRANCHES_SET_UP: Final = "count(DISTINCT joint_branch_id) FILTER (WHERE table_joint_organizations > 0)"
+JOINT_BRANCH_SET_UP: Final = "joint_branch_id IS NOT NULL AND table_joint_organizations > 0"  # a row's
+JOINT_BRANCHES_SET_UP: Final = f"count(DISTINCT joint_branch_id) FILTER (WHERE {JOINT_BRANCH_SET_UP})"
 
 
 def copy_types(columns: Columns) -> list[str]:

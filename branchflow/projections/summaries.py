@@ -24,6 +24,7 @@ from branchflow.projections.schema import (
     BOARD_COUNTS,
     BOARD_KEY,
     CASES,
+    JOINT_BRANCH_SET_UP,
     MEMBER_DIMENSIONS,
     MEMBERS,
     REGION_COUNTS,
@@ -55,7 +56,7 @@ def region_counts_query(cases: str, members: str, of_cases: str = "", of_members
         f"{of_members} GROUP BY 1, 2, 3, 4 UNION ALL "
         # a joint branch where the domain counts its organizations as joint ones (not one left with no member)
         "SELECT l.level, substr(region_code, 1, l.level), 'joint_branch', joint_branch_id, count(*) "
-        f"FROM {cases} {_LEVELS} WHERE joint_branch_id IS NOT NULL AND table_joint_organizations > 0{of_cases} "
+        f"FROM {cases} {_LEVELS} WHERE {JOINT_BRANCH_SET_UP}{of_cases} "
         "GROUP BY 1, 2, 4"
     )
 

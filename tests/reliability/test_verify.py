@@ -13,6 +13,7 @@ import pytest
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from branchflow.api.users import Role
+from branchflow.domain.organization import organization_id
 from branchflow.domain.registration import Registration
 from branchflow.domain.stamp import Stamp
 from branchflow.runtime.bootstrap import application
@@ -115,11 +116,8 @@ def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_c
     running: Deployment, case: str,
 ) -> None:
     coming = registration(f"{STREET}004")
-    app = application(Settings(), running.database_url)
-    try:  # the id that registration will get: the orphan below is its workflow, started before it came
-        orphan = app.registration_id(Registration.model_validate(coming))
-    finally:
-        app.close()
+    # The id that registration will get (a code no case held before): the orphan is its workflow, started early.
+    orphan = organization_id(coming["credit_code"], coming["region_code"], coming["name"])
 
     async def workflows() -> None:
         client = await connect(running.temporal_address)

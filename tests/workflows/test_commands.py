@@ -61,6 +61,8 @@ def test_an_update_id_is_short_and_stands_for_the_command_id_and_its_request() -
         assert hasattr(step, "command_id")
         return update_id("step", step.command_id, step_fingerprint(org, step, caller))  # type: ignore[arg-type]
 
-    assert id_of(first) == id_of(first) and len(id_of(first)) == 27 and id_of(first).startswith("step-")
+    # Pinned: a repeated request must find its first update's id in the histories already written.
+    assert update_id("step", "c-1", "f") == "step-Xt5AbWm_UJTmiXicP9S9xQ"
+    assert len(id_of(first)) == 27 and id_of(first).startswith("step-")
     # Another body, caller or command id: another update, which the receipt then answers or refuses.
     assert len({id_of(first), id_of(other_body), id_of(other_id), id_of(first, "organizer-2")}) == 4
