@@ -244,6 +244,31 @@ class TestElecting:
             elect(app, y, "孙四")
         assert raised.value.rule == "officer_not_formal_member"
 
+    def test_one_whose_formal_members_all_left_holds_no_election_until_rebuilt(self) -> None:
+        """As a standalone branch (test_coming_due): its officers are formal members present, so with none left
+        in any of its organizations it owes no election (nor its reminders) and one is refused not_formed; a
+        formal member again in one of them and the term is owed again (review: only the standalone was tested)."""
+        app = memory_application()
+        x, y = named(app, "赵一", "赵二", name="X 公司"), named(app, "钱三", name="Y 公司")
+        app.form_joint_branch("Joint", [x, y], PartyOrgType.BRANCH, stamp(), None)
+        elect(app, x, "钱三")
+        term_ends = app.case(x).joint_branch.term_ends_on  # type: ignore[union-attr]
+        for org_id in (x, y):
+            for member in list(app.case(org_id).members):
+                app.perform(org_id, parse_action({"action": "transfer_out", "member_id": member}), "o", DAY)
+        for org_id in (x, y):
+            org = app.case(org_id)
+            assert not formed(org) and "hold_election" not in {o.rule for o in obligations(org)}
+        with pytest.raises(RuleViolation) as raised:
+            elect(app, y, "钱三")
+        assert raised.value.rule == "not_formed"
+        named_again = parse_action({
+            "action": "add_member", "name": "孙四", "gender": "male", "birth_date": "1980-01-01",
+            "education": "bachelor", "status": "formal", "relation_transferred": True})
+        app.perform(y, named_again, "organizer-1", DAY)
+        for org_id in (x, y):
+            assert [o.due_on for o in obligations(app.case(org_id)) if o.rule == "hold_election"] == [term_ends]
+
     def test_its_committee_size_counts_the_formal_members_of_all_its_organizations(self) -> None:
         app = memory_application()
         ids = [named(app, f"甲{i}", f"乙{i}", name=f"Neighbour {i}") for i in range(3)]
