@@ -37,6 +37,7 @@ def test_every_threshold_of_the_domain_has_its_variable() -> None:
     ("POSTGRES_POOL_SIZE", "five", "valid integer"),
     ("BRANCHFLOW_THRESHOLD_BRANCH_MEMBERS", "three", "valid integer"),
     ("BRANCHFLOW_THRESHOLD_JOINT_BRANCH_MAX_ORGANIZATIONS", "1", "at least 2"),
+    ("FORWARDED_ALLOW_IPS", "*", "not an address or a network"),  # "*" would believe every peer
 ])
 def test_a_bad_value_is_refused_naming_its_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str

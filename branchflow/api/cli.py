@@ -353,7 +353,8 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
         services = Services(app, connection_pool(settings, url), await FormationClient.connect(
             config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url), app=app))
         try:
-            await up.serve_api(DOORS.web(services), args.host, args.port, stop, lambda line: print(line, flush=True))
+            await up.serve_api(DOORS.web(services), settings, args.host, args.port, stop,
+                               lambda line: print(line, flush=True))
         finally:
             services.close()
             if server is not None:

@@ -6,12 +6,13 @@ domain and the workflows never read the environment: the runtime hands them valu
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from branchflow.domain.rules import SEED_THRESHOLDS, Thresholds
 from branchflow.workflows.config import TASK_QUEUE, TemporalConfig
@@ -91,6 +92,12 @@ class Settings(BaseSettings):
         None, ge=0, validation_alias="AGGREGATE_CACHE_MAXSIZE",
         description="cases a process keeps in memory (the worker is their single writer)",
         json_schema_extra=_shown(f"{DEFAULT_AGGREGATE_CACHE} in the worker, none elsewhere"))
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = Field(  # a list as people write it, not JSON
+        (), validation_alias="FORWARDED_ALLOW_IPS",
+        description="the proxies (addresses or networks, comma-separated: `10.0.0.5,10.1.0.0/16`) whose "
+                    "`X-Forwarded-For` and `X-Forwarded-Proto` the web server believes; from any other peer the "
+                    "client's address (the wrong-token throttle's) is the connection's",
+        json_schema_extra=_shown("none"))
     fault_delay_after_save: float = Field(
         0.0, ge=0, validation_alias="BRANCHFLOW_FAULT_DELAY_AFTER_SAVE",
         description="for the crash tests only: seconds a worker waits between a step's commit and its answer")
@@ -122,6 +129,20 @@ class Settings(BaseSettings):
         description="months after a party organization of its own is approved within which the union (工会) is set "
                     "up alongside, where a jurisdiction asks for it (`form_union`)", json_schema_extra=_shown(
             "0: no union obligation"))
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        # uvicorn would take a name it cannot parse as a Unix socket's and "*" as every peer: only addresses here.
+        if not isinstance(value, str):
+            return value
+        listed = tuple(part.strip() for part in value.split(",") if part.strip())
+        for part in listed:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"not an address or a network: {part!r}") from None
+        return listed
 
     @model_validator(mode="after")
     def _thresholds_hold(self) -> Settings:

@@ -54,8 +54,8 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve_api(app: FastAPI, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
-    server = _Server(server_config(app, host, port))
+async def serve_api(app: FastAPI, settings: Settings, host: str, port: int, stop: asyncio.Event, say: Say) -> None:
+    server = _Server(server_config(app, host, port, settings.forwarded_allow_ips))
     serving = asyncio.create_task(server.serve())
 
     async def started() -> bool:  # listening, or failed to
@@ -145,7 +145,7 @@ async def run_parts(settings: Settings, config: TemporalConfig, database_url: st
     try:
         with projecting(settings, database_url):
             worker = asyncio.create_task(run_worker(settings, config, database_url, stop=stop))
-            await serve_api(doors.web(services), host, port, stop, say)
+            await serve_api(doors.web(services), settings, host, port, stop, say)
             stop.set()
             await worker
     finally:

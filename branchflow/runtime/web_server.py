@@ -55,7 +55,11 @@ class DeadlinedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+def server_config(app: FastAPI, host: str, port: int, trusted_proxies: tuple[str, ...] = ()) -> uvicorn.Config:
+    """`trusted_proxies` (Settings.forwarded_allow_ips) are the only peers whose X-Forwarded-For names the client:
+    uvicorn's own default believes any peer on 127.0.0.1, so that a local client could claim any address and
+    pass the wrong-token throttle's per-address count (throttle.py)."""
     return uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
                           http=DeadlinedH11Protocol, timeout_keep_alive=KEEP_ALIVE,
-                          h11_max_incomplete_event_size=MAX_HEADERS_BYTES)
+                          h11_max_incomplete_event_size=MAX_HEADERS_BYTES,
+                          proxy_headers=bool(trusted_proxies), forwarded_allow_ips=list(trusted_proxies))

@@ -111,43 +111,76 @@ def test_wrong_tokens_lock_an_address_out_briefly_and_never_the_real_user_behind
         throttle.GUARD.reset()
 
 
-def login_from(stack: Stack, token: str, address: str = "127.0.0.1") -> httpx.Response:
-    with httpx.Client(base_url=stack.base_url, headers={"X-Forwarded-For": address}) as pages:
+def from_address(address: str) -> httpx.HTTPTransport:
+    """A client's connection from `address`, one of the loopback network's (127.0.0.0/8, all of it this
+    machine's), so that one test stands for many clients without a header the server must not believe."""
+    return httpx.HTTPTransport(local_address=address)
+
+
+def login_from(stack: Stack, token: str, address: str = "127.0.0.1", forged: str | None = None) -> httpx.Response:
+    headers = {"X-Forwarded-For": forged} if forged else {}
+    with httpx.Client(base_url=stack.base_url, transport=from_address(address), headers=headers) as pages:
         return pages.post("/login", data={"token": token, "csrf": csrf_token(pages.get("/login"))})
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_per_address_throttle(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No proxy is trusted by default (FORWARDED_ALLOW_IPS): a client naming another address in the header is
+    # still counted as the address it sends from, at the API and at the sign-in form.
+    monkeypatch.setattr(throttle, "FAILURES_ALLOWED", 5)
+    throttle.GUARD.reset()
+
+    def guess() -> str:  # of the old form: counted per address only
+        return secrets.token_urlsafe(32)
+
+    def get(forged: str) -> httpx.Response:
+        with stack.client(guess()) as api:
+            return api.get("/organizations", headers={"X-Forwarded-For": forged})
+
+    try:
+        assert [get(f"198.51.100.{i}").status_code for i in range(5)] == [401] * 5
+        locked = get("198.51.100.99")
+        assert locked.status_code == 429, locked.text
+        assert "from your address" in locked.json()["detail"]
+        assert login_from(stack, guess(), forged="203.0.113.7").status_code == 429
+        assert login_from(stack, guess(), "127.0.0.9").status_code == 401  # another address: wrong, not held back
+    finally:
+        throttle.GUARD.reset()
 
 
 def test_wrong_secrets_for_one_user_lock_out_its_new_tokens_from_every_address_but_not_its_signed_in_token(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The web server takes the client's address from X-Forwarded-For when the peer is 127.0.0.1 (uvicorn's
-    # default, for a proxy on the same host), so one client here stands for many addresses.
+    # One client here stands for many addresses: it sends from several of the loopback network's.
     monkeypatch.setattr(throttle, "FAILURES_ALLOWED", 5)
     throttle.GUARD.reset()
     real, fresh, bystander = (stack.token(Role.ORGANIZER, STREET) for _ in range(3))
 
     def get(token: str, address: str) -> httpx.Response:
-        with stack.client(token) as api:
-            return api.get("/organizations", headers={"X-Forwarded-For": address})
+        with httpx.Client(base_url=f"{stack.base_url}/api/v1", transport=from_address(address),
+                          headers={"Authorization": f"Bearer {token}"}) as api:
+            return api.get("/organizations")
 
     try:
-        assert get(real, "192.0.2.1").status_code == 200  # the real user, signed in (known to the throttle)
+        assert get(real, "127.0.2.1").status_code == 200  # the real user, signed in (known to the throttle)
         for attacked in (real, fresh):  # an attacker with the users' keys, one guess from each of 5 addresses
-            assert [get(wrong_secret(attacked), f"198.51.100.{i}").status_code for i in range(5)] == [401] * 5
-        locked = get(wrong_secret(real), "198.51.100.99")
+            assert [get(wrong_secret(attacked), f"127.0.1.{i}").status_code for i in range(1, 6)] == [401] * 5
+        locked = get(wrong_secret(real), "127.0.1.99")
         assert locked.status_code == 429, locked.text
         assert 1 <= int(locked.headers["retry-after"]) <= throttle.USER_LOCK_OUT
         assert "for this token's user" in locked.json()["detail"]
-        assert get(real, "198.51.100.99").status_code == 200  # the signed-in user is not locked out
-        assert get(real, "198.51.100.1").status_code == 200
-        assert get(fresh, "192.0.2.2").status_code == 429  # a user not signed in waits out the short lock-out
-        refused = login_from(stack, fresh, "192.0.2.2")
+        assert get(real, "127.0.1.99").status_code == 200  # the signed-in user is not locked out
+        assert get(real, "127.0.1.1").status_code == 200
+        assert get(fresh, "127.0.2.2").status_code == 429  # a user not signed in waits out the short lock-out
+        refused = login_from(stack, fresh, "127.0.2.2")
         assert refused.status_code == 429 and "该用户" in refused.text and refused.headers["retry-after"]
         # The lock-out is the user's, not the addresses': another user's new token passes from the same ones.
-        assert get(bystander, "198.51.100.1").status_code == 200
+        assert get(bystander, "127.0.1.1").status_code == 200
         later = time.monotonic() + throttle.USER_LOCK_OUT + 1
         monkeypatch.setattr(throttle.GUARD, "clock", lambda: later)
-        assert get(fresh, "192.0.2.2").status_code == 200
-        assert login_from(stack, fresh, "192.0.2.2").status_code == 303
+        assert get(fresh, "127.0.2.2").status_code == 200
+        assert login_from(stack, fresh, "127.0.2.2").status_code == 303
     finally:
         throttle.GUARD.reset()
 
