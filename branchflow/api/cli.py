@@ -91,7 +91,8 @@ def workflows(settings: Settings, data: Path | None, actor: str) -> Iterator[Wor
         try:
             assert config.address is not None
             client = loop.run_until_complete(FormationClient.connect(
-                config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url), app=app))
+                config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url), app=app,
+                access=config.access))
             yield WorkflowCommands(client, app, actor, date.today(), loop)
         finally:
             stop.set()
@@ -351,7 +352,8 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
         assert config.address is not None
         app = application(settings, url)
         services = Services(app, connection_pool(settings, url), await FormationClient.connect(
-            config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url), app=app))
+            config.address, config.namespace, task_queue=config.task_queue, key=actor_key(settings, url), app=app,
+            access=config.access))
         try:
             await up.serve_api(DOORS.web(services), settings, args.host, args.port, stop,
                                lambda line: print(line, flush=True))

@@ -11,11 +11,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from temporalio.service import TLSConfig
 
 from branchflow.domain.rules import SEED_THRESHOLDS, Thresholds
-from branchflow.workflows.config import TASK_QUEUE, TemporalConfig
+from branchflow.workflows.config import TASK_QUEUE, ClusterAccess, TemporalConfig
 from branchflow.workflows.worker import (
     DEFAULT_ACTIVITY_THREADS,
     DEFAULT_AGGREGATE_CACHE,
@@ -61,6 +62,31 @@ class Settings(BaseSettings):
         json_schema_extra=_shown("the embedded dev server in the data folder"))
     temporal_namespace: str = Field("default", validation_alias="TEMPORAL_NAMESPACE",
                                     description="the Temporal namespace the cases' workflows run in")
+    # A cluster's TLS and API key, by the names Temporal's CLI and SDKs read (one environment serves both).
+    temporal_tls: bool | None = Field(
+        None, validation_alias="TEMPORAL_TLS",
+        description="`on` reaches TEMPORAL_ADDRESS over TLS, with the system's CA certificates unless "
+                    "TEMPORAL_TLS_SERVER_CA_CERT_PATH names one; `off` refuses the TLS variables below",
+        json_schema_extra=_shown("on when any TLS variable or TEMPORAL_API_KEY is set, else off"))
+    temporal_tls_server_ca_cert_path: Path | None = Field(
+        None, validation_alias="TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+        description="the CA certificate (PEM file) the cluster's certificate is checked against",
+        json_schema_extra=_shown("the system's"))
+    temporal_tls_client_cert_path: Path | None = Field(
+        None, validation_alias="TEMPORAL_TLS_CLIENT_CERT_PATH",
+        description="the client certificate (PEM file) for a cluster that asks for mutual TLS; with "
+                    "TEMPORAL_TLS_CLIENT_KEY_PATH", json_schema_extra=_shown("none"))
+    temporal_tls_client_key_path: Path | None = Field(
+        None, validation_alias="TEMPORAL_TLS_CLIENT_KEY_PATH",
+        description="the client certificate's private key (PEM file)", json_schema_extra=_shown("none"))
+    temporal_tls_server_name: str | None = Field(
+        None, validation_alias="TEMPORAL_TLS_SERVER_NAME",
+        description="the name the cluster's certificate is checked for, where it is not TEMPORAL_ADDRESS's host",
+        json_schema_extra=_shown("TEMPORAL_ADDRESS's host"))
+    temporal_api_key: SecretStr | None = Field(
+        None, validation_alias="TEMPORAL_API_KEY",
+        description="the API key a cluster asks for (Temporal Cloud's), sent over TLS",
+        json_schema_extra=_shown("none"))
     task_queue: str = Field(TASK_QUEUE, validation_alias="BRANCHFLOW_TASK_QUEUE",
                             description="the task queue the workers poll and the commands start workflows on")
     temporal_ui: bool = Field(
@@ -153,6 +179,40 @@ class Settings(BaseSettings):
                 raise ValueError(f"{THRESHOLD_PREFIX}{f.name.upper()}: {error}") from None
         return self
 
+    @model_validator(mode="after")
+    def _cluster_access_holds(self) -> Settings:
+        given = [name for name, value in self._tls_files().items() if value is not None]
+        given += ["TEMPORAL_TLS_SERVER_NAME"] * (self.temporal_tls_server_name is not None)
+        given += ["TEMPORAL_API_KEY"] * (self.temporal_api_key is not None)
+        if (given or self.temporal_tls) and self.temporal_address is None:
+            raise ValueError(f"{(given or ['TEMPORAL_TLS'])[0]}: for a Temporal cluster (TEMPORAL_ADDRESS); the "
+                             "embedded dev server has no TLS")
+        if self.temporal_tls is False and given:
+            raise ValueError(f"TEMPORAL_TLS: off, but {given[0]} is set (TLS's; an API key goes over TLS only)")
+        cert, key = self.temporal_tls_client_cert_path, self.temporal_tls_client_key_path
+        if (cert is None) != (key is None):
+            missing = "TEMPORAL_TLS_CLIENT_KEY_PATH" if key is None else "TEMPORAL_TLS_CLIENT_CERT_PATH"
+            raise ValueError(f"{missing}: a client certificate and its key go together")
+        for name, path in self._tls_files().items():
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name}: no such file: {path}")
+        return self
+
+    def _tls_files(self) -> dict[str, Path | None]:
+        return {"TEMPORAL_TLS_SERVER_CA_CERT_PATH": self.temporal_tls_server_ca_cert_path,
+                "TEMPORAL_TLS_CLIENT_CERT_PATH": self.temporal_tls_client_cert_path,
+                "TEMPORAL_TLS_CLIENT_KEY_PATH": self.temporal_tls_client_key_path}
+
+    def cluster_access(self) -> ClusterAccess:
+        """TLS as the variables ask (read from their files now), and the API key."""
+        api_key = self.temporal_api_key.get_secret_value() if self.temporal_api_key is not None else None
+        files = self._tls_files().values()
+        if not (self.temporal_tls or self.temporal_tls_server_name or api_key or any(p is not None for p in files)):
+            return ClusterAccess()
+        ca, cert, key = (p.read_bytes() if p is not None else None for p in files)
+        return ClusterAccess(TLSConfig(server_root_ca_cert=ca, client_cert=cert, client_private_key=key,
+                                       domain=self.temporal_tls_server_name), api_key)
+
     @property
     def thresholds(self) -> Thresholds:
         return Thresholds(**{f.name: getattr(self, f"threshold_{f.name}") for f in fields(Thresholds)})
@@ -163,7 +223,7 @@ class Settings(BaseSettings):
 
     def temporal(self) -> TemporalConfig:
         return TemporalConfig(address=self.temporal_address, namespace=self.temporal_namespace,
-                              task_queue=self.task_queue)
+                              task_queue=self.task_queue, access=self.cluster_access())
 
     def data_dir(self, option: Path | None = None) -> Path:
         """The data folder: the command's `--data` if given, else BRANCHFLOW_DATA."""

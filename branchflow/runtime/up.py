@@ -141,7 +141,8 @@ async def run_parts(settings: Settings, config: TemporalConfig, database_url: st
     app = application(settings, database_url)
     services = Services(app, connection_pool(settings, database_url),
                         await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue,
-                                                      key=actor_key(settings, database_url), app=app))
+                                                      key=actor_key(settings, database_url), app=app,
+                                                      access=config.access))
     try:
         with projecting(settings, database_url):
             worker = asyncio.create_task(run_worker(settings, config, database_url, stop=stop))

@@ -363,7 +363,7 @@ def verify(app: FormationApplication, database_url: str, temporal: TemporalConfi
     address = temporal.address
 
     async def workflows() -> tuple[list[str], int]:
-        client = await connect(address, temporal.namespace)
+        client = await connect(address, temporal.namespace, temporal.access)
         return await check_workflows(client, temporal.task_queue, findings.open_cases, app)
 
     try:

@@ -27,7 +27,7 @@ async def run_worker(
     (the settings', or the embedded dev server's)."""
     if config.address is None:
         raise ValueError("run_worker needs a Temporal address (start the embedded dev server first)")
-    client = await connect(config.address, config.namespace)
+    client = await connect(config.address, config.namespace, config.access)
     app = FormationApplication(env={"AGGREGATE_CACHE_MAXSIZE": str(DEFAULT_AGGREGATE_CACHE),
                                     **application_env(settings, database_url)})
     worker = build_worker(

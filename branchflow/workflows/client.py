@@ -45,7 +45,7 @@ from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType, open_case
 from branchflow.workflows.case_state import Applied, CaseState, NewVersion, refusal
 from branchflow.workflows.commands import CallerScope, JointBranchCommand, RegisterCommand, StepCommand
-from branchflow.workflows.config import TASK_QUEUE, connect
+from branchflow.workflows.config import NO_ACCESS, TASK_QUEUE, ClusterAccess, connect
 from branchflow.workflows.failures import StepNotOffered, WorkflowUnavailable, domain_error
 from branchflow.workflows.formation import DEFAULT_STEPS_BEFORE_CONTINUE, FormationState, FormationWorkflow, workflow_id
 from branchflow.workflows.gates import CaseGates
@@ -77,9 +77,9 @@ class FormationClient:
     @classmethod
     async def connect(
         cls, address: str, namespace: str = "default", *, task_queue: str = TASK_QUEUE, key: bytes | None = None,
-        app: FormationApplication | None = None,
+        app: FormationApplication | None = None, access: ClusterAccess = NO_ACCESS,
     ) -> FormationClient:
-        return cls(await connect(address, namespace), task_queue=task_queue, key=key, app=app)
+        return cls(await connect(address, namespace, access), task_queue=task_queue, key=key, app=app)
 
     def _signed(self, kind: str, scope: str, command: C) -> C:
         if self.key is None:

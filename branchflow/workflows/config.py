@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from temporalio.api.failure.v1 import Failure
@@ -10,8 +10,21 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.service import TLSConfig
 
 TASK_QUEUE = "branchflow"
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """What a cluster asks of a client beyond its address: TLS (the cluster's CA, a client certificate for
+    mutual TLS) and an API key (Temporal Cloud's). The embedded dev server asks for neither."""
+
+    tls: TLSConfig | bool = field(default=False, repr=False)  # a client key and an API key are not for logs
+    api_key: str | None = field(default=None, repr=False)
+
+
+NO_ACCESS = ClusterAccess()
 
 
 @dataclass(frozen=True)
@@ -19,6 +32,7 @@ class TemporalConfig:
     address: str | None  # None: the embedded dev server (runtime/temporal_dev_server.py)
     namespace: str = "default"
     task_queue: str = TASK_QUEUE
+    access: ClusterAccess = NO_ACCESS
 
 
 class SharedPayloadConverter(PydanticPayloadConverter):
@@ -59,6 +73,7 @@ DATA_CONVERTER = DataConverter(payload_converter_class=SharedPayloadConverter,
                                failure_converter_class=RefusalsWithoutTraces)
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
+async def connect(address: str, namespace: str = "default", access: ClusterAccess = NO_ACCESS) -> Client:
     """A client with the pydantic data converter every branchflow workflow and activity relies on."""
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER)
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, tls=access.tls,
+                                api_key=access.api_key)
