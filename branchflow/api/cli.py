@@ -327,6 +327,32 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
     os._exit(0 if findings.ok else 1)
 
 
+def cmd_adopt(settings: Settings, args: argparse.Namespace) -> int:
+    from branchflow.runtime.adopt import adopt_open_cases, open_cases
+
+    with database(settings, args.data) as url:
+        app = application(settings, url)
+
+        async def main() -> int:
+            config, server = await temporal(settings, args.data)
+            try:
+                assert config.address is not None
+                client = await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue,
+                                                       key=actor_key(settings, url), app=app, access=config.access)
+                return await adopt_open_cases(client, open_cases(app, url))
+            finally:
+                if server is not None:
+                    server.stop()
+
+        try:
+            asked = asyncio.run(main())
+        finally:
+            app.close()
+    print(f"adopted: each of the {asked} open cases has its running workflow (those that had one kept it)",
+          flush=True)
+    os._exit(0)  # as verify leaves: Temporal's runtime threads can abort interpreter finalization
+
+
 def cmd_project(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings, args.data) as url:
         runner = projector(settings, url)
@@ -425,6 +451,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--wait", type=float, default=30.0,
                        help="seconds to wait for the projections to reach the head of the event store (default 30)")
     check.set_defaults(run=cmd_verify)
+    command("adopt", "start the workflow of every open case that has none running (a pilot moved onto a Temporal "
+                     "cluster, a workflow lost: docs/deploy.md); cases whose workflow runs are left as they are"
+            ).set_defaults(run=cmd_adopt)
 
     saved = command("backup", "copy the embedded default's event store, users and Temporal state into DIR "
                               "(with `branchflow up` stopped)")

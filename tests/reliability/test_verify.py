@@ -18,7 +18,6 @@ from branchflow.domain.registration import Registration
 from branchflow.domain.stamp import Stamp
 from branchflow.runtime.bootstrap import application
 from branchflow.runtime.settings import Settings
-from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import connect
 from branchflow.workflows.formation import FormationState, FormationWorkflow, workflow_id
 from branchflow.workflows.search import REGION_CODE
@@ -48,17 +47,6 @@ def differences(deployment: Deployment, *args: str, process: bool = False) -> li
     lines = done.stdout.strip().splitlines()
     assert done.returncode == 1 and lines[-1].endswith("difference(s) found"), done.stdout + done.stderr
     return lines[:-1]
-
-
-def adopt(deployment: Deployment, org_id: uuid.UUID) -> None:
-    """The case's workflow started from its stored events, as `FormationClient.adopt` does for an import."""
-
-    async def run() -> None:
-        client = FormationClient(await connect(deployment.temporal_address),
-                                 task_queue=deployment.env["BRANCHFLOW_TASK_QUEUE"])
-        await client.adopt(org_id)
-
-    asyncio.run(run())
 
 
 def test_when_all_agree_verify_says_so_in_one_line_and_exits_0(running: Deployment, case: str) -> None:
@@ -108,8 +96,21 @@ def test_an_open_case_without_its_workflow_is_reported_until_the_workflow_takes_
         app.close()
     assert f"case {stored.id}: open, but its workflow {workflow_id(stored.id)} is not running (none)" \
         in differences(running)
-    adopt(running, stored.id)
+    done = running.process("adopt")  # what an operator runs (docs/deploy.md, moving a pilot)
+    assert done.returncode == 0 and "adopted: each of the" in done.stdout, done.stdout + done.stderr
     running.verify()
+    first = run_id(running, stored.id)
+    assert running.cli("adopt").returncode == 0  # again: the running workflows are left as they are
+    assert run_id(running, stored.id) == first
+    running.verify()
+
+
+def run_id(deployment: Deployment, org_id: uuid.UUID) -> str | None:
+    async def described() -> str | None:
+        client = await connect(deployment.temporal_address)
+        return (await client.get_workflow_handle(workflow_id(org_id)).describe()).run_id
+
+    return asyncio.run(described())
 
 
 def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_case_are_reported(
@@ -139,7 +140,7 @@ def test_a_running_workflow_without_its_case_and_a_stopped_workflow_of_an_open_c
         # What an operator does: the lost workflow started again from the case's events; the late registration
         # reaches its waiting workflow, which publishes the case's own region over the leaked number. (Deleting
         # the workflow instead would leave its visibility record for about 30 s: Temporal deletes it later.)
-        adopt(running, uuid.UUID(case))
+        assert running.cli("adopt").returncode == 0
         with running.client(running.token(Role.ORGANIZER, STREET)) as api:
             registered = send(api, Command("/organizations", coming)).final
             assert registered.status == 201 and registered.body["id"] == str(orphan), registered
@@ -162,7 +163,7 @@ def test_a_stored_case_that_breaks_a_rule_of_today_is_listed_as_a_warning_and_it
         app.save(org)
     finally:
         app.close()
-    adopt(running, stored.id)
+    assert running.cli("adopt").returncode == 0
     path = f"/organizations/{stored.id}/actions"
     token = running.token(Role.ORGANIZER, STREET)
     with running.client(token) as api:
