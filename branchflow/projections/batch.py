@@ -94,14 +94,16 @@ def prepare(
     for case_id, case_events in by_case.items():
         old = before.get(case_id)
         org = old.org if old is not None else None
-        extended = old is not None and case_id not in histories
-        if extended and not extends(old.since if old else None, [e for e, _ in case_events]):
+        # A new case whose events come in date order is one pass too: each date's rows as its events leave it.
+        extended = case_id not in histories and (extends(old.since, [e for e, _ in case_events]) if old is not None
+                                                 else _in_date_order(case_events))
+        if old is not None and case_id not in histories and not extended:
             raise ValueError(f"the periods of case {case_id} need its history")  # see `needs_history`
         audit: list[tuple[Any, ...]] = []
         dated: list[Dated] = []
         page: list[Any] = []
         snapshot: tuple[UUID, int, bytes] | None = None  # the batch's latest: `case_states` has one row a case
-        fresh = _replayed_new_case(case_events, thresholds) if old is None else None
+        fresh = _replayed_new_case(case_events, thresholds) if old is None and not extended else None
         if fresh is not None:
             # A new case whose dates replay it anyway, short of a snapshot: its last state is the live one.
             org, dated = fresh
@@ -165,6 +167,16 @@ def _replayed_new_case(case_events: list[tuple[Any, int]], thresholds: Threshold
         dated.append((day, case_row(then, thresholds), member_rows(then)))
         last = then
     return (last, dated) if last is not None else None
+
+
+def _in_date_order(case_events: list[tuple[Any, int]]) -> bool:
+    """A new case's events from its registration on, none a correction, none dated before an earlier one:
+    `states_by_date` would apply them in their order, each date's state after its last event (so the
+    per-event pass gives the same periods, and the snapshots at their versions besides)."""
+    events = [e for e, _ in case_events]
+    return (_registers_organization(events[0]) and events[0].originator_version == 1
+            and [e.originator_version for e in events] == list(range(1, len(events) + 1))
+            and extends(business_date(events[0]), events))
 
 
 def needs_history(events: Sequence[tuple[Any, int]], before: Mapping[UUID, CaseState]) -> list[UUID]:
