@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +30,7 @@ from branchflow.projections.schema import TABLES
 from branchflow.projections.summaries import summaries_disagree
 from branchflow.projections.writer import CasesView
 from tests.conftest import both_servers
-from tests.domain.cases import add_members, facts, organization, stamp
+from tests.domain.cases import DAY, add_members, facts, organization, stamp
 
 from .conftest import save
 
@@ -116,6 +117,26 @@ class TestRebuild:
         incremental.close()
         rebuilt.close()
 
+
+    def test_a_new_case_in_date_order_gives_the_same_tables_in_one_page_as_one_event_a_page(
+        self, app: FormationApplication, conn: psycopg.Connection[Any]
+    ) -> None:
+        """In one page the new case takes the one per-event pass (`batch._in_date_order`): its snapshot and its
+        periods, a date's rows after its last event, are those of pages of one event, each extending the last."""
+        org = organization(region_code="440403009001")
+        for n in range(SNAPSHOT_EVERY + 4):
+            add_members(org, 1, on=DAY + timedelta(days=n // 3))  # three members a day
+        save(app, [org])
+        one_a_page = Projector(app=app, page_size=1)
+        one_a_page.catch_up()
+        before = tables(conn)
+        whole = Projector(app=app)
+        assert whole.rebuild() == SNAPSHOT_EVERY + 5
+        assert tables(conn) == before
+        assert len(before["case_periods"]) == (SNAPSHOT_EVERY + 4 + 2) // 3
+        assert [r[1] for r in before["case_states"]] == [SNAPSHOT_EVERY]
+        one_a_page.close()
+        whole.close()
 
     def test_a_rebuild_while_a_runner_runs_ends_with_the_same_tables(
         self, app: FormationApplication, env: dict[str, str], conn: psycopg.Connection[Any]
