@@ -172,7 +172,8 @@ def _replayed_new_case(case_events: list[tuple[Any, int]], thresholds: Threshold
 def _in_date_order(case_events: list[tuple[Any, int]]) -> bool:
     """A new case's events from its registration on, none a correction, none dated before an earlier one:
     `states_by_date` would apply them in their order, each date's state after its last event (so the
-    per-event pass gives the same periods, and the snapshots at their versions besides)."""
+    per-event pass gives the same periods, and the snapshots at their versions besides, in one replay instead
+    of two: BENCHMARKS.md "Catch-up after the periods")."""
     events = [e for e, _ in case_events]
     return (_registers_organization(events[0]) and events[0].originator_version == 1
             and [e.originator_version for e in events] == list(range(1, len(events) + 1))

@@ -52,8 +52,8 @@ _LAST_ID = 2**63 - 1
 def _projected(topic: str) -> bool:
     """Whether the read models read events of this topic: only the Organization aggregate's (a case's).
     Receipts (answers to a repeated command), members' relations and credit code claims are left undecoded
-    (a sixth of the city's notifications); they still move the position. A topic that does not resolve is
-    handed on, so that the mapper fails on it as it did before."""
+    (a sixth of the city's notifications; BENCHMARKS.md "Catch-up after the periods"); they still move the
+    position. A topic that does not resolve is handed on, so that the mapper fails on it as it did before."""
     try:
         found = resolve_topic(topic)
     except TopicError:
