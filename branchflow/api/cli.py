@@ -46,7 +46,7 @@ from branchflow.runtime.bootstrap import Services, application, connection_pool,
 from branchflow.runtime.postgres import resolve_database_url
 from branchflow.runtime.settings import Settings, SettingsError, load_settings
 from branchflow.runtime.temporal_dev_server import TemporalDevServer, resolve_temporal
-from branchflow.runtime.worker import run_worker
+from branchflow.runtime.worker import log_to_stderr, run_worker
 from branchflow.workflows.client import FormationClient
 from branchflow.workflows.config import TemporalConfig
 
@@ -402,6 +402,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             if server is not None:
                 server.stop()
 
+    log_to_stderr()
     with database(settings, args.data) as url:
         asyncio.run(main(url))
     return 0

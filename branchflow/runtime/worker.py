@@ -49,8 +49,14 @@ async def run_worker(
         app.close()
 
 
-def main() -> None:
+def log_to_stderr() -> None:
+    """The worker's own lines (`worker ready on task queue ...`, which an operator and the tests wait for) and
+    temporalio's warnings, timestamped on stderr."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main() -> None:
+    log_to_stderr()
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -1,9 +1,9 @@
 """A branchflow deployment of separate processes on servers of its own, for the fault tests to kill and restart.
 
 PostgreSQL (the embedded server, on its own data folder) and the Temporal dev server run under the test's
-control, and so do the worker (`python -m branchflow.runtime.worker`, what `branchflow worker` runs), the
-projection runner (`branchflow project`) and the web server (`branchflow api`), each a subprocess with its
-output in a log file. Nothing here touches the session's shared servers.
+control, and so do the worker (`branchflow worker`), the projection runner (`branchflow project`) and the web
+server (`branchflow api`), each a subprocess with its output in a log file. Nothing here touches the
+session's shared servers.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class Deployment:
                          "BRANCHFLOW_TASK_QUEUE": f"faults-{uuid.uuid4().hex[:6]}"}
         self.env = {**os.environ, **self.settings}
         cli = [sys.executable, "-m", "branchflow"]
-        self.worker = Part("worker", [sys.executable, "-m", "branchflow.runtime.worker"], self.env,
+        self.worker = Part("worker", [*cli, "worker"], self.env,
                            root / "worker.log", lambda log: "worker ready" in log)
         self.projector = Part("projection runner", [*cli, "project"], {**self.env, "PGAPPNAME": self.RUNNER_NAME},
                               root / "project.log", self._runner_connected)

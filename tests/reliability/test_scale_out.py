@@ -1,12 +1,11 @@
 """Scale out (issue 19): two workers and two web servers on one PostgreSQL and one Temporal, each killed in turn.
 
-Two workers poll one task queue (the fault tests' `python -m branchflow.runtime.worker`, which logs, and a
-`branchflow worker` as an operator starts it), two `branchflow api` processes stand behind the test's own
-round-robin client (as behind a balancer), one `branchflow project` keeps the read models. Eight clients step
-their cases while each worker and each web server is `kill -9`ed and started again, one after another.
-Afterwards every step a client was told was applied is in the event store once, in its order; both web servers
-answered steps; both workers ran the cases' workflow tasks and at least one case's were run by two worker
-processes (a killed worker's cases taken over); and `branchflow verify` finds the projections equal to a
+Two `branchflow worker` processes poll one task queue (the fault tests' and this module's), two `branchflow api`
+processes stand behind the test's own round-robin client (as behind a balancer), one `branchflow project` keeps the
+read models. Eight clients step their cases while each worker and each web server is `kill -9`ed and started again,
+one after another. Afterwards every step a client was told was applied is in the event store once, in its order;
+both web servers answered steps; both workers ran the cases' workflow tasks and at least one case's were run by two
+worker processes (a killed worker's cases taken over); and `branchflow verify` finds the projections equal to a
 recount and every open case with its workflow.
 """
 
@@ -75,9 +74,10 @@ class ScaledOut:
         self.deployment, self.worker, self.api = deployment, deployment.worker, deployment.api
         self.port2 = free_port()
         self.answered: Counter[int] = Counter()  # commands answered, per web server's port (RoundRobin)
-        # `branchflow worker` prints nothing when it is ready: it is once it polls the task queue.
+        # Ready by its own line, and then by Temporal's list of the task queue's pollers (pid@host).
         self.worker2 = Part("worker 2", [sys.executable, "-m", "branchflow", "worker"], deployment.env,
-                            deployment.root / "worker2.log", lambda _: self.polling(self.worker2))
+                            deployment.root / "worker2.log",
+                            lambda log: "worker ready" in log and self.polling(self.worker2))
         self.api2 = Part("web server 2", [sys.executable, "-m", "branchflow", "api", "--port", str(self.port2)],
                          deployment.env, deployment.root / "api2.log", lambda log: "serving at" in log)
         self.own = (self.worker2, self.api2)
