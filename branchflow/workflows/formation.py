@@ -74,6 +74,10 @@ COMPACT_PATCH = "compact-case-state"
 # guard refuses a blocked reservation), answer a command with its version alone and upsert only the search
 # attributes that changed (issue 19: history per step 2.3 -> ~1.8 KB, BENCHMARKS.md "History per step").
 CODED_PATCH = "coded-case-state"
+# Runs started since have the three patches above in one: each `patched` writes a marker and an upsert of
+# TemporalChangeVersion, six of the eight commands of an adopted case's first workflow task (issue 19,
+# BENCHMARKS.md "The import (issue 19)"). Runs started before still ask for the three, as they recorded them.
+SINCE_CODED_PATCH = "since-coded-case-state"
 HOLD_TIMEOUT = timedelta(minutes=10)  # a joint branch's hold ends by itself if its workflow vanished
 # Only the rules' answers end a command: Temporal keeps an update's outcome under its id (the command id),
 # so a failure for a passing fault would be given again to every retry. A store that is down makes the
@@ -112,9 +116,13 @@ class FormationWorkflow:
 
     @workflow.run
     async def run(self, state: FormationState) -> Applied | None:
-        self.reminding = workflow.patched(REMINDERS_PATCH)  # first thing in the run: the same task on replay
-        self.compact = workflow.patched(COMPACT_PATCH)
-        self.coded = workflow.patched(CODED_PATCH)
+        # First thing in the run: the same task on replay.
+        if workflow.patched(SINCE_CODED_PATCH):
+            self.reminding = self.compact = self.coded = True
+        else:
+            self.reminding = workflow.patched(REMINDERS_PATCH)
+            self.compact = workflow.patched(COMPACT_PATCH)
+            self.coded = workflow.patched(CODED_PATCH)
         if self.state.case is None and not self.state.awaiting_registration:
             await self._adopt()
         await workflow.wait_condition(lambda: self.state.case is not None or self.ended)
