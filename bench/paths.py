@@ -19,7 +19,7 @@ import httpx
 from bench.blocks import Timed
 from bench.ledger import City, CityCase
 from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
-from branchflow.api.intake.targets import StepResults, WorkflowCommands
+from branchflow.api.intake.targets import BatchResult, WorkflowCommands
 from branchflow.domain.actions import SUPERVISOR_ACTIONS, Step
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.registration import Registration
@@ -43,9 +43,9 @@ class TimedWorkflowCommands(WorkflowCommands):
         self._start = self.starts.wrap_async(self._start)  # type: ignore[method-assign,assignment]
         self._wait_for_workers = self.waits.wrap_async(self._wait_for_workers)  # type: ignore[method-assign,assignment]
 
-    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
-        results: list[StepResults | None] = self.batches.wrap(super().register_batch)(cases)
-        self.started += sum(r is not None for r in results)
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[BatchResult]:
+        results: list[BatchResult] = self.batches.wrap(super().register_batch)(cases)
+        self.started += sum(isinstance(r, list) for r in results)
         return results
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
@@ -15,11 +16,12 @@ from openpyxl import Workbook
 
 from branchflow.api.intake.ledger_format import COLUMNS, member_row, organization_row, read_ledger
 from branchflow.api.intake.ledger_import import ImportSummary, import_ledger
-from branchflow.api.intake.targets import ApplicationCommands
+from branchflow.api.intake.targets import ApplicationCommands, WorkflowCommands
 from branchflow.domain.actions import Step, parse_action
 from branchflow.domain.application import FormationApplication
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.organization import organization_id, registered_id
+from branchflow.domain.receipt import batch_receipt_id
 from branchflow.domain.registration import Registration
 from branchflow.domain.rules import PartyOrgType
 from branchflow.runtime.postgres import postgres_env
@@ -145,9 +147,6 @@ class OneByOne:
     def step(self, org_id: UUID, step: Step) -> bool | None:
         return self.commands.step(org_id, step)
 
-    def registered_case(self, registration: Registration) -> UUID | None:
-        return self.commands.registered_case(registration)
-
     def holder(self, credit_code: str) -> UUID | None:
         return self.commands.holder(credit_code)
 
@@ -269,6 +268,53 @@ class TestBatches:
         assert (third.members_added, third.members_already_there) == (0, 5)
         assert [m.name for m in app.case(organization_id(ENTERPRISE, "", "")).members.values()] == [
             "王芳", "李强", "刘洋"]
+
+
+    def test_a_file_imported_again_asks_the_store_once_for_each_stored_case_and_its_batch_receipt(
+        self, app: FormationApplication, tmp_path: Path
+    ) -> None:
+        """Issue 19 review: a case left out of a batch was looked up again to adopt its workflow and again to
+        name it (`registered_case`), and a case registered alone had its missing batch receipt read again for
+        each of its member rows."""
+        path = write_chinese_csv(tmp_path / "台帐.csv")
+        run_import(app, path, batch=False)  # registered one by one: no batch receipts
+        adopted: list[UUID] = []
+        commands = WorkflowCommands(_Adopting(adopted), app, "importer", TODAY,  # type: ignore[arg-type]
+                                    asyncio.new_event_loop())
+        cases = {organization_id(ENTERPRISE, "", ""), organization_id(ASSOCIATION, "", ""),
+                 organization_id(None, "440403002002", "井岸镇新青社区老乡互助会")}
+        reads: list[UUID] = []
+        select_events = app.recorder.select_events
+
+        def select(originator_id: UUID, *args: Any, **kwargs: Any) -> Any:  # every read of the event store
+            reads.append(originator_id)
+            return select_events(originator_id, *args, **kwargs)
+
+        app.recorder.select_events = select  # type: ignore[method-assign,assignment]
+        try:
+            again = import_ledger(path, commands, TODAY)
+        finally:
+            commands.loop.close()
+
+        assert (again.organizations_already_there, again.members_already_there, again.registered) == (3, 4, 0)
+        assert set(adopted) == cases  # each stored case's workflow is started (or found running)
+        wanted = {batch_receipt_id(str(c)) for c in cases}
+        assert sorted(i for i in reads if i in wanted) == sorted(wanted)  # once a case, not once a member row
+        # The case without a credit code is asked for once, to leave it out of the batch: its id is its own.
+        assert reads.count(organization_id(None, "440403002002", "井岸镇新青社区老乡互助会")) == 1
+
+
+class _Adopting:
+    """The workflows' side of `WorkflowCommands` for a re-import: which cases' workflows it would start."""
+
+    def __init__(self, adopted: list[UUID]) -> None:
+        self.adopted = adopted
+
+    async def adopt(self, org_id: UUID, state: object = None) -> None:
+        self.adopted.append(org_id)
+
+    async def waiting_workflow_tasks(self) -> int:
+        return 0
 
 
 class TestCodesCorrectedAway:

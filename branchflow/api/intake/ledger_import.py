@@ -28,9 +28,10 @@ from branchflow.api.intake.ledger_format import (
 from branchflow.api.intake.targets import (
     BATCH_SIZE,
     BatchCommands,
+    BatchResult,
     Commands,
     Progress,
-    StepResults,
+    Stored,
 )
 from branchflow.domain.actions import AddMember
 from branchflow.domain.errors import AlreadyRegistered, CaseNotFound, DomainError, RuleViolation
@@ -193,11 +194,11 @@ class _Import:
         """Registers the cases with their members: in one batch if the commands can, else one by one."""
         if isinstance(self.commands, BatchCommands):
             batch = [(c.registration, [s for _, s in c.members]) for c in cases if c.registration is not None]
-            results: list[StepResults | None] = self.commands.register_batch(batch)
+            results: list[BatchResult] = self.commands.register_batch(batch)
         else:
             results = [None] * len(cases)
         for case, result in zip(cases, results, strict=True):
-            if result is not None:
+            if isinstance(result, list):
                 self.summary.registered += 1
                 self.handled(case.line)
                 for (line, _), error in zip(case.members, result, strict=True):
@@ -206,11 +207,10 @@ class _Import:
                 continue
             assert case.registration is not None
             try:
-                # Left out of the batch: registered before, or its credit code has a history; its id is then
-                # derived as the API derives it (`registration_id`), and its members go to that case.
-                if isinstance(self.commands, BatchCommands) and (
-                        stored := self.commands.registered_case(case.registration)) is not None:
-                    raise AlreadyRegistered(stored)
+                # Left out of the batch: registered before (the batch found which case: its members go there), or
+                # its credit code has a history, and `register` derives its id as the API does.
+                if isinstance(result, Stored):
+                    raise AlreadyRegistered(result.organization_id)
                 case.org_id = self.commands.register(case.registration)
                 self.summary.registered += 1
             except AlreadyRegistered as there:

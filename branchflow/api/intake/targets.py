@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, runtime_checkable
 from uuid import UUID
@@ -46,6 +47,16 @@ Progress = Callable[[int, int], None]  # (rows done, rows in the file)
 StepResults = list[DomainError | None]  # per step: the error that refused it, or None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A case of a batch that was registered before (a file imported again): left as it is, its id told once."""
+
+    organization_id: UUID
+
+
+# A batch's answer per case: the new case's step results, the stored case it names, or None (register it alone).
+BatchResult = StepResults | Stored | None
+
 
 class Commands(Protocol):
     """What an import or the demo sends: the CLI binds it to the workflows, tests to the application."""
@@ -55,9 +66,6 @@ class Commands(Protocol):
 
     def step(self, org_id: UUID, step: Step) -> bool | None:
         """One step (raises RuleViolation, CaseNotFound, ...); returns False if its command_id was applied before."""
-
-    def registered_case(self, registration: Registration) -> UUID | None:
-        """The stored case this registration names, as registering it through the API finds it; None: none."""
 
     def holder(self, credit_code: str) -> UUID | None:
         """The case that holds this credit code now (FormationApplication.holder); None: no case does."""
@@ -74,10 +82,11 @@ class BatchCommands(Commands, Protocol):
     """Commands that can also register many new cases at once, the way to issue 7's 2,000 cases/s. A binding
     to the workflows may save the batch in the event store, then start the new cases' workflows."""
 
-    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
-        """New cases, each with its first steps, in one go. None for a case it did not register (nothing was
-        done): one stored before, or one whose credit code has a history (corrected away from its first case, or
-        claimed by a correction), whose id is derived as the API derives it: register those one by one."""
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[BatchResult]:
+        """New cases, each with its first steps, in one go. For a case it did not register (nothing was done):
+        `Stored` where the registration names a stored case (as the API derives its id), else None: one whose
+        credit code has a history (corrected away from its first case, or claimed by a correction), to register
+        one by one."""
 
 
 class ApplicationCommands:
@@ -89,9 +98,6 @@ class ApplicationCommands:
 
     def register(self, registration: Registration) -> UUID:
         return self.app.register_organization(registration, self.actor, self.today).id
-
-    def registered_case(self, registration: Registration) -> UUID | None:
-        return self.app.registered_case(registration)
 
     def holder(self, credit_code: str) -> UUID | None:
         return self.app.holder(credit_code)
@@ -122,10 +128,11 @@ class ApplicationCommands:
         try:
             receipt: object = self.app.repository.get(batch_receipt_id(str(org_id)))
         except AggregateNotFoundError:
-            return {}  # not kept: a case registered alone has none, now or later
-        assert isinstance(receipt, BatchReceipt)
-        self._batch_steps = (org_id, receipt.versions)  # written once with its case, never changed
-        return receipt.versions
+            receipt = None  # kept too: a case registered alone has none, now or later
+        assert receipt is None or isinstance(receipt, BatchReceipt)
+        # Written once with its case, never changed.
+        self._batch_steps = (org_id, receipt.versions if receipt is not None else {})
+        return self._batch_steps[1]
 
     def step(self, org_id: UUID, step: Step) -> bool:
         if step.command_id is not None and self.answered(org_id, step.command_id):
@@ -140,28 +147,30 @@ class ApplicationCommands:
         stamp = Stamp(self.actor, occurred_on or self.today, reason)
         self.app.form_joint_branch(name, list(org_ids), party_org_type, stamp, command_id)
 
-    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[BatchResult]:
         """One transaction with the events `register_organization` and `perform` would write case by case
         (one transaction per command manages a few hundred cases a second)."""
         return self.save_batch(cases)[0]
 
     def save_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]
-                   ) -> tuple[list[StepResults | None], list[Organization]]:
+                   ) -> tuple[list[BatchResult], list[Organization]]:
         """`register_batch`, also giving the new cases as saved.
 
         A case is built here with the id of its code's first case (`organization_id`) and a new claim of its code
         (as `register_organization` claims it): where that case or a claim exists, the save collides, and the
-        case is left out for `register` (its own id, the claim moved, or credit_code_taken). So a batch of new
-        codes reads nothing per case."""
+        case is left out: the stored case its registration names, looked up once here (the import and the
+        adoption of its workflow take it from the answer), or for `register` (its own id, the claim moved, or
+        credit_code_taken). So a batch of new codes reads nothing per case."""
         ids = [organization_id(r.credit_code, r.region_code, r.name) for r, _ in cases]
         new = set(range(len(cases)))
         if ids and self._exists(ids[0]):  # likely a file imported before: spare the save that would fail
             new = {i for i in new if not self._taken(ids[i], cases[i][0])}
 
-        def save() -> tuple[list[StepResults | None], list[Organization]]:
+        def save() -> tuple[list[BatchResult], list[Organization]]:
             saved: list[Aggregate] = []
             taken: dict[str, str] = {}  # relations placed by the batch's cases so far: key -> organization id
-            results = [self._build(*cases[i], saved, taken) if i in new else None for i in range(len(cases))]
+            results: list[BatchResult] = [self._build(*cases[i], saved, taken) if i in new else None
+                                          for i in range(len(cases))]
             self.app.save(*saved)
             return results, [o for o in saved if isinstance(o, Organization)]
 
@@ -172,7 +181,15 @@ class ApplicationCommands:
         # another case): leave them out and try once more.
         once_more = Retrying(stop=stop_after_attempt(2), retry=retry_if_exception_type(IntegrityError),
                              before_sleep=leave_out_existing, reraise=True)
-        return once_more(save)
+        results, saved = once_more(save)
+        return [result if i in new else self._stored(cases[i][0], ids[i]) for i, result in enumerate(results)], saved
+
+    def _stored(self, registration: Registration, org_id: UUID) -> Stored | None:
+        """The stored case a registration left out of the batch names. Without a credit code that is the case
+        found there (`org_id`, its only id); with one, the case that holds the code, found as the API finds it."""
+        if registration.credit_code is None:
+            return Stored(org_id)
+        return Stored(stored) if (stored := self.app.registered_case(registration)) is not None else None
 
     def _build(self, reg: Registration, steps: Sequence[Step], out: list[Aggregate], taken: dict[str, str]
                ) -> StepResults:
@@ -263,9 +280,6 @@ class WorkflowCommands:
     def register(self, registration: Registration) -> UUID:
         return self.loop.run_until_complete(self.client.registered(registration, self.actor, self.today)).id
 
-    def registered_case(self, registration: Registration) -> UUID | None:
-        return self.direct.registered_case(registration)
-
     def holder(self, credit_code: str) -> UUID | None:
         return self.direct.holder(credit_code)
 
@@ -282,7 +296,7 @@ class WorkflowCommands:
         self.loop.run_until_complete(self.client.form_joint_branch(
             name, org_ids, party_org_type, self.actor, occurred_on or self.today, reason=reason, command_id=command_id))
 
-    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[StepResults | None]:
+    def register_batch(self, cases: Sequence[tuple[Registration, Sequence[Step]]]) -> list[BatchResult]:
         results, saved = self.direct.save_batch(cases)
         # Each new workflow starts with its case as just saved, instead of loading it from the event store in a
         # local activity of its first workflow task: a third less of the worker's CPU per adopted case (22.5 ->
@@ -292,9 +306,7 @@ class WorkflowCommands:
         # Cases stored before are adopted too (a running workflow is left as it is, a missing one loads its
         # case): an import stopped between a batch's commit and its workflows' starts, run again, finishes.
         # Those left out for a credit code's history are registered one by one, by their own workflows.
-        adopted.update((case_id, None) for (r, _), result in zip(cases, results, strict=True)
-                       if result is None and self.direct._exists(case_id := organization_id(
-                           r.credit_code, r.region_code, r.name)))
+        adopted.update((r.organization_id, None) for r in results if isinstance(r, Stored))
         self.loop.run_until_complete(self._adopt(adopted))
         return results
 

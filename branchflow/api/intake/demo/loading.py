@@ -47,7 +47,7 @@ def load_demo(
         batch = plan.cases[start:start + BATCH_SIZE]
         for case, result in zip(batch, commands.register_batch([(c.registration, c.steps) for c in batch]),
                                 strict=True):
-            if result is None:  # registered before
+            if not isinstance(result, list):  # registered before, or a credit code with a history
                 pending.append(case)
                 continue
             summary.registered += 1
