@@ -41,9 +41,11 @@ from branchflow.projections.writer import CasesView, StalePosition
 
 log = logging.getLogger(__name__)
 
-# The runner that holds this session lock (on its listening connection) is the one that projects; a second
-# `run_forever` waits for it, and takes over when the first ends or dies (its connection, and the lock, go).
-LEAD_LOCK_KEY = 0x62666C6F776C  # "bflowl": not the pages' transaction lock, which `rebuild` and `catch_up` take
+# The runner that holds this session lock (on its listening connection) is the one that projects its event
+# store; a second `run_forever` on it waits, and takes over when the first ends or dies (its connection, and the
+# lock, go). Keyed (LEAD_LOCK_CLASS, hashtext(schema)): one lead per schema, so deployments on other schemas of the
+# same database each have theirs. Not the pages' transaction lock, which `rebuild` and `catch_up` take.
+LEAD_LOCK_CLASS = 0x62666C6C  # "bfll"
 DEFAULT_PAGE_SIZE = 5000  # fewer, larger pages: less summary upkeep per event (measured best of 2k/5k/10k)
 _LAST_ID = 2**63 - 1
 
@@ -89,7 +91,7 @@ class Projector:
         self.view.create_table()
         self._hole: _Hole | None = None
         self._stopping = threading.Event()
-        self.leading = False  # whether `run_forever` holds the lead (LEAD_LOCK_KEY) now
+        self.leading = False  # whether `run_forever` holds the lead (LEAD_LOCK_CLASS, its schema) now
         self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="projection-commit")
 
     # --- figures ----------------------------------------------------------------------------------
@@ -278,7 +280,8 @@ class Projector:
         `catch_up` or `rebuild` beside it stays safe through the pages' position check, as before."""
         self.leading = False
         while not self._stopping.is_set():
-            row = listener.execute("SELECT pg_try_advisory_lock(%s)", (LEAD_LOCK_KEY,)).fetchone()
+            row = listener.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
+                                   (LEAD_LOCK_CLASS, self.datastore.schema)).fetchone()
             if row is not None and row[0]:
                 self.leading = True
                 return True

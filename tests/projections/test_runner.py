@@ -32,7 +32,7 @@ from branchflow.projections.writer import CasesView
 from tests.conftest import both_servers
 from tests.domain.cases import DAY, add_members, facts, organization, stamp
 
-from .conftest import save
+from .conftest import fresh_schema, save
 
 # The runner's transactions, advisory lock and rebuilds on the embedded PostgreSQL 18 and on Debian's stock 15 (a
 # department's): the one projection module run on both (conftest.py says why).
@@ -383,6 +383,28 @@ class TestRunningForever:
                 projector.close()
                 if thread.ident is not None:  # started
                     thread.join(10)
+        assert not any(t.is_alive() for t in threads)
+
+    def test_runners_of_two_schemas_of_one_database_each_lead_their_own(
+        self, app: FormationApplication, env: dict[str, str], database_url: str
+    ) -> None:
+        """The lead is one per event store (schema), not per database: a runner on `public` kept the runners of
+        two other schemas waiting (the scale-out review)."""
+        with fresh_schema(database_url) as other_env:
+            other_app = FormationApplication(other_env)
+            runners = [Projector(env), Projector(other_env)]
+            threads = [threading.Thread(target=p.run_forever, kwargs={"poll_interval": 0.1}) for p in runners]
+            for thread in threads:
+                thread.start()
+            try:
+                for runner, saving in zip(runners, (app, other_app), strict=True):
+                    runner.wait(saving.save(organization(name="its own"))[-1].notification.id, timeout=10)
+                assert all(runner.leading for runner in runners)
+            finally:
+                for runner, thread in zip(runners, threads, strict=True):
+                    runner.close()
+                    thread.join(10)
+                other_app.close()
         assert not any(t.is_alive() for t in threads)
 
     def test_a_failing_runner_tries_again_after_growing_pauses_and_then_projects(
