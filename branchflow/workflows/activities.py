@@ -12,7 +12,6 @@ import time
 from datetime import date, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -20,46 +19,38 @@ from branchflow.domain.application import FormationApplication
 from branchflow.domain.case import ObligationView
 from branchflow.domain.obligations import Obligation, obligations
 from branchflow.domain.stamp import Stamp
-from branchflow.workflows.case_state import CaseState, case_state
+from branchflow.workflows.case_state import CaseState, Shaped, case_state
 from branchflow.workflows.commands import JointBranchCommand, RegisterCommand, StepCommand
 from branchflow.workflows.failures import CONCURRENT_CHANGE, as_application_errors, concurrent_change
 from branchflow.workflows.signing import check_signature
 
 
-class RegisterInput(BaseModel):
+# Each input names the shape of the case state its run keeps (case_state.Shape, formation.py).
+class RegisterInput(Shaped):
     command: RegisterCommand
-    coded: bool = False  # the case state coded: for a run since the patch `coded-case-state` (formation.py)
 
 
-class PerformInput(BaseModel):
+class PerformInput(Shaped):
     organization_id: UUID
     command: StepCommand
-    with_view: bool = False  # the whole view too: for a run started before the compact case state (formation.py)
-    coded: bool = False
 
 
-class LoadInput(BaseModel):
+class LoadInput(Shaped):
     organization_id: UUID
     today: date
-    with_view: bool = False
-    coded: bool = False
 
 
-class EscalateInput(BaseModel):
+class EscalateInput(Shaped):
     organization_id: UUID
     obligation: ObligationView
     today: date
-    with_view: bool = False
-    coded: bool = False
 
 
-class RemindInput(BaseModel):
+class RemindInput(Shaped):
     organization_id: UUID
     obligation: ObligationView
     on: date  # the reminder's day
     today: date
-    with_view: bool = False
-    coded: bool = False
 
 
 class FormationActivities:
@@ -88,7 +79,7 @@ class FormationActivities:
             raise
         with as_application_errors():
             self._pause()
-            return case_state(org, command.today, self.app.thresholds, coded=given.coded)
+            return case_state(org, command.today, self.app.thresholds, given.shape)
 
     @activity.defn(name="perform_step")
     def perform(self, given: PerformInput) -> CaseState:
@@ -98,15 +89,14 @@ class FormationActivities:
         with as_application_errors():
             org = self.app.perform(given.organization_id, command.step, command.actor, command.today, recounted)
             self._pause()
-            state = case_state(org, command.today, self.app.thresholds, with_view=given.with_view,
-                               coded=given.coded)
+            state = case_state(org, command.today, self.app.thresholds, given.shape)
             return state.model_copy(update={"recounted": recounted})
 
     @activity.defn(name="load_case")
     def load(self, given: LoadInput) -> CaseState:
         with as_application_errors():
             return case_state(self.app.case(given.organization_id), given.today, self.app.thresholds,
-                              with_view=given.with_view, coded=given.coded)
+                              given.shape)
 
     @activity.defn(name="escalate_deadline")
     def escalate(self, given: EscalateInput) -> CaseState:
@@ -119,8 +109,7 @@ class FormationActivities:
             org = self.app.case(given.organization_id)
             if obligation in obligations(org, self.app.thresholds):
                 org = self.app.escalate(given.organization_id, obligation, since, f"escalate/{obligation.key}")
-            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view,
-                              coded=given.coded)
+            return case_state(org, given.today, self.app.thresholds, given.shape)
 
     @activity.defn(name="remind_deadline")
     def remind(self, given: RemindInput) -> CaseState:
@@ -134,8 +123,7 @@ class FormationActivities:
                                       f"remind/{given.on.isoformat()}/{obligation.key}")
                 if self.delay_after_reminder > 0:
                     time.sleep(self.delay_after_reminder)
-            return case_state(org, given.today, self.app.thresholds, with_view=given.with_view,
-                              coded=given.coded)
+            return case_state(org, given.today, self.app.thresholds, given.shape)
 
     @activity.defn(name="form_joint_branch")
     def form_joint_branch(self, command: JointBranchCommand) -> list[CaseState]:

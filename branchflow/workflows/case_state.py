@@ -18,6 +18,7 @@ of a 600 B state, the join rule's message ≈ 120 B (issue 19, BENCHMARKS.md "Hi
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -175,12 +176,52 @@ def compact(view: CaseView) -> dict[str, Any]:
     }
 
 
-def case_state(org: Organization, today: date, t: Thresholds, *, with_view: bool = False, coded: bool = False
-               ) -> CaseState:
-    """The case state of `org` on `today`; `with_view` adds the whole view, for runs that still answer it;
-    `coded`, the form of runs since the patch `coded-case-state` (without `join_blocked`)."""
+class Shape(Enum):
+    """The form of the case state a run keeps and of the answer it gives a command, chosen by the patches its
+    run started under (formation.py): one of three, where two booleans (`with_view`, `coded`) allowed a fourth
+    that no run has. The activities' inputs still carry the two booleans (`Shaped`), as written before."""
+
+    WHOLE = "whole"  # runs started before the compact case state: the whole view kept and answered
+    COMPACT = "compact"  # since `compact-case-state`: no view; answered with `Applied`
+    CODED = "coded"  # since `coded-case-state`: the offered steps as a number, no join rule; `NewVersion`
+
+    @classmethod
+    def of_run(cls, *, compact: bool, coded: bool) -> Shape:
+        return cls.CODED if coded else cls.COMPACT if compact else cls.WHOLE
+
+    @property
+    def with_view(self) -> bool:
+        return self is Shape.WHOLE
+
+
+class Shaped(BaseModel):
+    """An activity's input that names the case state's shape. Written as the two booleans it had before
+    (`with_view`, `coded`), so that a worker of the release before reads an input scheduled by this one and the
+    other way round (the inputs of activities that are not local are in the histories)."""
+
+    shape: Shape = Shape.COMPACT
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_the_booleans(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "shape" in data or not ({"with_view", "coded"} & data.keys()):
+            return data
+        rest = {k: v for k, v in data.items() if k not in ("with_view", "coded")}
+        with_view, coded = bool(data.get("with_view")), bool(data.get("coded"))
+        return {**rest, "shape": Shape.WHOLE if with_view else Shape.CODED if coded else Shape.COMPACT}
+
+    @model_serializer(mode="wrap")
+    def _as_the_booleans(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        written = {k: v for k, v in handler(self).items() if k != "shape"}
+        return {**written, "with_view": self.shape is Shape.WHOLE, "coded": self.shape is Shape.CODED}
+
+
+def case_state(org: Organization, today: date, t: Thresholds, shape: Shape = Shape.COMPACT) -> CaseState:
+    """The case state of `org` on `today` in `shape` (the whole view added for runs that still answer it;
+    coded, without `join_blocked`, for runs since the patch `coded-case-state`)."""
+    coded = shape is Shape.CODED
     join, closed = can_join_joint_branch(org, t) if not coded else None, open_case(org)
-    if with_view:
+    if shape is Shape.WHOLE:
         view = case_view(org, today, t)
         return CaseState(**compact(view), as_of=today, join_blocked=Rule.of(join) if join else None,
                          closed=Rule.of(closed) if closed else None, view=view)

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         RemindInput,
     )
     from branchflow.workflows.alarm import Alarm
-    from branchflow.workflows.case_state import Applied, CaseState, NewVersion
+    from branchflow.workflows.case_state import Applied, CaseState, NewVersion, Shape
     from branchflow.workflows.commands import RegisterCommand, Release, Reservation, StepCommand
     from branchflow.workflows.deadlines import PersonSchedule
     from branchflow.workflows.development import MemberDevelopmentWorkflow, PersonDue, development_workflow_id
@@ -112,18 +112,20 @@ class FormationWorkflow:
         self.attempted: set[str] = set()  # deadlines escalated (or tried) in this run
         self.published: tuple[str, str, bool] | None = None
         self.reminding = False
-        self.compact = True
-        self.coded = True  # (a registration's handler runs before `run`: only its activity's input sees this)
+        # The shape of the case state and of the answers, by the patches the run started under (case_state.Shape);
+        # a registration's handler runs before `run`: only its activity's input sees this first value.
+        self.shape = Shape.CODED
 
     @workflow.run
     async def run(self, state: FormationState) -> Applied | None:
         # First thing in the run: the same task on replay.
         if workflow.patched(SINCE_CODED_PATCH):
-            self.reminding = self.compact = self.coded = True
+            self.reminding, self.shape = True, Shape.CODED
         else:
             self.reminding = workflow.patched(REMINDERS_PATCH)
-            self.compact = workflow.patched(COMPACT_PATCH)
-            self.coded = workflow.patched(CODED_PATCH)
+            # Both asked, in this order, as before: every run records (or replays) the same markers.
+            compact = workflow.patched(COMPACT_PATCH)
+            self.shape = Shape.of_run(compact=compact, coded=workflow.patched(CODED_PATCH))
         if self.state.case is None and not self.state.awaiting_registration:
             await self._adopt()
         await workflow.wait_condition(lambda: self.state.case is not None or self.ended)
@@ -155,7 +157,7 @@ class FormationWorkflow:
         async with self.lock:
             try:
                 state = await self._local(FormationActivities.register, RegisterInput(command=command,
-                                                                                      coded=self.coded))
+                                                                                      shape=self.shape))
             except ApplicationError as e:
                 if self.state.case is None and e.type == ALREADY_REGISTERED:
                     with suppress(ApplicationError):
@@ -184,8 +186,7 @@ class FormationWorkflow:
             await workflow.wait_condition(
                 lambda: self.state.held_by is None or command_id in self.state.recent_commands)
             state = await self._local(FormationActivities.perform, PerformInput(
-                organization_id=self.state.organization_id, command=command, with_view=not self.compact,
-                coded=self.coded))
+                organization_id=self.state.organization_id, command=command, shape=self.shape))
             recounted, state.recounted = state.recounted, []
             answer = self._applied(state, command_id)
             if recounted and workflow.patched(RECOUNTS_PATCH):
@@ -336,7 +337,7 @@ class FormationWorkflow:
             key = deadlines.reminder_key(obligation, on)
             self.attempted.add(key)
             given = RemindInput(organization_id=self.state.organization_id, obligation=obligation, on=on,
-                                today=self._today(), with_view=not self.compact, coded=self.coded)
+                                today=self._today(), shape=self.shape)
             if (state := await self._recorded(FormationActivities.remind, given, "reminding of", key)) is None:
                 continue
             self.state.reminded.append(key)
@@ -352,7 +353,7 @@ class FormationWorkflow:
             return
         self.attempted.add(key)
         given = EscalateInput(organization_id=self.state.organization_id, obligation=obligation, today=self._today(),
-                              with_view=not self.compact, coded=self.coded)
+                              shape=self.shape)
         if (state := await self._recorded(FormationActivities.escalate, given, "escalating", key)) is not None:
             self._applied(state, None)
 
@@ -428,8 +429,7 @@ class FormationWorkflow:
                 self.ended = True
 
     async def _reload(self) -> None:
-        given = LoadInput(organization_id=self.state.organization_id, today=self._today(), with_view=not self.compact,
-                          coded=self.coded)
+        given = LoadInput(organization_id=self.state.organization_id, today=self._today(), shape=self.shape)
         self._applied(await self._local(FormationActivities.load, given), None)
 
     async def _local(self, activity: Callable[[Any, Any], T], arg: Any) -> T:
@@ -450,9 +450,9 @@ class FormationWorkflow:
         if command_id is not None and command_id not in self.state.recent_commands:
             self.state.recent_commands = [*self.state.recent_commands[-(RECENT_COMMANDS - 1):], command_id]
         self._publish(self.state.case)
-        if not self.compact and state.view is not None:
+        if self.shape is Shape.WHOLE and state.view is not None:
             return state.view
-        if self.coded:
+        if self.shape is Shape.CODED:
             return NewVersion(version=state.version)
         return Applied.of(state)
 
@@ -460,7 +460,8 @@ class FormationWorkflow:
         values = search_values(case)
         if values != self.published:
             # Runs before the coded state upserted all three whenever one changed.
-            workflow.upsert_search_attributes(search_updates(values, self.published if self.coded else None))
+            changed_only = self.shape is Shape.CODED
+            workflow.upsert_search_attributes(search_updates(values, self.published if changed_only else None))
             self.published = values
 
     def _should_continue(self) -> bool:

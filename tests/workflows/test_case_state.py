@@ -19,6 +19,7 @@ from branchflow.workflows.case_state import (
     CaseState,
     NewVersion,
     Rule,
+    Shape,
     case_state,
     offered_names,
     offered_number,
@@ -66,7 +67,7 @@ def test_a_state_of_the_whole_shape_recorded_before_reads_as_the_compact_one_wit
     compact = case_state(org, DAY, SEED_THRESHOLDS)
     assert read.model_copy(update={"view": None, "closed": None, "join_blocked": compact.join_blocked,
                                    "recounted": []}) == compact
-    assert case_state(org, DAY, SEED_THRESHOLDS, with_view=True).view == view
+    assert case_state(org, DAY, SEED_THRESHOLDS, Shape.WHOLE).view == view
 
 
 def test_an_answer_recorded_as_the_whole_view_reads_as_its_version() -> None:
@@ -85,7 +86,7 @@ def test_a_coded_state_writes_the_offered_steps_as_a_number_and_reads_back_equal
     org = organization()
     add_members(org, 3)  # enough for a branch of its own: it may not join a joint branch
     activist(org)
-    compact, coded = case_state(org, DAY, SEED_THRESHOLDS), case_state(org, DAY, SEED_THRESHOLDS, coded=True)
+    compact, coded = case_state(org, DAY, SEED_THRESHOLDS), case_state(org, DAY, SEED_THRESHOLDS, Shape.CODED)
     payload = CONVERTER.to_payloads([coded])[0]
     assert b"next_actions" not in payload.data and b"join_blocked" not in payload.data
     assert json.loads(payload.data)["offered"] == offered_number(compact.next_actions) > 0
@@ -123,3 +124,26 @@ def test_only_the_search_attributes_that_changed_are_upserted() -> None:
     before, now = ("DEVELOPING_MEMBERS", "440401001003", False), ("FORMAL_BRANCH", "440401001003", True)
     assert [u.key for u in search_updates(now, before)] == [STAGE, OVERDUE]
     assert search_updates(now, now) == [] and len(search_updates(now)) == 3
+
+
+def test_an_activity_input_reads_and_writes_the_shape_as_the_two_booleans_it_had() -> None:
+    """The inputs of activities that are not local are in the histories and may go between a worker of the
+    release before and this one: the shape travels as `with_view` and `coded`, as it did."""
+    from branchflow.workflows.activities import LoadInput
+
+    for flags, shape in [({"with_view": True, "coded": False}, Shape.WHOLE), ({}, Shape.COMPACT),
+                         ({"with_view": False}, Shape.COMPACT), ({"with_view": False, "coded": True}, Shape.CODED)]:
+        given = LoadInput.model_validate({"organization_id": "8a0f3c5e-1b2d-4e6f-9a7b-0c1d2e3f4a5b",
+                                          "today": "2026-01-05", **flags})
+        assert given.shape is shape
+        written = json.loads(CONVERTER.to_payloads([given])[0].data)
+        assert {k: written[k] for k in ("with_view", "coded")} == {"with_view": shape is Shape.WHOLE,
+                                                                 "coded": shape is Shape.CODED}
+        assert "shape" not in written
+        assert CONVERTER.from_payloads(CONVERTER.to_payloads([given]), [LoadInput])[0] == given
+
+
+def test_a_run_s_shape_follows_its_patches() -> None:
+    assert Shape.of_run(compact=False, coded=False) is Shape.WHOLE
+    assert Shape.of_run(compact=True, coded=False) is Shape.COMPACT
+    assert Shape.of_run(compact=True, coded=True) is Shape.CODED
