@@ -21,6 +21,7 @@ from branchflow.workflows.development import MemberDevelopmentWorkflow
 from branchflow.workflows.formation import FormationWorkflow
 from branchflow.workflows.joint_branch import JointBranchWorkflow
 from branchflow.workflows.reservations import ReservationActivities
+from branchflow.workflows.visits import skip_empty_visits
 
 # Off: a workflow instance built again (its case had left the cache) costs the worker 7 instead of 14 ms of CPU,
 # a step on such a case 15-24 instead of 24-29 ms, and a cached workflow holds 98 instead of 168 KB (the
@@ -44,6 +45,7 @@ def build_worker(
     key: bytes | None = None,
 ) -> Worker:
     """`client` must use the pydantic data converter (`config.connect` gives one)."""
+    skip_empty_visits()  # nothing to decode or encode in our payloads: no walk through them (visits.py)
     formation = FormationActivities(app, delay_after_save=delay_after_save, delay_after_reminder=delay_after_reminder,
                                     key=key)
     reservations = ReservationActivities(client)
