@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from branchflow.api import throttle
 from branchflow.api.services import services
-from branchflow.api.users import User, authenticate
+from branchflow.api.users import Presented, User, authenticate
 
 bearer = HTTPBearer(auto_error=False, description="The API token printed by `branchflow user add` or `branchflow up`")
 
@@ -26,7 +26,7 @@ bearer = HTTPBearer(auto_error=False, description="The API token printed by `bra
 class Caller:
     """A request's bearer token, not looked up yet, and the address that sent it (for the throttle)."""
 
-    token: str
+    token: Presented
     address: str
 
 
@@ -37,9 +37,10 @@ async def caller(
     if credentials is None:
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     address = request.client.host if request.client else ""
-    if locked := throttle.GUARD.locked_for(address, credentials.credentials):
+    token = Presented.of(credentials.credentials)
+    if locked := throttle.GUARD.locked_for(address, token):
         raise HTTPException(429, locked.message, headers={"Retry-After": str(locked.seconds)})
-    return Caller(credentials.credentials, address)
+    return Caller(token, address)
 
 
 def authenticated(conn: psycopg.Connection, who: Caller) -> User:

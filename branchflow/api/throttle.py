@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from branchflow.api.users import token_hash, token_user_key
+from branchflow.api.users import Presented
 
 FAILURES_ALLOWED = 10
 WINDOW = 60.0
@@ -96,13 +96,13 @@ class TokenThrottle:
         self._users = _Count()
         self._known: dict[bytes, float] = {}  # a token's hash -> when it last worked
 
-    def locked_for(self, address: str, token: str) -> LockOut | None:
+    def locked_for(self, address: str, token: Presented) -> LockOut | None:
         """The lock-out this token meets from this address (the longer one if both), None when it may be tried."""
         now = self.clock()
         with self._lock:
-            if self._known.get(token_hash(token), -KNOWN_FOR) > now - KNOWN_FOR:
+            if self._known.get(token.digest, -KNOWN_FOR) > now - KNOWN_FOR:
                 return None
-            key = token_user_key(token)
+            key = token.user_key
             by_user = self._users.left(key, now) if key is not None else 0.0
             by_address = self._addresses.left(address, now)
             if max(by_user, by_address) <= 0:
@@ -111,18 +111,18 @@ class TokenThrottle:
                 return LockOut(math.ceil(by_user), "user")
             return LockOut(math.ceil(by_address), "address")
 
-    def failed(self, address: str, token: str) -> None:
+    def failed(self, address: str, token: Presented) -> None:
         now = self.clock()
         with self._lock:
-            self._known.pop(token_hash(token), None)  # revoked or expired since it worked
+            self._known.pop(token.digest, None)  # revoked or expired since it worked
             self._addresses.failed(address, now, LOCK_OUT)
-            if (key := token_user_key(token)) is not None:
+            if (key := token.user_key) is not None:
                 self._users.failed(key, now, USER_LOCK_OUT)
 
-    def worked(self, token: str) -> None:
+    def worked(self, token: Presented) -> None:
         now = self.clock()
         with self._lock:
-            self._known[token_hash(token)] = now
+            self._known[token.digest] = now
             _forget_the_quietest(self._known, lambda last: last)
 
     def reset(self) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -73,6 +74,19 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+@dataclass(frozen=True)
+class Presented:
+    """A token as a caller presents it, hashed once (issue 19: the look-up and the throttle's three questions all
+    want the hash, and a request hashed it three times); the token's text is kept by neither."""
+
+    digest: bytes
+    user_key: str | None
+
+    @classmethod
+    def of(cls, token: str) -> Presented:
+        return cls(token_hash(token), token_user_key(token))
+
+
 def ensure_schema(conn: psycopg.Connection) -> None:
     """The users' table; run once when a process starts (`up`, `api`, every command), not per call."""
     conn.execute(SCHEMA)
@@ -138,8 +152,8 @@ def find_user(conn: psycopg.Connection, name: str) -> User | None:
     return None if row is None else User(name=row[0], role=Role(row[1]), region=row[2], committee=row[3])
 
 
-def authenticate(conn: psycopg.Connection, token: str) -> User | None:
-    digest = token_hash(token)
+def authenticate(conn: psycopg.Connection, token: Presented) -> User | None:
+    digest = token.digest
     row = conn.execute(
         f"SELECT name, role, region, token_hash, committee FROM branchflow_users AS u "
         f"WHERE token_hash = %s AND {VALID}", (digest,)).fetchone()

@@ -17,7 +17,7 @@ import pytest
 from temporalio.client import Client
 
 from branchflow.api.app import create_app
-from branchflow.api.users import Role, authenticate
+from branchflow.api.users import Presented, Role, authenticate
 from branchflow.workflows.config import connect
 from tests.api.conftest import Stack
 from tests.api.test_case_path import registration
@@ -80,7 +80,7 @@ def test_a_token_is_checked_by_its_hash_and_a_constant_time_comparison(
     assert (digest, digest) in [(bytes(a), bytes(b)) for a, b in compared]
     assert all(token not in (a, b) for a, b in compared)  # never the token itself
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
-        assert authenticate(conn, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        assert authenticate(conn, Presented.of(token[:-1] + ("A" if token[-1] != "A" else "B"))) is None
 
 
 # --- the audit trail ----------------------------------------------------------------------------------

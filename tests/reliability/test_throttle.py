@@ -10,7 +10,7 @@ import pytest
 
 from branchflow.api import throttle
 from branchflow.api.throttle import TokenThrottle
-from branchflow.api.users import new_token, token_user_key
+from branchflow.api.users import Presented, new_token, token_user_key
 
 
 class Clock:
@@ -40,6 +40,10 @@ def wrong_secret(token: str) -> str:
     return f"bf1_{key}_{secrets.token_urlsafe(32)}"
 
 
+def presented(token: str) -> Presented:
+    return Presented.of(token)
+
+
 def addresses(n: int) -> list[str]:
     return [f"203.0.113.{i}" for i in range(1, n + 1)]
 
@@ -58,51 +62,51 @@ def test_wrong_secrets_for_one_user_lock_out_that_users_new_tokens_from_every_ad
 ) -> None:
     token = new_token()
     for address in addresses(throttle.FAILURES_ALLOWED):  # one each: no address reaches its limit
-        assert guard.locked_for(address, wrong_secret(token)) is None
-        guard.failed(address, wrong_secret(token))
-    locked = guard.locked_for("198.51.100.7", token)  # the user's own token, never seen: held back as a guess
+        assert guard.locked_for(address, presented(wrong_secret(token))) is None
+        guard.failed(address, presented(wrong_secret(token)))
+    locked = guard.locked_for("198.51.100.7", presented(token))  # the user's own, never seen: a guess
     assert locked is not None and locked.of == "user" and 1 <= locked.seconds <= throttle.USER_LOCK_OUT
-    assert guard.locked_for("198.51.100.7", wrong_secret(token)) is not None
+    assert guard.locked_for("198.51.100.7", presented(wrong_secret(token))) is not None
     # Nobody else is held back: not another user's new token, not an old-form token, from the same addresses.
-    assert guard.locked_for("198.51.100.7", new_token()) is None
-    assert guard.locked_for("203.0.113.1", secrets.token_urlsafe(32)) is None
+    assert guard.locked_for("198.51.100.7", presented(new_token())) is None
+    assert guard.locked_for("203.0.113.1", presented(secrets.token_urlsafe(32))) is None
 
 
 def test_a_token_that_has_worked_passes_its_users_lock_out(guard: TokenThrottle) -> None:
     token = new_token()
-    guard.worked(token)  # the real user, signed in
+    guard.worked(presented(token))  # the real user, signed in
     for address in addresses(throttle.FAILURES_ALLOWED * 3):  # an attacker hammering the user's key
-        guard.failed(address, wrong_secret(token))
-    assert guard.locked_for("198.51.100.7", wrong_secret(token)) is not None
-    assert guard.locked_for("198.51.100.7", token) is None
-    assert guard.locked_for("203.0.113.1", token) is None  # also from an address the attacker used
+        guard.failed(address, presented(wrong_secret(token)))
+    assert guard.locked_for("198.51.100.7", presented(wrong_secret(token))) is not None
+    assert guard.locked_for("198.51.100.7", presented(token)) is None
+    assert guard.locked_for("203.0.113.1", presented(token)) is None  # also from an address the attacker used
 
 
 def test_a_users_lock_out_is_short_and_ends(guard: TokenThrottle, clock: Clock) -> None:
     token = new_token()
     for address in addresses(throttle.FAILURES_ALLOWED):
-        guard.failed(address, wrong_secret(token))
-    locked = guard.locked_for("198.51.100.7", token)
+        guard.failed(address, presented(wrong_secret(token)))
+    locked = guard.locked_for("198.51.100.7", presented(token))
     assert locked is not None and locked.seconds == throttle.USER_LOCK_OUT <= 60
     clock.now += throttle.USER_LOCK_OUT - 1
-    assert guard.locked_for("198.51.100.7", token) is not None
+    assert guard.locked_for("198.51.100.7", presented(token)) is not None
     clock.now += 1.5
-    assert guard.locked_for("198.51.100.7", token) is None  # the real user waits at most the minute
+    assert guard.locked_for("198.51.100.7", presented(token)) is None  # the real user waits at most the minute
     # Failures older than the window are forgotten: the count starts again.
-    guard.failed("203.0.113.1", wrong_secret(token))
+    guard.failed("203.0.113.1", presented(wrong_secret(token)))
     clock.now += throttle.WINDOW + 1
     for address in addresses(throttle.FAILURES_ALLOWED - 1):
-        guard.failed(address, wrong_secret(token))
-    assert guard.locked_for("198.51.100.7", token) is None
+        guard.failed(address, presented(wrong_secret(token)))
+    assert guard.locked_for("198.51.100.7", presented(token)) is None
 
 
 def test_old_form_tokens_are_counted_per_address_only(guard: TokenThrottle) -> None:
     for address in addresses(throttle.FAILURES_ALLOWED * 2):
-        guard.failed(address, secrets.token_urlsafe(32))
-    assert guard.locked_for("198.51.100.7", secrets.token_urlsafe(32)) is None
+        guard.failed(address, presented(secrets.token_urlsafe(32)))
+    assert guard.locked_for("198.51.100.7", presented(secrets.token_urlsafe(32))) is None
     for _ in range(throttle.FAILURES_ALLOWED):
-        guard.failed("198.51.100.7", secrets.token_urlsafe(32))
-    locked = guard.locked_for("198.51.100.7", secrets.token_urlsafe(32))
+        guard.failed("198.51.100.7", presented(secrets.token_urlsafe(32)))
+    locked = guard.locked_for("198.51.100.7", presented(secrets.token_urlsafe(32)))
     assert locked is not None and locked.of == "address" and locked.seconds == throttle.LOCK_OUT
-    assert guard.locked_for("198.51.100.7", new_token()) is not None  # the address's lock-out holds every new token
-    assert guard.locked_for("198.51.100.8", secrets.token_urlsafe(32)) is None
+    assert guard.locked_for("198.51.100.7", presented(new_token())) is not None  # every new token is held
+    assert guard.locked_for("198.51.100.8", presented(secrets.token_urlsafe(32))) is None

@@ -30,7 +30,7 @@ from branchflow.api.pages.web import (
     render,
 )
 from branchflow.api.services import services
-from branchflow.api.users import Role
+from branchflow.api.users import Presented, Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -76,16 +76,17 @@ async def login(request: Request) -> Response:
         return _form(request, next_path, "登录表单已失效，请重新输入令牌后登录。", status=403)
     address = request.client.host if request.client else ""
     token = str(form.get("token") or "").strip()
-    if locked := throttle.GUARD.locked_for(address, token):
+    presented = Presented.of(token)
+    if locked := throttle.GUARD.locked_for(address, presented):
         refused = _form(request, next_path, locked.page_message, status=429)
         refused.headers["Retry-After"] = str(locked.seconds)
         return refused
     with services(request).pool.connection() as conn:
-        session_id = open_session(conn, token)
+        session_id = open_session(conn, presented) if token else None
     if session_id is None:
-        throttle.GUARD.failed(address, token)
+        throttle.GUARD.failed(address, presented)
         return _form(request, next_path, "令牌无效，请核对后重试。", status=401)
-    throttle.GUARD.worked(token)
+    throttle.GUARD.worked(presented)
     response = redirect(next_path)
     _cookie(request, response, COOKIE, session_id, int(LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_COOKIE, path="/")

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from branchflow.api.users import VALID, Role, User, authenticate, token_hash
+from branchflow.api.users import VALID, Presented, Role, User, authenticate
 
 COOKIE = "branchflow_session"
 LOGIN_COOKIE = "branchflow_login"  # the sign-in form's CSRF value, before there is a session
@@ -49,15 +49,14 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def open_session(conn: psycopg.Connection[Any], token: str) -> str | None:
+def open_session(conn: psycopg.Connection[Any], token: Presented) -> str | None:
     """A new session for the token's user, or None when the token is not valid; returns the session id."""
-    user = authenticate(conn, token.strip()) if token.strip() else None
-    if user is None:
+    if authenticate(conn, token) is None:
         return None
     conn.execute(SCHEMA)
     now = datetime.now(UTC)
     conn.execute("DELETE FROM branchflow_page_sessions WHERE expires_at < %s", (now,))
-    session_id, digest = new_secret(), token_hash(token.strip())
+    session_id, digest = new_secret(), token.digest
     conn.execute(
         "INSERT INTO branchflow_page_sessions (id_hash, token_hash, csrf, created_at, expires_at) "
         "VALUES (%s, %s, %s, %s, %s)",
