@@ -80,6 +80,41 @@ def test_a_client_too_slow_with_its_request_is_cut_off(
     assert httpx.get(f"{stack.base_url}/login").status_code == 200  # the server still serves
 
 
+def answer_to(stack: Stack, request: bytes, pieces: int = 1) -> bytes:
+    """What the server sends back for `request`, sent in `pieces`, until it closes the connection."""
+    host, port = stack.base_url.removeprefix("http://").split(":")
+    size = -(-len(request) // pieces)
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(10)
+        try:
+            for start in range(0, len(request), size):
+                sock.sendall(request[start:start + size])
+        except (BrokenPipeError, ConnectionResetError):  # closed before the rest was sent
+            pass
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+@pytest.mark.parametrize("pieces", [1, 8], ids=["at_once", "in_pieces"])
+@pytest.mark.parametrize("cookie", [web_server.MAX_HEADERS_BYTES, 100], ids=["one_header", "many_headers"])
+def test_a_request_whose_headers_pass_the_bound_is_400_and_closed(stack: Stack, pieces: int, cookie: int) -> None:
+    headers = b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * cookie)
+                       for i in range(web_server.MAX_HEADERS_BYTES // cookie + 1))
+    request = b"GET /login HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+    assert answer_to(stack, request, pieces).startswith(b"HTTP/1.1 400 ")
+    assert httpx.get(f"{stack.base_url}/login").status_code == 200  # the server still serves
+
+
+def test_a_body_arriving_with_its_headers_is_not_counted_as_headers(stack: Stack) -> None:
+    body = b"token=" + b"a" * (200 * 1024)  # under the 256 KiB bound of a body, far over the headers'
+    request = (b"POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+               b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    answer = answer_to(stack, request)
+    assert answer.startswith(b"HTTP/1.1 422 "), answer[:200]  # the sign-in form's own answer: a field too long
+
+
 @pytest.mark.parametrize("name", ["\u200b\u200b", " \u3000 ", "\u202e李四", "王\u2066五", "\u0308"],
                          ids=["zero_width_only", "spaces_only", "rtl_override", "bidi_isolate", "combining_only"])
 def test_a_name_with_no_visible_character_or_with_bidi_controls_is_422(
