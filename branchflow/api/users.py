@@ -14,6 +14,7 @@ import psycopg
 from pydantic import BaseModel
 
 from branchflow.domain.values import no_control_characters, parse_region_prefix, readable_name
+from branchflow.projections.creation import lock_for_creation
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS branchflow_users (
@@ -88,8 +89,11 @@ class Presented:
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
-    """The users' table; run once when a process starts (`up`, `api`, every command), not per call."""
-    conn.execute(SCHEMA)
+    """The users' table; run once when a process starts (`up`, `api`, every command), not per call; one part at
+    a time (projections/creation.py)."""
+    with conn.transaction():
+        lock_for_creation(conn)
+        conn.execute(SCHEMA)
 
 
 def user_name(name: str) -> str:

@@ -11,6 +11,7 @@ import secrets
 
 import psycopg
 
+from branchflow.projections.creation import lock_for_creation
 from branchflow.runtime.settings import Settings
 
 TABLE = "branchflow_actor_key"
@@ -20,13 +21,9 @@ CREATE = f"CREATE TABLE IF NOT EXISTS {TABLE} (id int PRIMARY KEY CHECK (id = 1)
 def actor_key(settings: Settings, database_url: str) -> bytes:
     options = f"-c search_path={settings.postgres_schema}" if settings.postgres_schema else ""
     with psycopg.connect(database_url, autocommit=True, options=options) as conn:
-        for attempt in range(3):  # two parts starting at once may both create the table
-            try:
-                conn.execute(CREATE)
-                break
-            except psycopg.errors.UniqueViolation:
-                if attempt == 2:
-                    raise
+        with conn.transaction():  # parts starting together: one creates the table (projections/creation.py)
+            lock_for_creation(conn)
+            conn.execute(CREATE)
         conn.execute(f"INSERT INTO {TABLE} VALUES (1, %s) ON CONFLICT (id) DO NOTHING", (secrets.token_bytes(32),))
         row = conn.execute(f"SELECT key FROM {TABLE}").fetchone()
     assert row is not None

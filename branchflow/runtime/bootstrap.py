@@ -8,6 +8,9 @@ from psycopg_pool import ConnectionPool
 
 from branchflow.domain.application import FormationApplication
 from branchflow.projections import Projector
+from branchflow.projections.committees import ensure_committees
+from branchflow.projections.creation import one_creator_at_a_time
+from branchflow.projections.regions import ensure_regions
 from branchflow.runtime.postgres import postgres_env
 from branchflow.runtime.settings import Settings
 from branchflow.workflows.client import FormationClient
@@ -25,14 +28,21 @@ def application_env(settings: Settings, database_url: str) -> dict[str, str]:
             **settings.threshold_env()}
 
 
-def application(settings: Settings, database_url: str) -> FormationApplication:
-    """The event-sourced application on `database_url`."""
-    return FormationApplication(env=application_env(settings, database_url))
+def application(settings: Settings, database_url: str, **env: str) -> FormationApplication:
+    """The event-sourced application on `database_url` (`env` added to its settings'), its tables made if new,
+    and the registries' that steps and imports read (regions, committees), which the projection runner made
+    before (a command on a database no runner had touched failed: `branchflow_committees` does not exist)."""
+    with one_creator_at_a_time(database_url) as conn:
+        made = FormationApplication(env={**env, **application_env(settings, database_url)})
+        ensure_regions(conn, settings.postgres_schema)
+        ensure_committees(conn, settings.postgres_schema)
+        return made
 
 
 def projector(settings: Settings, database_url: str) -> Projector:
     """The projection runner on `database_url`, with the same thresholds as the cases' application."""
-    return Projector(application_env(settings, database_url))
+    with one_creator_at_a_time(database_url):
+        return Projector(application_env(settings, database_url))
 
 
 def connection_pool(settings: Settings, database_url: str, max_size: int = 10) -> ConnectionPool:

@@ -10,9 +10,8 @@ import asyncio
 import logging
 import signal
 
-from branchflow.domain.application import FormationApplication
 from branchflow.runtime.actor_key import actor_key
-from branchflow.runtime.bootstrap import application_env
+from branchflow.runtime.bootstrap import application
 from branchflow.runtime.settings import Settings, SettingsError, load_settings
 from branchflow.workflows.config import TemporalConfig, connect
 from branchflow.workflows.worker import DEFAULT_AGGREGATE_CACHE, build_worker
@@ -28,8 +27,7 @@ async def run_worker(
     if config.address is None:
         raise ValueError("run_worker needs a Temporal address (start the embedded dev server first)")
     client = await connect(config.address, config.namespace, config.access)
-    app = FormationApplication(env={"AGGREGATE_CACHE_MAXSIZE": str(DEFAULT_AGGREGATE_CACHE),
-                                    **application_env(settings, database_url)})
+    app = application(settings, database_url, AGGREGATE_CACHE_MAXSIZE=str(DEFAULT_AGGREGATE_CACHE))
     worker = build_worker(
         client, app, task_queue=config.task_queue, max_cached_workflows=settings.workflow_cache,
         activity_threads=settings.activity_threads, delay_after_save=settings.fault_delay_after_save,
