@@ -6,12 +6,13 @@ Every column is counted here, by the domain's own rules, per organization; a rep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict
 
 from branchflow.domain.actions import FIVE_GOODS, TEN_HAVES
-from branchflow.domain.obligations import coverage_obligations
+from branchflow.domain.obligations import Obligation, coverage_obligations
 from branchflow.domain.people import MemberStatus
 from branchflow.domain.rules import (
     SEED_THRESHOLDS,
@@ -65,20 +66,26 @@ COLUMNS: Final = tuple(FormationCounts.model_fields)
 NOTHING: Final = FormationCounts()  # a closed organization counts in no column
 
 
-def should_have_party_organization(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> bool:
-    """应建未建: under an obligation to have a party organization and not organization-covered."""
+def should_have_party_organization(org: Organization, t: Thresholds = SEED_THRESHOLDS, *,
+                                   standing: Sequence[Obligation] | None = None) -> bool:
+    """应建未建: under an obligation to have a party organization and not organization-covered.
+
+    `standing`: the case's `obligations` or its `coverage_obligations` (these rules are among them) when the
+    caller has them already."""
     return not organization_covered(org) and any(
-        o.rule in PARTY_ORGANIZATION_RULES for o in coverage_obligations(org, t))
+        o.rule in PARTY_ORGANIZATION_RULES for o in (coverage_obligations(org, t) if standing is None else standing))
 
 
-def formation_counts(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> FormationCounts:
+def formation_counts(org: Organization, t: Thresholds = SEED_THRESHOLDS, *,
+                     standing: Sequence[Obligation] | None = None) -> FormationCounts:
+    """`standing`: as for `should_have_party_organization`."""
     if org.closed_on is not None:
         return NOTHING
     present = [m for m in org.members.values() if m.present]
     formal = sum(1 for m in present if m.status is MemberStatus.FORMAL)
     own = method(org)
     own_type = party_org_type(org) if own is Method.STANDALONE else None
-    uncovered = should_have_party_organization(org, t)
+    uncovered = should_have_party_organization(org, t, standing=standing)
     # A rating or check describes a party organization that still exists: a dissolved one's counts no more.
     covered = organization_covered(org)
     return FormationCounts(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
+from operator import attrgetter
 from typing import TYPE_CHECKING, Final
 
 from branchflow.domain import development
@@ -66,11 +67,13 @@ class Moment:
     joint_formal: int | None = None
 
     def same_situation(self, other: Moment) -> bool:
-        # Field by field: `astuple` deep-copies, and this runs on every event applied (a third of a rebuild).
-        return all(getattr(self, name) == getattr(other, name) for name in _SITUATION)
+        # One C-level getter for all the fields (`astuple` deep-copies, a loop of getattr was 7 % of a catch-up:
+        # this runs on every event applied; BENCHMARKS.md "Catch-up: a case's obligations once").
+        return _situation(self) == _situation(other)
 
 
 _SITUATION: Final = tuple(f.name for f in fields(Moment))[1:]  # all but `on`
+_situation: Final = attrgetter(*_SITUATION)
 
 
 def moment_of(org: Organization, on: date) -> Moment:
@@ -210,14 +213,23 @@ def obligations(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Obli
     return coverage_obligations(org, t) + development_obligations(org) + coming_due(org, t)
 
 
-def is_blank_spot(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> bool:
-    """空白点: an obligation says the organization must be covered, and it is not."""
-    return any(o.rule in BLANK_SPOT_RULES for o in coverage_obligations(org, t))
+def is_blank_spot(org: Organization, t: Thresholds = SEED_THRESHOLDS, *,
+                  standing: Sequence[Obligation] | None = None) -> bool:
+    """空白点: an obligation says the organization must be covered, and it is not.
+
+    `standing`: the case's `obligations` (or only its `coverage_obligations`: the blank spot's rules are among
+    them) when the caller has them already, so that a read-model row derives them once."""
+    return any(o.rule in BLANK_SPOT_RULES for o in (coverage_obligations(org, t) if standing is None else standing))
 
 
-def overdue(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[Obligation]:
-    """Escalated deadlines whose obligation still stands: met ones drop out without another event."""
-    return [o for o in obligations(org, t) if o.key in org.escalations]
+def overdue(org: Organization, t: Thresholds = SEED_THRESHOLDS, *,
+            standing: Sequence[Obligation] | None = None) -> list[Obligation]:
+    """Escalated deadlines whose obligation still stands: met ones drop out without another event.
+
+    `standing`: the case's `obligations` (all of them) when the caller has them already."""
+    if not org.escalations:  # nothing escalated, nothing overdue: no need to derive what stands
+        return []
+    return [o for o in (obligations(org, t) if standing is None else standing) if o.key in org.escalations]
 
 
 def next_deadline(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> Obligation | None:

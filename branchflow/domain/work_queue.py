@@ -6,12 +6,13 @@ Nothing here decides what is due: that stays in `obligations`; this module only 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from branchflow.domain.obligations import obligations
+from branchflow.domain.obligations import Obligation, obligations
 from branchflow.domain.rules import SEED_THRESHOLDS, Thresholds
 
 if TYPE_CHECKING:
@@ -86,12 +87,14 @@ def detail(org: Organization, rule: str, subject: str) -> str:
     return f"{words}: {name} ({subject})" if (name := person_name(org, subject)) else words
 
 
-def queue_entries(org: Organization, t: Thresholds = SEED_THRESHOLDS) -> list[QueueEntry]:
-    """The case's obligations, each with the steps that discharge it and are open to the case."""
+def queue_entries(org: Organization, t: Thresholds = SEED_THRESHOLDS, *,
+                  standing: Sequence[Obligation] | None = None) -> list[QueueEntry]:
+    """The case's obligations (`standing`, when the caller has them already), each with the steps that
+    discharge it and are open to the case."""
     from branchflow.domain.actions import ACTIONS  # actions imports the aggregate, which imports obligations
 
     found = []
-    for o in obligations(org, t):
+    for o in obligations(org, t) if standing is None else standing:
         # A step that waits for a date (conversion after the year of probation) is open on the due date.
         on = o.due_on or org.modified_on.date()
         steps = tuple(a for a in DISCHARGED_BY.get(o.rule, ()) if a in ACTIONS and ACTIONS[a].available(org, on, t))

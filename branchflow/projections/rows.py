@@ -8,6 +8,7 @@ row once added is exactly what is taken away when it changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, Final
@@ -17,7 +18,7 @@ from branchflow.domain.case import party_org_name
 from branchflow.domain.formation_table import COLUMNS as TABLE_COLUMNS
 from branchflow.domain.formation_table import FormationCounts, formation_counts
 from branchflow.domain.funnel import development_funnel, encoded
-from branchflow.domain.obligations import is_blank_spot, overdue
+from branchflow.domain.obligations import Obligation, coverage_obligations, is_blank_spot, overdue
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
 from branchflow.domain.rules import (
@@ -113,7 +114,11 @@ assert tuple(name for name, _, _ in schema.MEMBER_COLUMNS) == MEMBER_FIELDS
 assert tuple(name for name, _, _ in schema.WORK_QUEUE_COLUMNS) == tuple(f.name for f in fields(QueueRow))
 
 
-def case_row(org: Organization, t: Thresholds) -> CaseRow:
+def case_row(org: Organization, t: Thresholds, *, standing: Sequence[Obligation] | None = None) -> CaseRow:
+    """`standing`: the case's `obligations(org, t)` when the caller derives them for its queue rows too; else
+    its coverage obligations are derived once here for the blank spot and the counts (the three used to derive
+    them each: BENCHMARKS.md "Catch-up: a case's obligations once")."""
+    coverage = coverage_obligations(org, t) if standing is None else standing
     present = [m for m in org.members.values() if m.present]
     org_method = method(org)
     org_type = party_org_type(org)
@@ -126,7 +131,7 @@ def case_row(org: Organization, t: Thresholds) -> CaseRow:
         owner_is_member=org.owner_is_member, registered_on=org.registered_on, closed_on=org.closed_on,
         stage=stage(org).value, method=org_method.value if org_method else None, formed=formed(org),
         organization_covered=organization_covered(org), work_covered=work_covered(org),
-        blank_spot=is_blank_spot(org, t), overdue=bool(overdue(org, t)),
+        blank_spot=is_blank_spot(org, t, standing=coverage), overdue=bool(overdue(org, t, standing=standing)),
         party_org_type=org_type.value if org_type else None, party_org_name=party_org_name(org),
         joint_branch_id=joint.joint_branch_id if joint is not None and org.closed_on is None else None,
         instructor=org.instructor, affiliation=org.affiliation,
@@ -136,7 +141,7 @@ def case_row(org: Organization, t: Thresholds) -> CaseRow:
         term_ends_on=elected.term_ends_on if (elected := org.formal_branch or joint) and org.closed_on is None
         else None,
         funnel=encoded(development_funnel(org)),
-        counts=formation_counts(org, t),
+        counts=formation_counts(org, t, standing=coverage),
     )
 
 
@@ -150,11 +155,11 @@ def member_rows(org: Organization) -> list[MemberRow]:
     ]
 
 
-def queue_rows(org: Organization, t: Thresholds) -> list[QueueRow]:
+def queue_rows(org: Organization, t: Thresholds, *, standing: Sequence[Obligation] | None = None) -> list[QueueRow]:
     return [
         QueueRow(org.id, e.rule, e.subject, e.subject_name, e.due_on, e.escalated, org.region_code, org.name, e.detail,
                  " ".join(e.actions))
-        for e in queue_entries(org, t)
+        for e in queue_entries(org, t, standing=standing)
     ]
 
 

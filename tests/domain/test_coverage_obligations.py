@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import date
+from typing import Any
 
 import pytest
 
 from branchflow.domain.errors import RuleViolation
+from branchflow.domain.formation_table import PARTY_ORGANIZATION_RULES, formation_counts
 from branchflow.domain.obligations import (
+    BLANK_SPOT_RULES,
+    CONDITIONS,
     Obligation,
     coverage_obligations,
     formation_due_on,
     is_blank_spot,
+    moment_of,
     next_deadline,
     obligations,
     overdue,
@@ -19,6 +25,7 @@ from branchflow.domain.obligations import (
 from branchflow.domain.organization import Organization
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import PartyOrgType, Thresholds
+from branchflow.domain.work_queue import queue_entries
 
 from .cases import DAY, add_members, applicant, organization, stamp, with_formal_branch
 
@@ -228,3 +235,46 @@ class TestThresholdsAreConfiguration:
     def test_thresholds_that_make_no_sense_are_refused(self, bad: dict[str, int]) -> None:
         with pytest.raises(ValueError, match="threshold"):
             Thresholds(**bad)
+
+
+class TestDerivedOnce:
+    """A read-model row derives a case's obligations once and hands them to the blank spot, overdue, the
+    table's counts and the work queue: each must answer as when it derives them itself."""
+
+    def test_the_blank_spot_and_the_table_ask_only_for_coverage_rules(self) -> None:
+        # So either list, all obligations or the coverage ones, gives them the same answer.
+        assert (BLANK_SPOT_RULES | PARTY_ORGANIZATION_RULES).issubset(set(CONDITIONS) | {"develop_members"})
+
+    @pytest.mark.parametrize("case", ["members", "escalated", "met", "large", "formal branch", "closed"])
+    def test_the_answers_are_those_derived_apart(self, case: str) -> None:
+        org = organization(employees=200 if case == "large" else 10)
+        if case in ("members", "escalated", "met"):
+            add_members(org, 2)
+        if case in ("escalated", "met"):
+            person = applicant(org, date(2024, 3, 10))
+            org.escalate("talk_to_applicant", person, date(2024, 4, 10), stamp(date(2024, 4, 11), actor="system"))
+            if case == "met":
+                org.talk_to_applicant(person, stamp(date(2024, 4, 20)))
+        if case == "formal branch":
+            with_formal_branch(org)
+        if case == "closed":
+            org.close_case(stamp())
+        standing = obligations(org)
+        assert is_blank_spot(org, standing=standing) == is_blank_spot(org, standing=coverage_obligations(org)) \
+            == is_blank_spot(org)
+        assert overdue(org, standing=standing) == overdue(org)
+        assert formation_counts(org, standing=standing) == formation_counts(org)
+        assert queue_entries(org, standing=standing) == queue_entries(org)
+        assert bool(overdue(org)) is (case == "escalated")
+
+
+class TestMoments:
+    def test_a_moment_is_the_same_situation_whatever_its_date_and_not_when_any_count_differs(self) -> None:
+        org = organization(employees=200)
+        add_members(org, 2)
+        moment = moment_of(org, DAY)
+        assert moment.same_situation(replace(moment, on=date(2030, 1, 1)))
+        for f in fields(moment)[1:]:
+            value = getattr(moment, f.name)
+            other: Any = (not value) if isinstance(value, bool) else (value or 0) + 1
+            assert not moment.same_situation(replace(moment, **{f.name: other})), f.name
