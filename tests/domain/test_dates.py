@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from branchflow.domain.actions import parse_action
+from branchflow.domain.dates import Dated, latest
 from branchflow.domain.errors import RuleViolation
 from branchflow.domain.people import MemberStatus
 
@@ -140,3 +141,11 @@ def test_a_closing_may_come_before_the_workflows_reminders_and_escalations_which
     org.escalate("develop_members", "", date(2024, 5, 1), stamp(date(2024, 5, 2)))
     org.close_case(stamp(date(2024, 4, 1)))  # the organization was deregistered in April, recorded later
     assert org.closed_on == date(2024, 4, 1)
+
+
+class TestLatest:
+    def test_the_latest_step_is_the_last_given_of_equals_and_none_without_any(self) -> None:
+        first, second, later = Dated("a", date(2024, 3, 1)), Dated("b", date(2024, 3, 1)), Dated("c", date(2024, 5, 1))
+        assert latest(first, second) is second and latest(second, first) is first
+        assert latest(later, None, first) is later and latest(None, first) is first
+        assert latest() is None and latest(None, None) is None
