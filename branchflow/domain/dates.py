@@ -47,8 +47,8 @@ def first_failure(*checks: RuleViolation | None) -> RuleViolation | None:
 
 def latest(*steps: Dated | None) -> Dated | None:
     """The latest of the steps given (the last given of equals: the later step on one day), None if none."""
-    # A loop, not max() over a list with a key: every event applied asks for it (BENCHMARKS.md "Catch-up: a
-    # case's obligations once").
+    # A loop, not max() over a list with a key: every event applied asks for it (BENCHMARKS.md "Catch-up
+    # after the periods").
     found = None
     for step in steps:
         if step is not None and (found is None or step.on >= found.on):

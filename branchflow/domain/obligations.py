@@ -68,7 +68,7 @@ class Moment:
 
     def same_situation(self, other: Moment) -> bool:
         # One C-level getter for all the fields (`astuple` deep-copies, a loop of getattr was 7 % of a catch-up:
-        # this runs on every event applied; BENCHMARKS.md "Catch-up: a case's obligations once").
+        # this runs on every event applied; BENCHMARKS.md "Catch-up after the periods").
         return _situation(self) == _situation(other)
 
 

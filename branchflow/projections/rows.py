@@ -117,7 +117,7 @@ assert tuple(name for name, _, _ in schema.WORK_QUEUE_COLUMNS) == tuple(f.name f
 def case_row(org: Organization, t: Thresholds, *, standing: Sequence[Obligation] | None = None) -> CaseRow:
     """`standing`: the case's `obligations(org, t)` when the caller derives them for its queue rows too; else
     its coverage obligations are derived once here for the blank spot and the counts (the three used to derive
-    them each: BENCHMARKS.md "Catch-up: a case's obligations once")."""
+    them each: BENCHMARKS.md "Catch-up after the periods")."""
     coverage = coverage_obligations(org, t) if standing is None else standing
     present = [m for m in org.members.values() if m.present]
     org_method = method(org)
