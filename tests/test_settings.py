@@ -38,6 +38,10 @@ def test_every_threshold_of_the_domain_has_its_variable() -> None:
     ("BRANCHFLOW_THRESHOLD_BRANCH_MEMBERS", "three", "valid integer"),
     ("BRANCHFLOW_THRESHOLD_JOINT_BRANCH_MAX_ORGANIZATIONS", "1", "at least 2"),
     ("FORWARDED_ALLOW_IPS", "*", "not an address or a network"),  # "*" would believe every peer
+    # Host bits set: uvicorn would read it strictly and match no peer, so every client would share one address.
+    ("FORWARDED_ALLOW_IPS", "10.0.0.5, 10.1.0.5/16", "'10.1.0.5/16'"),
+    ("TEMPORAL_TLS_CLIENT_KEY_DATA", "-----BEGIN PRIVATE KEY-----", "not read by branchflow"),  # Temporal's CLI's
+    ("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "true", "host verification stays on"),
 ])
 def test_a_bad_value_is_refused_naming_its_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, says: str

@@ -7,6 +7,7 @@ domain and the workflows never read the environment: the runtime hands them valu
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +26,10 @@ from branchflow.workflows.worker import (
 )
 
 THRESHOLD_PREFIX = "BRANCHFLOW_THRESHOLD_"  # what domain.application.thresholds_from_env reads
+# Temporal's CLI reads these too; branchflow does not, so an environment that sets one is refused rather than
+# connecting without it (the certificates go by file: TEMPORAL_TLS_*_PATH).
+UNREAD_TEMPORAL_VARIABLES = ("TEMPORAL_TLS_SERVER_CA_CERT_DATA", "TEMPORAL_TLS_CLIENT_CERT_DATA",
+                             "TEMPORAL_TLS_CLIENT_KEY_DATA", "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION")
 
 
 class SettingsError(ValueError):
@@ -165,9 +170,10 @@ class Settings(BaseSettings):
         listed = tuple(part.strip() for part in value.split(",") if part.strip())
         for part in listed:
             try:
-                ipaddress.ip_network(part, strict=False)
+                ipaddress.ip_network(part)  # strict, as uvicorn reads it: 10.1.0.5/16 would match no peer there
             except ValueError:
-                raise ValueError(f"not an address or a network: {part!r}") from None
+                raise ValueError(f"not an address or a network (a network's host bits zero: 10.1.0.0/16): "
+                                 f"{part!r}") from None
         return listed
 
     @model_validator(mode="after")
@@ -183,7 +189,7 @@ class Settings(BaseSettings):
     def _cluster_access_holds(self) -> Settings:
         given = [name for name, value in self._tls_files().items() if value is not None]
         given += ["TEMPORAL_TLS_SERVER_NAME"] * (self.temporal_tls_server_name is not None)
-        given += ["TEMPORAL_API_KEY"] * (self.temporal_api_key is not None)
+        given += ["TEMPORAL_API_KEY"] * (self._api_key() is not None)
         if (given or self.temporal_tls) and self.temporal_address is None:
             raise ValueError(f"{(given or ['TEMPORAL_TLS'])[0]}: for a Temporal cluster (TEMPORAL_ADDRESS); the "
                              "embedded dev server has no TLS")
@@ -198,6 +204,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name}: no such file: {path}")
         return self
 
+    def _api_key(self) -> str | None:
+        return (self.temporal_api_key.get_secret_value() or None) if self.temporal_api_key is not None else None
+
     def _tls_files(self) -> dict[str, Path | None]:
         return {"TEMPORAL_TLS_SERVER_CA_CERT_PATH": self.temporal_tls_server_ca_cert_path,
                 "TEMPORAL_TLS_CLIENT_CERT_PATH": self.temporal_tls_client_cert_path,
@@ -205,7 +214,7 @@ class Settings(BaseSettings):
 
     def cluster_access(self) -> ClusterAccess:
         """TLS as the variables ask (read from their files now), and the API key."""
-        api_key = self.temporal_api_key.get_secret_value() if self.temporal_api_key is not None else None
+        api_key = self._api_key()
         files = self._tls_files().values()
         if not (self.temporal_tls or self.temporal_tls_server_name or api_key or any(p is not None for p in files)):
             return ClusterAccess()
@@ -232,6 +241,9 @@ class Settings(BaseSettings):
 
 def load_settings(**given: Any) -> Settings:
     """The settings from the environment (`given` fields win); a bad value raises SettingsError naming it."""
+    if unread := [name for name in UNREAD_TEMPORAL_VARIABLES if os.environ.get(name)]:
+        raise SettingsError(f"{unread[0]}: not read by branchflow (give the certificate's file by its _PATH "
+                            "variable; host verification stays on)")
     try:
         return Settings(**given)
     except ValidationError as error:

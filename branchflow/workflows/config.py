@@ -75,5 +75,6 @@ DATA_CONVERTER = DataConverter(payload_converter_class=SharedPayloadConverter,
 
 async def connect(address: str, namespace: str = "default", access: ClusterAccess = NO_ACCESS) -> Client:
     """A client with the pydantic data converter every branchflow workflow and activity relies on."""
-    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, tls=access.tls,
+    tls = access.tls or access.api_key is not None  # an API key never goes in plain text
+    return await Client.connect(address, namespace=namespace, data_converter=DATA_CONVERTER, tls=tls,
                                 api_key=access.api_key)
