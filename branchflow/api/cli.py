@@ -47,7 +47,7 @@ from branchflow.runtime.postgres import resolve_database_url
 from branchflow.runtime.settings import Settings, SettingsError, load_settings
 from branchflow.runtime.temporal_dev_server import TemporalDevServer, resolve_temporal
 from branchflow.runtime.worker import log_to_stderr, run_worker
-from branchflow.workflows.client import FormationClient
+from branchflow.workflows.client import FormationClient, adopt_all
 from branchflow.workflows.config import TemporalConfig
 
 
@@ -328,7 +328,7 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(settings: Settings, args: argparse.Namespace) -> int:
-    from branchflow.runtime.adopt import adopt_open_cases, open_cases
+    from branchflow.runtime.adopt import open_cases
 
     with database(settings, args.data) as url:
         app = application(settings, url)
@@ -339,7 +339,7 @@ def cmd_adopt(settings: Settings, args: argparse.Namespace) -> int:
                 assert config.address is not None
                 client = await FormationClient.connect(config.address, config.namespace, task_queue=config.task_queue,
                                                        key=actor_key(settings, url), app=app, access=config.access)
-                return await adopt_open_cases(client, open_cases(app, url))
+                return await adopt_all(client, open_cases(app, url))
             finally:
                 if server is not None:
                     server.stop()

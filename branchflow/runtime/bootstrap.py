@@ -28,12 +28,13 @@ def application_env(settings: Settings, database_url: str) -> dict[str, str]:
             **settings.threshold_env()}
 
 
-def application(settings: Settings, database_url: str, **env: str) -> FormationApplication:
-    """The event-sourced application on `database_url` (`env` added to its settings'), its tables made if new,
+def application(settings: Settings, database_url: str, **defaults: str) -> FormationApplication:
+    """The event-sourced application on `database_url` (`defaults`: its env where the settings leave a variable
+    unset, e.g. the worker's aggregate cache), its tables made if new,
     and the registries' that steps and imports read (regions, committees), which the projection runner made
     before (a command on a database no runner had touched failed: `branchflow_committees` does not exist)."""
     with one_creator_at_a_time(database_url) as conn:
-        made = FormationApplication(env={**env, **application_env(settings, database_url)})
+        made = FormationApplication(env={**defaults, **application_env(settings, database_url)})
         ensure_regions(conn, settings.postgres_schema)
         ensure_committees(conn, settings.postgres_schema)
         return made

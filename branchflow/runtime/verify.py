@@ -58,7 +58,7 @@ from branchflow.workflows.config import TemporalConfig, connect
 from branchflow.workflows.formation import workflow_id
 
 SHOWN: Final = 200  # differences printed in full; the rest are counted
-_ORGANIZATION_EVENTS: Final = get_topic(Organization) + "."  # the topics of events defined on Organization
+ORGANIZATION_EVENTS: Final = get_topic(Organization) + "."  # the topics of events defined on Organization
 _SNAPSHOT_TOPIC: Final = get_topic(Organization.Snapshot)
 _JSON: Final = TypeAdapter(dict[str, Any])
 _WORKFLOW_PREFIX: Final = workflow_id(UUID(int=0)).removesuffix(str(UUID(int=0)))
@@ -104,13 +104,18 @@ def _capped(lines: list[str]) -> list[str]:
 # --- the projections --------------------------------------------------------------------------------
 
 
-def recount(app: FormationApplication, database_url: str, wait: float = 30.0) -> Findings:
-    """Compares the projections in the application's schema with a recount from its events."""
+def events_table(app: FormationApplication) -> tuple[str, str]:
+    """(the schema, the events table's qualified name) of the application's PostgreSQL event store."""
     recorder, factory = app.recorder, app.factory
     if not isinstance(recorder, PostgresApplicationRecorder) or not isinstance(factory, PostgresFactory):
-        raise TypeError("verify needs the PostgreSQL event store (eventsourcing.postgres)")
+        raise TypeError("verify and adopt need the PostgreSQL event store (eventsourcing.postgres)")
     schema = factory.datastore.schema
-    events = sql.Identifier(schema, recorder.events_table_name).as_string()
+    return schema, sql.Identifier(schema, recorder.events_table_name).as_string()
+
+
+def recount(app: FormationApplication, database_url: str, wait: float = 30.0) -> Findings:
+    """Compares the projections in the application's schema with a recount from its events."""
+    schema, events = events_table(app)
     findings = Findings()
     with psycopg.connect(database_url, autocommit=True, options=f"-c search_path={schema}",
                          row_factory=dict_row) as conn:
@@ -222,7 +227,7 @@ def _organizations(conn: psycopg.Connection[Any], events: str, position: int
     stored: list[tuple[StoredEvent, int]] = []
     with conn.cursor(name="verify_events", row_factory=dict_row) as cursor:
         cursor.itersize = 2000
-        cursor.execute(query, {"p": position, "topic": _ORGANIZATION_EVENTS})
+        cursor.execute(query, {"p": position, "topic": ORGANIZATION_EVENTS})
         for r in cursor:
             if r["originator_id"] != current and current is not None:
                 yield current, stored

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import date
 from typing import TypeVar
@@ -57,6 +57,7 @@ C = TypeVar("C", RegisterCommand, StepCommand, JointBranchCommand)
 # the version alone.
 Answer = CaseView | Applied | NewVersion
 DEFAULT_ANSWER_WITHIN = 30.0  # seconds a caller waits for a command before it is told to retry
+ADOPTING_AT_ONCE = 32  # workflow starts in flight while cases are adopted (BENCHMARKS.md "What was changed", 5)
 
 
 class FormationClient:
@@ -118,7 +119,7 @@ class FormationClient:
 
     async def stepped(self, org_id: UUID, step: Step, actor: str, today: date, scope: CallerScope | None = None
                       ) -> Applied:
-        """`step` without the view (the import's)."""
+        """`step` without the view (the import's, and the API's, which composes the view it answers itself)."""
         command_id = step.command_id or str(uuid4())
         if step.command_id is None:
             step = step.model_copy(update={"command_id": command_id})
@@ -294,3 +295,23 @@ def _applied(answer: Answer, org_id: UUID, today: date) -> Applied:
     if isinstance(answer, NewVersion):  # the command's case, on the date it was sent for
         return Applied(id=org_id, version=answer.version, as_of=today)
     return Applied(id=answer.id, version=answer.version)
+
+
+async def adopt_all(client: FormationClient, cases: Iterable[tuple[UUID, CaseState | None]],
+                    at_once: int = ADOPTING_AT_ONCE) -> int:
+    """`client.adopt` for each (case, state or None), `at_once` in flight; an iterable read as it goes (a slot
+    is taken before the next case is), so a long one starts its first cases at once. The cases adopted."""
+    slots = asyncio.Semaphore(at_once)
+
+    async def adopted(org_id: UUID, state: CaseState | None) -> None:
+        try:
+            await client.adopt(org_id, state)
+        finally:
+            slots.release()
+
+    started = []
+    for org_id, state in cases:
+        await slots.acquire()
+        started.append(asyncio.create_task(adopted(org_id, state)))
+    await asyncio.gather(*started)
+    return len(started)
