@@ -31,15 +31,14 @@ from pydantic import TypeAdapter
 from branchflow.domain.application import history_entry
 from branchflow.domain.as_of import business_date, effective_dates, extends, states_by_date
 from branchflow.domain.id_numbers import masked_in
-from branchflow.domain.obligations import obligations
 from branchflow.domain.organization import Organization
 from branchflow.domain.rules import Thresholds
 from branchflow.projections.rows import (
     CaseRow,
     MemberRow,
     case_row,
+    live_rows,
     member_rows,
-    queue_rows,
     values,
 )
 from branchflow.projections.schema import OPEN, region_prefixes
@@ -126,23 +125,21 @@ def prepare(
                 dated.append((day, case_row(org, thresholds), member_rows(org)))
         if org is None:
             continue
-        # The live state's obligations, derived once for its row and its queue rows.
-        standing = obligations(org, thresholds)
+        live_row, live_queue = live_rows(org, thresholds)
         if extended:  # the last date's row is the live state's
-            dated.append((business_date(case_events[-1][0]), case_row(org, thresholds, standing=standing),
-                          member_rows(org)))
+            dated.append((business_date(case_events[-1][0]), live_row, member_rows(org)))
         if snapshot is not None:
             batch.state_values.append(snapshot)
         if extended or fresh is not None:
             row, new_members = dated[-1][1], dated[-1][2]
         else:
-            row, new_members = case_row(org, thresholds, standing=standing), member_rows(org)
+            row, new_members = live_row, member_rows(org)
             dated = [(day, case_row(then, thresholds), member_rows(then))
                      for day, then in states_by_date([*histories.get(case_id, ()), *page])]
         state = CaseState(org, row, new_members, dated[-1][0] if dated else None)
         batch.cases[case_id] = state
         batch.case_values.append(values(row))
-        batch.queue_values.extend(map(values, queue_rows(org, thresholds, standing=standing)))
+        batch.queue_values.extend(map(values, live_queue))
         old_members = old.members if old is not None else []
         if sorted(map(values, old_members)) != sorted(map(values, new_members)):
             batch.members_changed.append(case_id)

@@ -18,7 +18,7 @@ from branchflow.domain.case import party_org_name
 from branchflow.domain.formation_table import COLUMNS as TABLE_COLUMNS
 from branchflow.domain.formation_table import FormationCounts, formation_counts
 from branchflow.domain.funnel import development_funnel, encoded
-from branchflow.domain.obligations import Obligation, coverage_obligations, is_blank_spot, overdue
+from branchflow.domain.obligations import Obligation, coverage_obligations, is_blank_spot, obligations, overdue
 from branchflow.domain.organization import Organization
 from branchflow.domain.people import MemberStatus
 from branchflow.domain.rules import (
@@ -161,6 +161,14 @@ def queue_rows(org: Organization, t: Thresholds, *, standing: Sequence[Obligatio
                  " ".join(e.actions))
         for e in queue_entries(org, t, standing=standing)
     ]
+
+
+def live_rows(org: Organization, t: Thresholds) -> tuple[CaseRow, list[QueueRow]]:
+    """The case's row and its work queue's rows, its obligations derived once for both (a third of catch-up's
+    busiest thread when each derived them again: BENCHMARKS.md "Catch-up after the periods"). The one caller
+    of `standing`: the full list goes to both, so no caller can hand on a part of it."""
+    standing = obligations(org, t)
+    return case_row(org, t, standing=standing), queue_rows(org, t, standing=standing)
 
 
 def case_row_from_db(record: dict[str, Any]) -> CaseRow:

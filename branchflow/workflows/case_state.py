@@ -189,10 +189,6 @@ class Shape(Enum):
     def of_run(cls, *, compact: bool, coded: bool) -> Shape:
         return cls.CODED if coded else cls.COMPACT if compact else cls.WHOLE
 
-    @property
-    def with_view(self) -> bool:
-        return self is Shape.WHOLE
-
 
 class Shaped(BaseModel):
     """An activity's input that names the case state's shape. Written as the two booleans it had before
@@ -207,8 +203,7 @@ class Shaped(BaseModel):
         if not isinstance(data, dict) or "shape" in data or not ({"with_view", "coded"} & data.keys()):
             return data
         rest = {k: v for k, v in data.items() if k not in ("with_view", "coded")}
-        with_view, coded = bool(data.get("with_view")), bool(data.get("coded"))
-        return {**rest, "shape": Shape.WHOLE if with_view else Shape.CODED if coded else Shape.COMPACT}
+        return {**rest, "shape": Shape.of_run(compact=not data.get("with_view"), coded=bool(data.get("coded")))}
 
     @model_serializer(mode="wrap")
     def _as_the_booleans(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
