@@ -124,7 +124,7 @@ class TestMutualTls:
 
 
 class TestTheVariables:
-    def test_an_api_key_turns_tls_on_and_is_kept_out_of_the_configs_text(self, certificates: Path) -> None:
+    def test_an_api_key_turns_tls_on_and_is_kept_out_of_the_configs_text(self) -> None:
         config = load_settings(temporal_address="cluster:7233", temporal_api_key="secret-key").temporal()
         assert config.access.api_key == "secret-key" and config.access.tls is not False
         assert "secret-key" not in repr(config)
