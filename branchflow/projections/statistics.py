@@ -10,6 +10,7 @@ are read from the `members` rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -111,7 +112,8 @@ def statistics(
     scope = scope if isinstance(scope, Scope) else Scope(region=parse_region_prefix(scope))
     filtered = any(getattr(scope, name) is not None for name in _FILTERS)
     with conn.cursor() as cur:
-        if cases == CASES and members == MEMBERS and len(scope.region) in SUMMARY_LEVELS and not filtered:
+        summarized = cases == CASES and members == MEMBERS and len(scope.region) in SUMMARY_LEVELS and not filtered
+        if summarized:
             types, marginals, bands = _from_summaries(cur, scope.region, today)
         else:
             types, marginals, bands = _from_rows(cur, scope, today, cases, members)
@@ -124,7 +126,8 @@ def statistics(
                 narrowed = scope.model_copy(update={"industry": section})
                 t, m, b = _from_rows(cur, narrowed, today, cases, members)
                 industries[section] = IndustryStatistics(party_organizations=t, members=_member_figures(m, b))
-        funnel = development_funnel(cur, scope, cases)
+        funnel = (_funnel_from(marginals.pop("funnel", {})) if summarized
+                  else development_funnel(cur, scope, cases))
     return Statistics(region=scope.region, region_name=region_names(conn, [scope.region]).get(scope.region),
                       today=today, party_organizations=types,
                       members=_member_figures(marginals, bands), by_industry=industries, development=funnel)
@@ -133,13 +136,23 @@ def statistics(
 def development_funnel(cur: psycopg.Cursor[Any], scope: Scope, cases: str = CASES) -> DevelopmentFunnel:
     """The funnel of the scope's cases, summed from each row's part (`cases.funnel`, or a past date's rows)."""
     where, params = _where(scope, "c")
+    return _funnel(cur.execute(
+        f"SELECT split_part(e, ':', 1), split_part(e, ':', 2), sum(split_part(e, ':', 3)::integer)::integer "
+        f"FROM {cases} AS c CROSS JOIN LATERAL unnest(string_to_array(c.funnel, ',')) AS e "
+        f"WHERE c.funnel <> '' AND {where} GROUP BY 1, 2", params).fetchall())
+
+
+def _funnel_from(summary: dict[str, int]) -> DevelopmentFunnel:
+    """The funnel from a region's summary rows (`stage:group` -> people)."""
+    return _funnel([(*key.split(":", 1), n) for key, n in summary.items()])
+
+
+def _funnel(counted: Iterable[Sequence[Any]]) -> DevelopmentFunnel:
+    """The funnel from (stage, focus group, people) triples."""
     by_group: dict[str, dict[str, int]] = {group: dict.fromkeys(FUNNEL_STAGES, 0)
                                            for group in (*(g.value for g in FocusGroup), UNTAGGED)}
-    for stage, group, n in cur.execute(
-            f"SELECT split_part(e, ':', 1), split_part(e, ':', 2), sum(split_part(e, ':', 3)::integer)::integer "
-            f"FROM {cases} AS c CROSS JOIN LATERAL unnest(string_to_array(c.funnel, ',')) AS e "
-            f"WHERE c.funnel <> '' AND {where} GROUP BY 1, 2", params).fetchall():
-        by_group.setdefault(group, dict.fromkeys(FUNNEL_STAGES, 0))[stage] = n
+    for stage, group, n in counted:
+        by_group.setdefault(group, dict.fromkeys(FUNNEL_STAGES, 0))[stage] = int(n)
     by_stage = {stage: sum(g[stage] for g in by_group.values()) for stage in FUNNEL_STAGES}
     return DevelopmentFunnel(by_stage=by_stage, by_focus_group=by_group,
                              new_members=by_stage["probationary"] + by_stage["formal"])

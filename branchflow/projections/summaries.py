@@ -4,7 +4,8 @@ reads a few rows instead of counting 100,000.
 `board_counts` holds, for every province, city, district and street (`level`, `prefix`) and every (kind,
 subtype, industry, above-scale, registered), what `schema.BOARD_FIGURES` counts over the region's cases and
 the sums of their statistics-table columns (`schema.TABLE_SUMS`);
-`region_counts` the members' marginals and the joint branches of every such region. Upkeep is by
+`region_counts` the members' marginals, the joint branches and the development funnel (dimension `funnel`,
+value `stage:focus group`, n the people there) of every such region. Upkeep is by
 difference: the touched rows' counts are subtracted before the rows are replaced and the new rows' counts
 added after, both counted by the same SQL from the stored rows, so a summary always equals a count of its
 tables (`summaries_disagree` checks it). The counting is the database's work, done while the runner's
@@ -57,7 +58,13 @@ def region_counts_query(cases: str, members: str, of_cases: str = "", of_members
         # a joint branch where the domain counts its organizations as joint ones (not one left with no member)
         "SELECT l.level, substr(region_code, 1, l.level), 'joint_branch', joint_branch_id, count(*) "
         f"FROM {cases} {_LEVELS} WHERE {JOINT_BRANCH_SET_UP}{of_cases} "
-        "GROUP BY 1, 2, 4"
+        "GROUP BY 1, 2, 4 UNION ALL "
+        # the funnel's part of each case (`cases.funnel`, `stage:group:n` comma-separated): a city's statistics
+        # summed it from every row, 54 ms at 100,000 cases (BENCHMARKS.md "Where the goals stand")
+        "SELECT l.level, substr(region_code, 1, l.level), 'funnel', "
+        "split_part(e, ':', 1) || ':' || split_part(e, ':', 2), sum(split_part(e, ':', 3)::integer) "
+        f"FROM {cases} {_LEVELS} CROSS JOIN LATERAL unnest(string_to_array(funnel, ',')) AS e "
+        f"WHERE funnel <> ''{of_cases} GROUP BY 1, 2, 4"
     )
 
 

@@ -15,8 +15,9 @@ from branchflow.domain.people import MemberStatus
 from branchflow.domain.records import JointBranchMembership
 from branchflow.domain.rules import PartyOrgType
 from branchflow.domain.values import Education
-from branchflow.projections import statistics
+from branchflow.projections import Scope, statistics
 from branchflow.projections.as_of import rows_as_of
+from branchflow.projections.statistics import development_funnel
 from tests.domain.cases import organization, stamp, with_formal_branch
 
 from .conftest import projected
@@ -176,3 +177,6 @@ def test_the_development_funnel_by_stage_and_focus_group_today_and_as_of_a_date(
         development = statistics(db, region, TODAY).development
         assert development is not None
         assert (development.by_stage["applicant"], development.new_members) == (1, 1)
+        with db.cursor() as cur:  # a street's, district's, city's from the summaries: what the rows count
+            for prefix in (region, region[:6], region[:4]):
+                assert statistics(db, prefix, TODAY).development == development_funnel(cur, Scope(region=prefix))
