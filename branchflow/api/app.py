@@ -10,6 +10,7 @@ from branchflow.api.headers import PrivateAnswers
 from branchflow.api.limits import RequestGuard, only_declared_query_parameters
 from branchflow.api.methods import AllowEveryMethod
 from branchflow.api.pages import install as install_pages
+from branchflow.api.pages.sessions import ensure_sessions
 from branchflow.api.users import ensure_schema, first_admin
 from branchflow.runtime.bootstrap import Services
 from branchflow.runtime.up import Doors
@@ -45,6 +46,7 @@ def opened(services: Services) -> FastAPI:
     (401) before any user exists instead of failing on the missing table."""
     with services.pool.connection() as conn:
         ensure_schema(conn)
+        ensure_sessions(conn)
     return create_app(services)
 
 

@@ -14,7 +14,7 @@ import psycopg
 from pydantic import BaseModel
 
 from branchflow.domain.values import no_control_characters, parse_region_prefix, readable_name
-from branchflow.projections.creation import lock_for_creation
+from branchflow.projections.creation import create_one_at_a_time
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS branchflow_users (
@@ -91,9 +91,7 @@ class Presented:
 def ensure_schema(conn: psycopg.Connection) -> None:
     """The users' table; run once when a process starts (`up`, `api`, every command), not per call; one part at
     a time (projections/creation.py)."""
-    with conn.transaction():
-        lock_for_creation(conn)
-        conn.execute(SCHEMA)
+    create_one_at_a_time(conn, SCHEMA)
 
 
 def user_name(name: str) -> str:

@@ -26,6 +26,8 @@ def one_creator_at_a_time(database_url: str) -> Iterator[psycopg.Connection[Any]
         yield conn
 
 
-def lock_for_creation(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> None:
-    """The creation lock until the end of the transaction `conn` is in (run it first in that transaction)."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (CREATION_LOCK,))
+def create_one_at_a_time(conn: psycopg.Connection[Any], statement: str) -> None:
+    """`statement` (a CREATE ... IF NOT EXISTS) in a transaction of its own holding the creation lock."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (CREATION_LOCK,))
+        conn.execute(statement)

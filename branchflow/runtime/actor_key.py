@@ -11,7 +11,7 @@ import secrets
 
 import psycopg
 
-from branchflow.projections.creation import lock_for_creation
+from branchflow.projections.creation import create_one_at_a_time
 from branchflow.runtime.settings import Settings
 
 TABLE = "branchflow_actor_key"
@@ -21,9 +21,7 @@ CREATE = f"CREATE TABLE IF NOT EXISTS {TABLE} (id int PRIMARY KEY CHECK (id = 1)
 def actor_key(settings: Settings, database_url: str) -> bytes:
     options = f"-c search_path={settings.postgres_schema}" if settings.postgres_schema else ""
     with psycopg.connect(database_url, autocommit=True, options=options) as conn:
-        with conn.transaction():  # parts starting together: one creates the table (projections/creation.py)
-            lock_for_creation(conn)
-            conn.execute(CREATE)
+        create_one_at_a_time(conn, CREATE)  # parts starting together: one creates the table
         conn.execute(f"INSERT INTO {TABLE} VALUES (1, %s) ON CONFLICT (id) DO NOTHING", (secrets.token_bytes(32),))
         row = conn.execute(f"SELECT key FROM {TABLE}").fetchone()
     assert row is not None

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from branchflow.api.users import VALID, Presented, Role, User, authenticate
-from branchflow.projections.creation import lock_for_creation
+from branchflow.projections.creation import create_one_at_a_time
 
 COOKIE = "branchflow_session"
 LOGIN_COOKIE = "branchflow_login"  # the sign-in form's CSRF value, before there is a session
@@ -50,13 +50,16 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def ensure_sessions(conn: psycopg.Connection[Any]) -> None:
+    """The sessions' table, made when the web server starts (app.opened), one part at a time
+    (projections/creation.py); it was made again at every sign-in."""
+    create_one_at_a_time(conn, SCHEMA)
+
+
 def open_session(conn: psycopg.Connection[Any], token: Presented) -> str | None:
     """A new session for the token's user, or None when the token is not valid; returns the session id."""
     if authenticate(conn, token) is None:
         return None
-    with conn.transaction():  # a first sign-in in two processes at once makes it once (projections/creation.py)
-        lock_for_creation(conn)
-        conn.execute(SCHEMA)
     now = datetime.now(UTC)
     conn.execute("DELETE FROM branchflow_page_sessions WHERE expires_at < %s", (now,))
     session_id, digest = new_secret(), token.digest
